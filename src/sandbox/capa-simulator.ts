@@ -1,0 +1,250 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CONTROL_PREFIX, handleControlRequest } from './simulator-control';
+import { FaultPlan, type Fault, type FaultConfig } from './simulator-faults';
+import {
+  defaultRejection,
+  delay,
+  errorBody,
+  isGone,
+  isJsonContentType,
+  parseJson,
+  readBody,
+  sendJson,
+  sendRaw,
+  type BodyReadResult,
+  type ErrorShape,
+  type JsonParseResult,
+} from './simulator-http';
+import { validateCreateUserBody, type CreateUserPayload, type Rejection } from './simulator-validation';
+
+export type { Fault, FaultConfig, RandomFaults } from './simulator-faults';
+export type { CreateUserPayload } from './simulator-validation';
+export type { ErrorShape } from './simulator-http';
+
+export const CREATE_USER_PATH = '/api/partner/v1/user';
+export const DEFAULT_SANDBOX_API_KEY = 'sandbox-partner-key';
+export const MAX_CREATE_USER_BODY_BYTES = 16 * 1024;
+
+export type DuplicateMode = 'same-id' | 'error';
+
+export interface CapaSimulatorOptions {
+  apiKeys?: string[];
+  latencyMs?: number;
+  duplicateMode?: DuplicateMode;
+  errorShape?: ErrorShape;
+}
+
+export interface SimulatorStats {
+  requests: number;
+  byStatus: Record<string, number>;
+  usersCreated: number;
+  duplicateRequests: number;
+  resets: number;
+  timeouts: number;
+  maxCallsPerUser: number;
+}
+
+export interface SimulatedUser {
+  userId: string;
+  calls: number;
+  payload: CreateUserPayload;
+}
+
+interface Outcome {
+  status: number;
+  body: unknown;
+}
+
+function emptyStats(): SimulatorStats {
+  return { requests: 0, byStatus: {}, usersCreated: 0, duplicateRequests: 0, resets: 0, timeouts: 0, maxCallsPerUser: 0 };
+}
+
+/** In-memory stand-in for Capa's `POST /api/partner/v1/user`, with fault injection and an HTTP control API. */
+export class CapaSimulator {
+  private readonly apiKeys: ReadonlySet<string>;
+  private readonly baseLatencyMs: number;
+  private readonly duplicateMode: DuplicateMode;
+  private readonly errorShape: ErrorShape;
+  private readonly users = new Map<string, { userId: string; payload: CreateUserPayload }>();
+  private readonly callsByUser = new Map<string, number>();
+  private counters = emptyStats();
+  private faultPlan = new FaultPlan();
+  private server: Server | undefined;
+  private baseUrl: string | undefined;
+
+  constructor(options: CapaSimulatorOptions = {}) {
+    this.apiKeys = new Set(options.apiKeys ?? [DEFAULT_SANDBOX_API_KEY]);
+    this.baseLatencyMs = options.latencyMs ?? 0;
+    this.duplicateMode = options.duplicateMode ?? 'same-id';
+    this.errorShape = options.errorShape ?? 'nest';
+  }
+
+  get url(): string {
+    if (!this.baseUrl) throw new Error('CapaSimulator is not started');
+    return this.baseUrl;
+  }
+
+  async start(port = 0, host = '127.0.0.1'): Promise<string> {
+    if (this.server) throw new Error('CapaSimulator is already started');
+    const server = createServer((req, res) => {
+      this.route(req, res).catch(() => sendJson(res, 500, errorBody(this.errorShape, defaultRejection(500))));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = server.address() as AddressInfo;
+    const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    this.server = server;
+    this.baseUrl = `http://${urlHost}:${address.port}`;
+    return this.baseUrl;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    this.baseUrl = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Also destroys in-flight requests, including ones held open by a 'timeout' fault.
+    server.closeAllConnections();
+    await closed;
+  }
+
+  /** Replaces the current fault configuration (and restarts its script queue and PRNG). */
+  setFaults(faults: FaultConfig): void {
+    this.faultPlan = new FaultPlan(faults);
+  }
+
+  reset(): void {
+    this.users.clear();
+    this.callsByUser.clear();
+    this.counters = emptyStats();
+    this.faultPlan = new FaultPlan();
+  }
+
+  stats(): SimulatorStats {
+    return { ...this.counters, byStatus: { ...this.counters.byStatus } };
+  }
+
+  userFor(externalUserId: string): SimulatedUser | undefined {
+    const user = this.users.get(externalUserId);
+    if (!user) return undefined;
+    return { userId: user.userId, calls: this.callsFor(externalUserId), payload: { ...user.payload } };
+  }
+
+  callsFor(externalUserId: string): number {
+    return this.callsByUser.get(externalUserId) ?? 0;
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?', 1)[0];
+    if (req.method === 'POST' && path === CREATE_USER_PATH) return this.handleCreateUser(req, res);
+    if (path.startsWith(CONTROL_PREFIX) && (await handleControlRequest(this, req, res, path))) return;
+    sendJson(res, 404, errorBody(this.errorShape, { status: 404, code: 'NOT_FOUND_ERROR', message: `Cannot ${req.method} ${path}` }));
+  }
+
+  private async handleCreateUser(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.counters.requests++;
+    // Taken before anything else so a script can fake any answer, auth failures included.
+    const fault = this.faultPlan.nextFault();
+    const body = await readBody(req, MAX_CREATE_USER_BODY_BYTES);
+    if (body.outcome === 'aborted') return;
+    const json: JsonParseResult = body.outcome === 'complete' ? parseJson(body.text) : { ok: false };
+    this.countCall(json);
+
+    if (fault?.kind === 'timeout') return this.hang(res);
+    await delay(this.faultPlan.delayMs(this.baseLatencyMs));
+
+    if (fault?.kind === 'reset') return this.resetConnection(res);
+    if (fault?.kind === 'status') return this.answerScriptedStatus(res, fault);
+
+    // Processed even if the client has given up meanwhile: a real server commits regardless.
+    const outcome = this.createUser(req, body, json);
+    if (fault?.kind === 'commit-then-reset') return this.resetConnection(res);
+    if (fault?.kind === 'commit-then-500') return this.answerRejection(res, defaultRejection(500));
+    this.answer(res, outcome.status, outcome.body);
+  }
+
+  private createUser(req: IncomingMessage, body: BodyReadResult, json: JsonParseResult): Outcome {
+    const apiKey = req.headers['partner-api-key'];
+    if (typeof apiKey !== 'string' || apiKey === '') return this.rejection(401, 'UNAUTHORIZED', 'API Key is missing');
+    if (!this.apiKeys.has(apiKey)) return this.rejection(401, 'UNAUTHORIZED', 'Invalid API Key');
+    if (body.outcome === 'too-large') return this.rejection(413, 'PAYLOAD_TOO_LARGE', 'Request body is too large');
+    if (!isJsonContentType(req.headers['content-type'])) {
+      return this.rejection(400, 'BAD_REQUEST', 'Content-Type must be application/json');
+    }
+    if (!json.ok) return this.rejection(400, 'BAD_REQUEST', 'Request body is not valid JSON');
+
+    const validation = validateCreateUserBody(json.value);
+    if (!validation.ok) return { status: validation.rejection.status, body: errorBody(this.errorShape, validation.rejection) };
+
+    const { payload } = validation;
+    const existing = this.users.get(payload.externalUserId);
+    if (existing) {
+      this.counters.duplicateRequests++;
+      if (this.duplicateMode === 'error') {
+        return this.rejection(409, 'CONFLICT', 'User with this externalUserId already exists');
+      }
+      return { status: 201, body: { status: 'ok', data: { userId: existing.userId } } };
+    }
+    const userId = randomUUID();
+    this.users.set(payload.externalUserId, { userId, payload });
+    this.counters.usersCreated++;
+    return { status: 201, body: { status: 'ok', data: { userId } } };
+  }
+
+  private countCall(json: JsonParseResult): void {
+    if (!json.ok || typeof json.value !== 'object' || json.value === null) return;
+    const externalUserId = (json.value as Record<string, unknown>).externalUserId;
+    if (typeof externalUserId !== 'string' || externalUserId === '') return;
+    const calls = (this.callsByUser.get(externalUserId) ?? 0) + 1;
+    this.callsByUser.set(externalUserId, calls);
+    if (calls > this.counters.maxCallsPerUser) this.counters.maxCallsPerUser = calls;
+  }
+
+  private hang(res: ServerResponse): void {
+    this.counters.timeouts++;
+    const timer = setTimeout(() => res.destroy(), this.faultPlan.timeoutHangMs).unref();
+    res.once('close', () => clearTimeout(timer));
+  }
+
+  private resetConnection(res: ServerResponse): void {
+    if (isGone(res)) return;
+    this.counters.resets++;
+    res.destroy();
+  }
+
+  private answerScriptedStatus(res: ServerResponse, fault: Extract<Fault, { kind: 'status' }>): void {
+    if (isGone(res)) return;
+    const headers = fault.retryAfter !== undefined ? { 'retry-after': fault.retryAfter } : {};
+    this.countStatus(fault.status);
+    if (typeof fault.body === 'string') return sendRaw(res, fault.status, fault.body, 'text/plain; charset=utf-8', headers);
+    const body = fault.body !== undefined ? fault.body : errorBody(this.errorShape, defaultRejection(fault.status));
+    sendJson(res, fault.status, body, headers);
+  }
+
+  private answerRejection(res: ServerResponse, rejection: Rejection): void {
+    this.answer(res, rejection.status, errorBody(this.errorShape, rejection));
+  }
+
+  private answer(res: ServerResponse, status: number, body: unknown): void {
+    if (isGone(res)) return;
+    this.countStatus(status);
+    sendJson(res, status, body);
+  }
+
+  private countStatus(status: number): void {
+    const key = String(status);
+    this.counters.byStatus[key] = (this.counters.byStatus[key] ?? 0) + 1;
+  }
+
+  private rejection(status: number, code: string, message: string): Outcome {
+    return { status, body: errorBody(this.errorShape, { status, code, message }) };
+  }
+}

@@ -1,0 +1,30 @@
+import { CapaSimulator, DEFAULT_SANDBOX_API_KEY } from './capa-simulator';
+
+const DEFAULT_PORT = 4010;
+
+function portFromEnv(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return DEFAULT_PORT;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`SANDBOX_PORT is not a valid port: ${raw}`);
+  return port;
+}
+
+async function main(): Promise<void> {
+  const simulator = new CapaSimulator({ apiKeys: [process.env.CAPA_PARTNER_API_KEY || DEFAULT_SANDBOX_API_KEY] });
+  const url = await simulator.start(portFromEnv(process.env.SANDBOX_PORT), process.env.SANDBOX_HOST || '127.0.0.1');
+  console.log(`Capa simulator listening on ${url}`);
+
+  const shutdown = () => {
+    simulator.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+main().catch((error: unknown) => {
+  console.error('Capa simulator failed to start:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});
