@@ -1,0 +1,33 @@
+import { Logger } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { CapaSimulator } from '../sandbox/capa-simulator';
+
+/** Where Capa is and the key to present: the configured Capa, or the built-in sandbox outside production. */
+export class CapaEndpoint {
+  private constructor(
+    readonly baseUrl: string,
+    readonly partnerApiKey: string,
+    private readonly sandbox?: CapaSimulator,
+  ) {}
+
+  get isSandbox(): boolean {
+    return this.sandbox !== undefined;
+  }
+
+  static async open(config: AppConfig): Promise<CapaEndpoint> {
+    if (config.capaBaseUrl !== undefined) return new CapaEndpoint(config.capaBaseUrl, config.capaPartnerApiKey ?? '');
+    if (config.isProduction) throw new Error('CAPA_BASE_URL is required in production');
+    const partnerApiKey = 'sandbox-partner-key';
+    const sandbox = new CapaSimulator({ apiKeys: [partnerApiKey] });
+    const baseUrl = await sandbox.start(0, '127.0.0.1');
+    new Logger('CapaEndpoint').warn(
+      `SANDBOX MODE: CAPA_BASE_URL is not set, so signups go to the built-in Capa simulator at ${baseUrl}. ` +
+        'No real Capa user is created. Set CAPA_BASE_URL and CAPA_PARTNER_API_KEY to talk to Capa.',
+    );
+    return new CapaEndpoint(baseUrl, partnerApiKey, sandbox);
+  }
+
+  async close(): Promise<void> {
+    await this.sandbox?.stop();
+  }
+}

@@ -1,0 +1,26 @@
+import { Injectable } from '@nestjs/common';
+import { CapaAttemptRecord } from './capa-outcome';
+import type { CircuitStatus } from './capa.gateway';
+
+/** Receives what the gateway did, for metrics and admin stats; the gateway stays free of both. */
+@Injectable()
+export class CapaObserver {
+  private readonly listeners: Array<Partial<CapaObserverListener>> = [];
+
+  subscribe(listener: Partial<CapaObserverListener>): void {
+    this.listeners.push(listener);
+  }
+
+  callFinished(attempt: CapaAttemptRecord): void {
+    for (const listener of this.listeners) listener.callFinished?.(attempt);
+  }
+
+  circuitChanged(status: CircuitStatus): void {
+    for (const listener of this.listeners) listener.circuitChanged?.(status);
+  }
+}
+
+export interface CapaObserverListener {
+  callFinished(attempt: CapaAttemptRecord): void;
+  circuitChanged(status: CircuitStatus): void;
+}

@@ -1,0 +1,52 @@
+/** What Capa's create-user call came to, as the rest of the service needs to know it. */
+export type CapaOutcome =
+  | { kind: 'created'; userId: string; httpStatus: number }
+  /** The request itself is wrong (a 4xx other than 401/403/408/409/429): do not retry it unchanged. */
+  | { kind: 'rejected'; httpStatus: number; errorCode: string; errorMessage: string }
+  /** Capa says the user exists but gave no userId: a human must attach it. */
+  | { kind: 'exists-without-id'; httpStatus: number; errorCode: string; errorMessage: string }
+  /** 401/403: this service's key or partner account is misconfigured; keep the signup and retry later. */
+  | { kind: 'misconfigured'; httpStatus: number; errorCode: string; errorMessage: string }
+  /** Timeouts, network errors, 5xx, 408, 429, an open circuit: retry later. */
+  | {
+      kind: 'transient';
+      httpStatus: number | null;
+      errorCode: string;
+      errorMessage: string;
+      retryAfterMs?: number;
+    };
+
+export type CapaOutcomeKind = CapaOutcome['kind'];
+
+/** Outcomes after which the same request may succeed later. */
+export function isRetryable(outcome: CapaOutcome): boolean {
+  return outcome.kind === 'transient' || outcome.kind === 'misconfigured';
+}
+
+/** One call to Capa as it is recorded: never the key, the error message size-capped. */
+export interface CapaAttemptRecord {
+  at: Date;
+  outcome: CapaOutcomeKind;
+  httpStatus: number | null;
+  latencyMs: number;
+  errorCode: string | null;
+  errorMessage: string | null;
+}
+
+export const MAX_ERROR_MESSAGE_LENGTH = 1000;
+
+export function attemptRecord(outcome: CapaOutcome, at: Date, latencyMs: number): CapaAttemptRecord {
+  const error = outcome.kind === 'created' ? null : outcome;
+  return {
+    at,
+    outcome: outcome.kind,
+    httpStatus: outcome.httpStatus,
+    latencyMs: Math.round(latencyMs),
+    errorCode: error?.errorCode ?? null,
+    errorMessage: error ? capText(error.errorMessage, MAX_ERROR_MESSAGE_LENGTH) : null,
+  };
+}
+
+export function capText(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}

@@ -1,0 +1,24 @@
+import { HttpModule } from '@nestjs/axios';
+import { Module } from '@nestjs/common';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { AppConfig } from '../config/app-config';
+import { CapaEndpoint } from './capa-endpoint';
+import { CapaObserver } from './capa-observer';
+import { CapaGateway } from './capa.gateway';
+
+@Module({
+  imports: [
+    HttpModule.register({
+      httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 128 }),
+      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 128 }),
+    }),
+  ],
+  providers: [
+    { provide: CapaEndpoint, inject: [AppConfig], useFactory: (config: AppConfig) => CapaEndpoint.open(config) },
+    CapaObserver,
+    CapaGateway,
+  ],
+  exports: [CapaGateway, CapaObserver],
+})
+export class CapaModule {}

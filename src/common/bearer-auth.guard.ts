@@ -1,0 +1,51 @@
+import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import { AppConfig } from '../config/app-config';
+import { UnauthorizedError } from './api-error';
+
+export type TokenAudience = 'inbound' | 'admin';
+const AUDIENCE_KEY = 'bearer-audience';
+
+/** Marks a controller or route as requiring a bearer token of the given audience. */
+export const RequiresToken = (audience: TokenAudience) => SetMetadata(AUDIENCE_KEY, audience);
+
+/**
+ * Checks `Authorization: Bearer <token>` against the tokens of the route's audience.
+ * Tokens are compared as SHA-256 digests with timingSafeEqual, so neither content nor length leaks through timing.
+ */
+@Injectable()
+export class BearerAuthGuard implements CanActivate {
+  private readonly digests: Record<TokenAudience, Buffer[]>;
+
+  constructor(
+    private readonly reflector: Reflector,
+    config: AppConfig,
+  ) {
+    this.digests = {
+      inbound: config.inboundApiKeys.map(digest),
+      admin: [digest(config.adminApiKey)],
+    };
+  }
+
+  canActivate(context: ExecutionContext): boolean {
+    const audience = this.reflector.getAllAndOverride<TokenAudience | undefined>(AUDIENCE_KEY, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (audience === undefined) return true;
+    const header = context.switchToHttp().getRequest<FastifyRequest>().headers.authorization;
+    const token = /^Bearer ([^\s]+)$/i.exec(header ?? '')?.[1];
+    if (token === undefined) throw new UnauthorizedError();
+    const presented = digest(token);
+    // Compare against every token so the time taken doesn't reveal which one matched.
+    const matched = this.digests[audience].reduce((found, known) => timingSafeEqual(known, presented) || found, false);
+    if (!matched) throw new UnauthorizedError();
+    return true;
+  }
+}
+
+function digest(token: string): Buffer {
+  return createHash('sha256').update(token, 'utf8').digest();
+}

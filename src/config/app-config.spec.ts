@@ -1,0 +1,75 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEV_ADMIN_API_KEY, DEV_INBOUND_API_KEY, loadAppConfig } from './app-config';
+
+const production = {
+  NODE_ENV: 'production',
+  CAPA_BASE_URL: 'https://staging-api.capa.fi',
+  CAPA_PARTNER_API_KEY: 'secret-capa-key',
+  INBOUND_API_KEYS: 'a,b',
+  ADMIN_API_KEY: 'admin',
+};
+
+describe('loadAppConfig', () => {
+  it('has the documented defaults', () => {
+    const config = loadAppConfig({});
+    expect(config).toMatchObject({
+      port: 3000,
+      databaseUrl: undefined,
+      capaBaseUrl: undefined,
+      capaTimeoutMs: 5000,
+      requestDeadlineMs: 10_000,
+      logLevel: 'info',
+      migrateOnBoot: true,
+      sandboxMode: true,
+      usesDevTokens: true,
+      inboundApiKeys: [DEV_INBOUND_API_KEY],
+      adminApiKey: DEV_ADMIN_API_KEY,
+    });
+    expect(config.dataDir).toMatch(/\.data$/);
+  });
+
+  it('reads every variable', () => {
+    const config = loadAppConfig({ ...production, PORT: '8080', CAPA_TIMEOUT_MS: '2500', REQUEST_DEADLINE_MS: '4000', LOG_LEVEL: 'debug', MIGRATE_ON_BOOT: 'false', DATABASE_URL: 'postgresql://x@h/db' });
+    expect(config).toMatchObject({ port: 8080, capaTimeoutMs: 2500, requestDeadlineMs: 4000, logLevel: 'debug', migrateOnBoot: false, inboundApiKeys: ['a', 'b'], adminApiKey: 'admin', usesDevTokens: false });
+  });
+
+  it('trims tokens and drops empty ones', () => {
+    expect(loadAppConfig({ INBOUND_API_KEYS: ' a , ,b ', ADMIN_API_KEY: 'z' }).inboundApiKeys).toEqual(['a', 'b']);
+  });
+
+  it('names every bad variable, never its value', () => {
+    expect(() => loadAppConfig({ PORT: 'eighty', CAPA_TIMEOUT_MS: '-1', LOG_LEVEL: 'loud', CAPA_BASE_URL: 'not a url', CAPA_PARTNER_API_KEY: 'k' })).toThrow(
+      /PORT[\s\S]*CAPA_TIMEOUT_MS[\s\S]*LOG_LEVEL|CAPA_BASE_URL/,
+    );
+    try {
+      loadAppConfig({ CAPA_BASE_URL: 'ftp://sneaky-secret-host' });
+    } catch (error) {
+      expect((error as Error).message).toContain('CAPA_BASE_URL');
+      expect((error as Error).message).not.toContain('sneaky-secret-host');
+    }
+  });
+
+  it.each(['CAPA_BASE_URL', 'INBOUND_API_KEYS', 'ADMIN_API_KEY'])('production refuses to boot without %s', (name) => {
+    const env: Record<string, string> = { ...production };
+    delete env[name];
+    expect(() => loadAppConfig(env)).toThrow(name);
+  });
+
+  it('requires a Capa key with CAPA_BASE_URL', () => {
+    expect(() => loadAppConfig({ CAPA_BASE_URL: 'https://staging-api.capa.fi' })).toThrow('CAPA_PARTNER_API_KEY');
+  });
+
+  it('reads the Capa key from CAPA_PARTNER_API_KEY_FILE (a mounted secret), trimmed', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'capa-key-')), 'key');
+    writeFileSync(file, 'from-file-key\n');
+    const { CAPA_PARTNER_API_KEY: _key, ...rest } = production;
+    expect(loadAppConfig({ ...rest, CAPA_PARTNER_API_KEY_FILE: file }).capaPartnerApiKey).toBe('from-file-key');
+    expect(() => loadAppConfig({ ...rest, CAPA_PARTNER_API_KEY_FILE: '/nonexistent/key' })).toThrow('CAPA_PARTNER_API_KEY_FILE');
+  });
+
+  it('refuses an admin token that is also an inbound token', () => {
+    expect(() => loadAppConfig({ INBOUND_API_KEYS: 'same,other', ADMIN_API_KEY: 'same' })).toThrow('ADMIN_API_KEY must differ');
+  });
+});

@@ -1,0 +1,93 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { EnvironmentVariables, validateEnvironment } from './environment';
+
+export const DEV_INBOUND_API_KEY = 'dev-inbound-token';
+export const DEV_ADMIN_API_KEY = 'dev-admin-token';
+
+/** The service's typed, validated configuration. Built once at boot; never logged (it holds secrets). */
+export class AppConfig {
+  readonly isProduction: boolean;
+  readonly port: number;
+  /** Unset: the embedded database under dataDir. */
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  readonly databasePoolSize: number;
+  /** Unset: the in-process Capa sandbox. */
+  readonly capaBaseUrl: string | undefined;
+  readonly capaPartnerApiKey: string | undefined;
+  readonly capaTimeoutMs: number;
+  readonly requestDeadlineMs: number;
+  readonly inboundApiKeys: readonly string[];
+  readonly adminApiKey: string;
+  /** True when the tokens are the built-in development ones (never in production). */
+  readonly usesDevTokens: boolean;
+  readonly logLevel: string;
+  readonly migrateOnBoot: boolean;
+  readonly workerIntervalMs: number;
+  readonly workerBatchSize: number;
+  readonly shutdownGraceMs: number;
+
+  constructor(env: EnvironmentVariables) {
+    this.isProduction = env.NODE_ENV === 'production';
+    this.port = env.PORT ?? 3000;
+    this.databaseUrl = env.DATABASE_URL;
+    this.dataDir = resolve(env.DATA_DIR ?? './.data');
+    this.databasePoolSize = env.DATABASE_POOL_SIZE ?? 10;
+    this.capaBaseUrl = env.CAPA_BASE_URL?.replace(/\/+$/, '');
+    this.capaPartnerApiKey = env.CAPA_PARTNER_API_KEY ?? readSecretFile(env.CAPA_PARTNER_API_KEY_FILE);
+    this.capaTimeoutMs = env.CAPA_TIMEOUT_MS ?? 5000;
+    this.requestDeadlineMs = env.REQUEST_DEADLINE_MS ?? 10_000;
+    this.logLevel = env.LOG_LEVEL ?? 'info';
+    this.migrateOnBoot = (env.MIGRATE_ON_BOOT ?? 'true') === 'true';
+    this.workerIntervalMs = env.WORKER_INTERVAL_MS ?? 1000;
+    this.workerBatchSize = env.WORKER_BATCH_SIZE ?? 20;
+    this.shutdownGraceMs = env.SHUTDOWN_GRACE_MS ?? 15_000;
+
+    const inbound = splitTokens(env.INBOUND_API_KEYS);
+    const admin = env.ADMIN_API_KEY?.trim() ?? '';
+    this.usesDevTokens = inbound.length === 0 || admin === '';
+    this.inboundApiKeys = inbound.length > 0 ? inbound : [DEV_INBOUND_API_KEY];
+    this.adminApiKey = admin !== '' ? admin : DEV_ADMIN_API_KEY;
+
+    this.assertConsistent(env, inbound, admin);
+  }
+
+  get sandboxMode(): boolean {
+    return this.capaBaseUrl === undefined;
+  }
+
+  private assertConsistent(env: EnvironmentVariables, inbound: string[], admin: string): void {
+    const problems: string[] = [];
+    if (this.capaBaseUrl !== undefined && !this.capaPartnerApiKey) {
+      problems.push('CAPA_PARTNER_API_KEY (or CAPA_PARTNER_API_KEY_FILE) is required when CAPA_BASE_URL is set');
+    }
+    if (this.isProduction) {
+      if (this.capaBaseUrl === undefined) problems.push('CAPA_BASE_URL is required in production (the sandbox never runs there)');
+      if (inbound.length === 0) problems.push('INBOUND_API_KEYS is required in production');
+      if (admin === '') problems.push('ADMIN_API_KEY is required in production');
+    }
+    if (admin !== '' && inbound.includes(admin)) problems.push('ADMIN_API_KEY must differ from every INBOUND_API_KEYS token');
+    if (env.CAPA_PARTNER_API_KEY && env.CAPA_PARTNER_API_KEY_FILE) {
+      problems.push('set CAPA_PARTNER_API_KEY or CAPA_PARTNER_API_KEY_FILE, not both');
+    }
+    if (problems.length > 0) throw new Error(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  }
+}
+
+function splitTokens(list: string | undefined): string[] {
+  return (list ?? '').split(',').map((token) => token.trim()).filter((token) => token.length > 0);
+}
+
+function readSecretFile(path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch (error) {
+    throw new Error(`Invalid configuration:\n  CAPA_PARTNER_API_KEY_FILE: cannot read ${path} (${(error as NodeJS.ErrnoException).code})`);
+  }
+}
+
+export function loadAppConfig(raw: Record<string, unknown> = process.env): AppConfig {
+  return new AppConfig(validateEnvironment(raw));
+}

@@ -1,0 +1,82 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBooleanString,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+
+/** The environment variables this service reads, as strings from the process, checked once at boot. */
+export class EnvironmentVariables {
+  @IsOptional() @IsIn(['development', 'test', 'production'])
+  NODE_ENV?: string;
+
+  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(0) @Max(65535)
+  PORT?: number;
+
+  @IsOptional() @IsString() @MinLength(1)
+  DATABASE_URL?: string;
+
+  @IsOptional() @IsString() @MinLength(1)
+  DATA_DIR?: string;
+
+  @IsOptional() @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  CAPA_BASE_URL?: string;
+
+  @IsOptional() @IsString() @MinLength(1)
+  CAPA_PARTNER_API_KEY?: string;
+
+  @IsOptional() @IsString() @MinLength(1)
+  CAPA_PARTNER_API_KEY_FILE?: string;
+
+  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(100) @Max(120_000)
+  CAPA_TIMEOUT_MS?: number;
+
+  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(100) @Max(300_000)
+  REQUEST_DEADLINE_MS?: number;
+
+  @IsOptional() @IsString()
+  INBOUND_API_KEYS?: string;
+
+  @IsOptional() @IsString()
+  ADMIN_API_KEY?: string;
+
+  @IsOptional() @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL?: string;
+
+  @IsOptional() @IsBooleanString()
+  MIGRATE_ON_BOOT?: string;
+
+  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(10) @Max(600_000)
+  WORKER_INTERVAL_MS?: number;
+
+  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(1) @Max(1000)
+  WORKER_BATCH_SIZE?: number;
+
+  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(1) @Max(200)
+  DATABASE_POOL_SIZE?: number;
+
+  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(0) @Max(600_000)
+  SHUTDOWN_GRACE_MS?: number;
+}
+
+function toInt(value: unknown): unknown {
+  return typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+}
+
+/** Validates the raw environment; throws one error that names every bad variable (never its value). */
+export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVariables {
+  const env = plainToInstance(EnvironmentVariables, raw, { enableImplicitConversion: false });
+  const errors = validateSync(env, { skipMissingProperties: false, whitelist: false });
+  if (errors.length > 0) {
+    const lines = errors.map((error) => `  ${error.property}: ${Object.values(error.constraints ?? {}).join('; ')}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return env;
+}
