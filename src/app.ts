@@ -1,0 +1,32 @@
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module';
+import { requestIdFor } from './common/request-id';
+import { AppConfig } from './config/app-config';
+
+export const BODY_LIMIT_BYTES = 16 * 1024;
+
+/** Builds the whole service (not listening yet): used by main.ts and by the end-to-end tests. */
+export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    genReqId: requestIdFor,
+    // The proxy in front (ingress) terminates TLS; ids in paths may contain encoded '/', so keep them encoded.
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 512 },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+    bufferLogs: true,
+    // Fastify's own JSON parser stays; Nest's extra parsers (urlencoded) would accept non-JSON bodies.
+    bodyParser: false,
+  });
+  app.useLogger(app.get(Logger));
+  const fastify = app.getHttpAdapter().getInstance();
+  // Only JSON bodies are accepted: without Fastify's default text/plain parser, other types get 415.
+  fastify.removeContentTypeParser('text/plain');
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header('x-request-id', request.id);
+    done();
+  });
+  return app;
+}

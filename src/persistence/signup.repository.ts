@@ -1,0 +1,130 @@
+import { Injectable } from '@nestjs/common';
+import type { CapaAttemptRecord } from '../capa/capa-outcome';
+import type { Transition } from '../signups/signup-state';
+import type { SignupRecord, SignupRequest, SignupStatus } from '../signups/signup.types';
+import { Prisma, type Signup } from '../generated/prisma/client';
+import { PrismaService } from './prisma.service';
+
+/** Who made an attempt: a caller's request, the background worker, or an operator. */
+export type AttemptActor = 'request' | 'worker' | 'operator';
+
+/** A lease on a PENDING row: who holds it and until when. */
+export interface Lease {
+  owner: string;
+  until: Date;
+}
+
+/** The signup mappings in PostgreSQL. Every write that could race is a single conditional statement. */
+@Injectable()
+export class SignupRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async findByExternalUserId(externalUserId: string): Promise<SignupRecord | null> {
+    const row = await this.prisma.signup.findUnique({ where: { externalUserId } });
+    return row && toRecord(row);
+  }
+
+  /** Writes a new PENDING row holding the lease; null when the externalUserId is already there. */
+  async insertPending(request: SignupRequest, lease: Lease): Promise<SignupRecord | null> {
+    try {
+      const row = await this.prisma.signup.create({
+        data: {
+          ...payloadOf(request),
+          status: 'PENDING',
+          leaseOwner: lease.owner,
+          leaseUntil: lease.until,
+          // If this owner dies, the row is due for the worker as soon as its lease runs out.
+          nextAttemptAt: lease.until,
+        },
+      });
+      return toRecord(row);
+    } catch (error) {
+      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') return null;
+      throw error;
+    }
+  }
+
+  /** Takes the lease of a PENDING row whose lease is free; null when someone else holds it or it settled. */
+  async claimPending(id: bigint, lease: Lease, now: Date): Promise<SignupRecord | null> {
+    const rows = await this.prisma.signup.updateManyAndReturn({
+      where: { id, status: 'PENDING', OR: [{ leaseUntil: null }, { leaseUntil: { lte: now } }] },
+      data: { leaseOwner: lease.owner, leaseUntil: lease.until, nextAttemptAt: lease.until, updatedAt: now },
+    });
+    return rows.length === 1 ? toRecord(rows[0]) : null;
+  }
+
+  /** A corrected payload takes over a FAILED row, as long as nobody changed it since it was read. */
+  async replaceFailed(previous: SignupRecord, request: SignupRequest, lease: Lease, now: Date): Promise<SignupRecord | null> {
+    const rows = await this.prisma.signup.updateManyAndReturn({
+      where: { id: previous.id, status: 'FAILED', fingerprint: previous.fingerprint },
+      data: {
+        ...payloadOf(request),
+        status: 'PENDING',
+        errorCode: null,
+        errorMessage: null,
+        leaseOwner: lease.owner,
+        leaseUntil: lease.until,
+        nextAttemptAt: lease.until,
+        updatedAt: now,
+      },
+    });
+    return rows.length === 1 ? toRecord(rows[0]) : null;
+  }
+
+  /**
+   * Applies a transition to a PENDING row. CREATED always wins (a userId from Capa is the truth);
+   * the other transitions only by the lease holder. Null when the row was not ours to change.
+   */
+  async applyTransition(id: bigint, owner: string, transition: Transition, attempts: number, now: Date): Promise<SignupRecord | null> {
+    const released = { leaseOwner: null, leaseUntil: null, attemptCount: { increment: attempts }, updatedAt: now };
+    const where: Prisma.SignupWhereInput =
+      transition.status === 'CREATED' ? { id, status: 'PENDING' } : { id, status: 'PENDING', leaseOwner: owner };
+    const data: Prisma.SignupUpdateManyMutationInput =
+      transition.status === 'CREATED'
+        ? { ...released, status: 'CREATED', capaUserId: transition.capaUserId, errorCode: null, errorMessage: null, nextAttemptAt: null }
+        : transition.status === 'PENDING'
+          ? { ...released, errorCode: transition.errorCode, errorMessage: transition.errorMessage, nextAttemptAt: transition.nextAttemptAt }
+          : { ...released, status: transition.status, errorCode: transition.errorCode, errorMessage: transition.errorMessage, nextAttemptAt: null };
+    const rows = await this.prisma.signup.updateManyAndReturn({ where, data });
+    return rows.length === 1 ? toRecord(rows[0]) : null;
+  }
+
+  async recordAttempt(signupId: bigint, actor: AttemptActor, attempt: CapaAttemptRecord): Promise<void> {
+    await this.prisma.capaAttempt.create({ data: { signupId, actor, ...attempt } });
+  }
+
+  /** Lets go of every lease this owner holds (graceful shutdown) so another replica can take the rows at once. */
+  async releaseLeases(owner: string, now: Date): Promise<number> {
+    const { count } = await this.prisma.signup.updateMany({
+      where: { leaseOwner: owner, status: 'PENDING' },
+      data: { leaseOwner: null, leaseUntil: null, nextAttemptAt: now, updatedAt: now },
+    });
+    return count;
+  }
+
+  async countByStatus(): Promise<Record<SignupStatus, number>> {
+    const groups = await this.prisma.signup.groupBy({ by: ['status'], _count: { _all: true } });
+    const counts: Record<SignupStatus, number> = { PENDING: 0, CREATED: 0, FAILED: 0, NEEDS_ATTENTION: 0 };
+    for (const group of groups) counts[group.status] = group._count._all;
+    return counts;
+  }
+}
+
+function payloadOf(request: SignupRequest) {
+  return {
+    externalUserId: request.externalUserId,
+    method: request.method,
+    identifier: request.identifier,
+    userType: request.userType,
+    alias: request.alias,
+    fingerprint: request.fingerprint,
+  };
+}
+
+export function toRecord(row: Signup): SignupRecord {
+  return {
+    ...row,
+    method: row.method as SignupRecord['method'],
+    userType: row.userType as SignupRecord['userType'],
+  };
+}

@@ -1,0 +1,60 @@
+import { ApiError } from '../common/api-error';
+import { SignupMapping, SignupRecord, toMapping } from './signup.types';
+
+/** What the HTTP layer sends for a signup request: status, headers and body. */
+export interface SignupAnswer {
+  statusCode: 200 | 201 | 202;
+  headers: Record<string, string>;
+  body: SignupMapping;
+}
+
+/** How long a caller is told to wait before asking again about an unsettled signup. */
+const NEEDS_ATTENTION_RETRY_AFTER_S = 300;
+
+/**
+ * The contract's answer for a row: 201 created by this request, 200 replayed, 202 not settled yet,
+ * 422 (thrown) when Capa rejected this payload.
+ */
+export function answerFor(row: SignupRecord, createdByThisRequest: boolean, now: Date): SignupAnswer {
+  const body = toMapping(row);
+  switch (row.status) {
+    case 'CREATED':
+      return createdByThisRequest
+        ? { statusCode: 201, headers: { location: locationOf(row.externalUserId) }, body }
+        : { statusCode: 200, headers: { 'idempotent-replayed': 'true' }, body };
+    case 'FAILED':
+      throw new CapaRejectedError(row);
+    case 'PENDING':
+      return { statusCode: 202, headers: { 'retry-after': String(retryAfterSeconds(row, now)) }, body };
+    case 'NEEDS_ATTENTION':
+      return { statusCode: 202, headers: { 'retry-after': String(NEEDS_ATTENTION_RETRY_AFTER_S) }, body };
+  }
+}
+
+export function locationOf(externalUserId: string): string {
+  return `/v1/users/${encodeURIComponent(externalUserId)}`;
+}
+
+function retryAfterSeconds(row: SignupRecord, now: Date): number {
+  const due = row.nextAttemptAt ?? row.leaseUntil;
+  const seconds = due === null ? 1 : Math.ceil((due.getTime() - now.getTime()) / 1000);
+  return Math.min(Math.max(seconds, 1), 600);
+}
+
+export class CapaRejectedError extends ApiError {
+  constructor(row: SignupRecord) {
+    super(422, 'CAPA_REJECTED', `Capa rejected this signup: ${row.errorMessage ?? row.errorCode ?? 'no reason given'}`, [
+      { message: row.errorMessage ?? '', capaCode: row.errorCode, signup: toMapping(row) },
+    ]);
+  }
+}
+
+export class ExternalUserIdConflictError extends ApiError {
+  constructor(externalUserId: string) {
+    super(
+      409,
+      'EXTERNAL_USER_ID_CONFLICT',
+      `externalUserId ${JSON.stringify(externalUserId)} is already registered with a different payload`,
+    );
+  }
+}

@@ -1,0 +1,46 @@
+import { capaRequestFor, normaliseSignup } from './signup-request';
+import type { SignupRecord } from './signup.types';
+
+describe('normaliseSignup', () => {
+  it('defaults method to NONE and absent fields to null', () => {
+    expect(normaliseSignup({ externalUserId: 'u1' })).toMatchObject({ externalUserId: 'u1', method: 'NONE', identifier: null, userType: null, alias: null });
+  });
+
+  it('gives equal payloads equal fingerprints and different payloads different ones', () => {
+    const a = normaliseSignup({ externalUserId: 'u1' }).fingerprint;
+    expect(normaliseSignup({ externalUserId: 'u1', method: 'NONE', identifier: null }).fingerprint).toBe(a);
+    expect(normaliseSignup({ externalUserId: 'u2' }).fingerprint).not.toBe(a);
+    expect(normaliseSignup({ externalUserId: 'u1', alias: 'x' }).fingerprint).not.toBe(a);
+    expect(normaliseSignup({ externalUserId: 'u1', userType: 'BUSINESS' }).fingerprint).not.toBe(a);
+  });
+
+  it('does not confuse fields whose concatenations match', () => {
+    expect(normaliseSignup({ externalUserId: 'ab', alias: 'c' }).fingerprint).not.toBe(normaliseSignup({ externalUserId: 'a', alias: 'bc' }).fingerprint);
+  });
+
+  it('lower-cases the email domain but keeps the local part', () => {
+    expect(normaliseSignup({ externalUserId: 'u', method: 'EMAIL', identifier: 'Money@Capa.FI' }).identifier).toBe('Money@capa.fi');
+  });
+
+  it('keeps phone numbers in E.164', () => {
+    expect(normaliseSignup({ externalUserId: 'u', method: 'PHONE_NUMBER', identifier: '+447911123456' }).identifier).toBe('+447911123456');
+  });
+});
+
+describe('capaRequestFor', () => {
+  const base = { externalUserId: 'u', method: 'NONE', identifier: null, userType: null, alias: null } as SignupRecord;
+
+  it('leaves absent optional fields out and keeps identifier null for NONE', () => {
+    expect(capaRequestFor(base)).toEqual({ externalUserId: 'u', method: 'NONE', identifier: null });
+  });
+
+  it('sends userType and alias when present', () => {
+    expect(capaRequestFor({ ...base, userType: 'BUSINESS', alias: 'ACME' })).toEqual({
+      externalUserId: 'u',
+      method: 'NONE',
+      identifier: null,
+      userType: 'BUSINESS',
+      alias: 'ACME',
+    });
+  });
+});

@@ -1,0 +1,45 @@
+import { createHash } from 'node:crypto';
+import { parsePhoneNumberWithError } from 'libphonenumber-js';
+import type { CapaCreateUserRequest } from '../capa/capa.gateway';
+import type { CreateSignupDto } from './create-signup.dto';
+import type { SignupRecord, SignupRequest } from './signup.types';
+
+/** Normalises a validated body (absent method means NONE; email domains lower-cased; phones in E.164) and fingerprints it. */
+export function normaliseSignup(body: CreateSignupDto): SignupRequest {
+  const method = body.method ?? 'NONE';
+  const identifier = normaliseIdentifier(method, body.identifier ?? null);
+  const fields = {
+    externalUserId: body.externalUserId,
+    method,
+    identifier,
+    userType: body.userType ?? null,
+    alias: body.alias ?? null,
+  };
+  return { ...fields, fingerprint: fingerprintOf(fields) };
+}
+
+function normaliseIdentifier(method: string, identifier: string | null): string | null {
+  if (identifier === null || method === 'NONE') return null;
+  if (method === 'EMAIL') {
+    const at = identifier.lastIndexOf('@');
+    return `${identifier.slice(0, at)}@${identifier.slice(at + 1).toLowerCase()}`;
+  }
+  return parsePhoneNumberWithError(identifier).number;
+}
+
+/** SHA-256 over the normalised payload in a fixed field order: equal payloads, equal fingerprints. */
+export function fingerprintOf(fields: Omit<SignupRequest, 'fingerprint'>): string {
+  const canonical = JSON.stringify([fields.externalUserId, fields.method, fields.identifier, fields.userType, fields.alias]);
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+/** The body sent to Capa for a stored signup, in Capa's field names; absent optional fields are left out. */
+export function capaRequestFor(row: SignupRecord): CapaCreateUserRequest {
+  return {
+    externalUserId: row.externalUserId,
+    method: row.method,
+    identifier: row.identifier,
+    ...(row.userType !== null ? { userType: row.userType } : {}),
+    ...(row.alias !== null ? { alias: row.alias } : {}),
+  };
+}

@@ -1,0 +1,22 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { AUTH_METHODS, SIGNUP_STATUSES, USER_TYPES } from './signup.types';
+
+class SignupErrorDoc {
+  @ApiProperty({ example: 'BAD_REQUEST' }) code: string;
+  @ApiProperty({ type: String, nullable: true, example: 'Provided email is not valid' }) message: string | null;
+}
+
+/** The mapping as documented in OpenAPI (the runtime type is SignupMapping). */
+export class SignupMappingDoc {
+  @ApiProperty({ example: 'user-8412' }) externalUserId: string;
+  @ApiProperty({ type: String, nullable: true, description: "Capa's userId once CREATED", example: '9486244c-ff7d-4c22-9984-797179d7deaa' })
+  userId: string | null;
+  @ApiProperty({ enum: SIGNUP_STATUSES }) status: string;
+  @ApiProperty({ enum: AUTH_METHODS }) method: string;
+  @ApiProperty({ type: String, nullable: true }) identifier: string | null;
+  @ApiProperty({ enum: USER_TYPES, nullable: true }) userType: string | null;
+  @ApiProperty({ type: String, nullable: true }) alias: string | null;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt: string;
+  @ApiPropertyOptional({ type: SignupErrorDoc, description: "Capa's last error code and message" }) error?: SignupErrorDoc;
+}

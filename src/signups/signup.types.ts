@@ -1,0 +1,68 @@
+export const SIGNUP_STATUSES = ['PENDING', 'CREATED', 'FAILED', 'NEEDS_ATTENTION'] as const;
+export type SignupStatus = (typeof SIGNUP_STATUSES)[number];
+export const AUTH_METHODS = ['EMAIL', 'PHONE_NUMBER', 'NONE'] as const;
+export type AuthMethod = (typeof AUTH_METHODS)[number];
+export const USER_TYPES = ['INDIVIDUAL', 'BUSINESS'] as const;
+export type UserType = (typeof USER_TYPES)[number];
+
+/** A validated, normalised signup request and the fingerprint that identifies its payload. */
+export interface SignupRequest {
+  externalUserId: string;
+  method: AuthMethod;
+  identifier: string | null;
+  userType: UserType | null;
+  alias: string | null;
+  fingerprint: string;
+}
+
+/** One stored signup: the durable link externalUserId -> Capa userId, and where it stands. */
+export interface SignupRecord {
+  id: bigint;
+  externalUserId: string;
+  capaUserId: string | null;
+  status: SignupStatus;
+  method: AuthMethod;
+  identifier: string | null;
+  userType: UserType | null;
+  alias: string | null;
+  fingerprint: string;
+  errorCode: string | null;
+  errorMessage: string | null;
+  attemptCount: number;
+  leaseOwner: string | null;
+  leaseUntil: Date | null;
+  nextAttemptAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** The mapping as the API shows it. */
+export interface SignupMapping {
+  externalUserId: string;
+  userId: string | null;
+  status: SignupStatus;
+  method: AuthMethod;
+  identifier: string | null;
+  userType: UserType | null;
+  alias: string | null;
+  createdAt: string;
+  updatedAt: string;
+  error?: { code: string; message: string | null };
+}
+
+export function toMapping(row: SignupRecord): SignupMapping {
+  return {
+    externalUserId: row.externalUserId,
+    userId: row.capaUserId,
+    status: row.status,
+    method: row.method,
+    identifier: row.identifier,
+    userType: row.userType,
+    alias: row.alias,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+    ...(row.errorCode !== null && row.status !== 'CREATED'
+      ? { error: { code: row.errorCode, message: row.errorMessage } }
+      : {}),
+  };
+}

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { CapaModule } from '../capa/capa.module';
+import { SignupsController } from './signups.controller';
+import { SignupsService } from './signups.service';
+
+@Module({
+  imports: [CapaModule],
+  controllers: [SignupsController],
+  providers: [SignupsService],
+  exports: [SignupsService],
+})
+export class SignupsModule {}

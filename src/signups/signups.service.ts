@@ -1,0 +1,134 @@
+import { Injectable } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CapaGateway } from '../capa/capa.gateway';
+import { INSTANCE_ID } from '../common/instance-id';
+import { AppConfig } from '../config/app-config';
+import { AttemptActor, Lease, SignupRepository } from '../persistence/signup.repository';
+import { NotFoundError } from '../common/api-error';
+import { SignupAnswer, ExternalUserIdConflictError, answerFor } from './signup-answer';
+import { capaRequestFor } from './signup-request';
+import { decideOnRepeat, isLeaseFree, transitionFor } from './signup-state';
+import { SignupRecord, SignupRequest } from './signup.types';
+
+/** Extra lease time beyond the deadline, so a lease never runs out under a call still in flight. */
+const LEASE_MARGIN_MS = 2000;
+/** Races (a row changing between read and conditional write) are re-decided at most this often. */
+const MAX_ROUNDS = 20;
+const MAX_POLL_MS = 200;
+
+/**
+ * The idempotent create flow. The row is committed PENDING before Capa is called; the unique key on
+ * externalUserId and the lease columns decide who calls Capa, across requests, workers and replicas.
+ */
+@Injectable()
+export class SignupsService {
+  /** Drives in progress in this process, so local duplicates wait on a promise instead of polling. */
+  private readonly inFlight = new Map<string, Promise<SignupRecord>>();
+
+  constructor(
+    private readonly repository: SignupRepository,
+    private readonly gateway: CapaGateway,
+    private readonly config: AppConfig,
+  ) {}
+
+  async register(request: SignupRequest): Promise<SignupAnswer> {
+    const deadline = Date.now() + this.config.requestDeadlineMs;
+    let row = await this.repository.findByExternalUserId(request.externalUserId);
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      if (row === null) {
+        const inserted = await this.repository.insertPending(request, this.leaseUntil(deadline));
+        if (inserted !== null) return this.driveAndAnswer(inserted, deadline, 'request');
+        row = await this.repository.findByExternalUserId(request.externalUserId);
+        continue;
+      }
+      const now = new Date();
+      switch (decideOnRepeat(row, request.fingerprint, now)) {
+        case 'replay':
+          return answerFor(row, false, now);
+        case 'conflict':
+          throw new ExternalUserIdConflictError(request.externalUserId);
+        case 'replace-failed': {
+          const taken = await this.repository.replaceFailed(row, request, this.leaseUntil(deadline), now);
+          if (taken !== null) return this.driveAndAnswer(taken, deadline, 'request');
+          break;
+        }
+        case 'claim': {
+          const taken = await this.repository.claimPending(row.id, this.leaseUntil(deadline), now);
+          if (taken !== null) return this.driveAndAnswer(taken, deadline, 'request');
+          break;
+        }
+        case 'wait': {
+          const settled = await this.waitUntilSettled(row, deadline);
+          if (settled.status === 'PENDING' && Date.now() >= deadline) return answerFor(settled, false, new Date());
+          row = settled;
+          continue;
+        }
+      }
+      row = await this.repository.findByExternalUserId(request.externalUserId);
+    }
+    if (row === null) throw new Error(`Signup ${request.externalUserId} vanished while being registered`);
+    return answerFor(row, false, new Date());
+  }
+
+  async get(externalUserId: string): Promise<SignupRecord> {
+    const row = await this.repository.findByExternalUserId(externalUserId);
+    if (row === null) throw new NotFoundError(`No signup for externalUserId ${JSON.stringify(externalUserId)}`);
+    return row;
+  }
+
+  /**
+   * Calls Capa for a row whose lease this process holds, records every attempt, and applies the outcome.
+   * Answers the row as it stands afterwards (also when another owner settled it meanwhile).
+   */
+  drive(row: SignupRecord, deadline: number, actor: AttemptActor): Promise<SignupRecord> {
+    const drive = this.callCapaAndSettle(row, deadline, actor).finally(() => {
+      if (this.inFlight.get(row.externalUserId) === drive) this.inFlight.delete(row.externalUserId);
+    });
+    this.inFlight.set(row.externalUserId, drive);
+    return drive;
+  }
+
+  private async driveAndAnswer(row: SignupRecord, deadline: number, actor: AttemptActor): Promise<SignupAnswer> {
+    const settled = await this.drive(row, deadline, actor);
+    return answerFor(settled, settled.status === 'CREATED', new Date());
+  }
+
+  private async callCapaAndSettle(row: SignupRecord, deadline: number, actor: AttemptActor): Promise<SignupRecord> {
+    let attempts = 0;
+    const outcome = await this.gateway.createUser(capaRequestFor(row), {
+      deadline,
+      onAttempt: async (attempt) => {
+        attempts += 1;
+        await this.repository.recordAttempt(row.id, actor, attempt);
+      },
+    });
+    const now = new Date();
+    const transition = transitionFor(outcome, row.attemptCount + attempts, now);
+    const settled = await this.repository.applyTransition(row.id, INSTANCE_ID, transition, attempts, now);
+    return settled ?? (await this.get(row.externalUserId));
+  }
+
+  /** Waits for another owner's drive: on the local promise if it is ours, else by polling the row. */
+  private async waitUntilSettled(row: SignupRecord, deadline: number): Promise<SignupRecord> {
+    let current = row;
+    let pollMs = 10;
+    while (current.status === 'PENDING' && !isLeaseFree(current, new Date())) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return current;
+      const local = this.inFlight.get(current.externalUserId);
+      if (local !== undefined) {
+        const settled = await Promise.race([local.catch(() => undefined), sleep(remaining, undefined)]);
+        if (settled !== undefined) return settled;
+      } else {
+        await sleep(Math.min(pollMs, remaining));
+        pollMs = Math.min(pollMs * 2, MAX_POLL_MS);
+      }
+      current = (await this.repository.findByExternalUserId(current.externalUserId)) ?? current;
+    }
+    return current;
+  }
+
+  private leaseUntil(deadline: number): Lease {
+    return { owner: INSTANCE_ID, until: new Date(deadline + LEASE_MARGIN_MS) };
+  }
+}
