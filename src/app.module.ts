@@ -7,6 +7,7 @@ import { loggerParams } from './common/logging';
 import { StrictValidationPipe } from './common/validation.pipe';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { HealthModule } from './health/health.module';
 import { PersistenceModule } from './persistence/persistence.module';
 import { SignupsModule } from './signups/signups.module';
 
@@ -15,7 +16,7 @@ export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), LoggerModule.forRoot(loggerParams(config)), PersistenceModule, SignupsModule],
+      imports: [ConfigModule.forRoot(config), LoggerModule.forRoot(loggerParams(config)), PersistenceModule, HealthModule, SignupsModule],
       providers: [
         { provide: APP_FILTER, useClass: ErrorFilter },
         { provide: APP_PIPE, useClass: StrictValidationPipe },

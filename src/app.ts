@@ -1,7 +1,9 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
+import helmet from '@fastify/helmet';
 import { AppModule } from './app.module';
+import { setupOpenApi } from './openapi';
 import { requestIdFor } from './common/request-id';
 import { AppConfig } from './config/app-config';
 
@@ -28,5 +30,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     void reply.header('x-request-id', request.id);
     done();
   });
+  await app.register(helmet, { contentSecurityPolicy: { directives: { 'img-src': ["'self'", 'data:'], 'upgrade-insecure-requests': null } } });
+  setupOpenApi(app);
   return app;
 }

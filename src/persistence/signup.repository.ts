@@ -89,6 +89,48 @@ export class SignupRepository {
     return rows.length === 1 ? toRecord(rows[0]) : null;
   }
 
+  /**
+   * The worker's pick: due PENDING rows whose lease is free, locked with SKIP LOCKED so replicas never pick the same
+   * row, leased to `owner` in the same statement. Served by the partial index signups_pending_due_idx.
+   */
+  async claimDue(owner: string, leaseMs: number, limit: number, now: Date): Promise<SignupRecord[]> {
+    const leaseUntil = new Date(now.getTime() + leaseMs);
+    const rows = await this.prisma.$queryRaw<SqlSignupRow[]>`
+      UPDATE signups SET lease_owner = ${owner}, lease_until = ${leaseUntil}, next_attempt_at = ${leaseUntil}, updated_at = ${now}
+      WHERE id IN (
+        SELECT id FROM signups
+        WHERE status = 'PENDING' AND next_attempt_at <= ${now} AND (lease_until IS NULL OR lease_until <= ${now})
+        ORDER BY next_attempt_at
+        LIMIT ${limit}
+        FOR UPDATE SKIP LOCKED
+      )
+      RETURNING *`;
+    return rows.map(fromSqlRow);
+  }
+
+  /**
+   * An operator's re-drive: a FAILED or NEEDS_ATTENTION row, or a PENDING one nobody holds, goes back to PENDING
+   * under this lease. Null when the row is CREATED or someone else holds its lease.
+   */
+  async takeForRedrive(id: bigint, lease: Lease, now: Date): Promise<SignupRecord | null> {
+    const rows = await this.prisma.signup.updateManyAndReturn({
+      where: {
+        id,
+        OR: [
+          { status: { in: ['FAILED', 'NEEDS_ATTENTION'] } },
+          { status: 'PENDING', OR: [{ leaseUntil: null }, { leaseUntil: { lte: now } }] },
+        ],
+      },
+      data: { status: 'PENDING', leaseOwner: lease.owner, leaseUntil: lease.until, nextAttemptAt: lease.until, updatedAt: now },
+    });
+    return rows.length === 1 ? toRecord(rows[0]) : null;
+  }
+
+  /** PENDING rows due now or overdue: the worker's backlog. */
+  async countDue(now: Date): Promise<number> {
+    return this.prisma.signup.count({ where: { status: 'PENDING', nextAttemptAt: { lte: now } } });
+  }
+
   async recordAttempt(signupId: bigint, actor: AttemptActor, attempt: CapaAttemptRecord): Promise<void> {
     await this.prisma.capaAttempt.create({ data: { signupId, actor, ...attempt } });
   }
@@ -108,6 +150,49 @@ export class SignupRepository {
     for (const group of groups) counts[group.status] = group._count._all;
     return counts;
   }
+}
+
+/** A `signups` row as raw SQL returns it (snake_case). */
+interface SqlSignupRow {
+  id: bigint;
+  external_user_id: string;
+  capa_user_id: string | null;
+  status: SignupStatus;
+  method: string;
+  identifier: string | null;
+  user_type: string | null;
+  alias: string | null;
+  fingerprint: string;
+  error_code: string | null;
+  error_message: string | null;
+  attempt_count: number;
+  lease_owner: string | null;
+  lease_until: Date | null;
+  next_attempt_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+function fromSqlRow(row: SqlSignupRow): SignupRecord {
+  return {
+    id: row.id,
+    externalUserId: row.external_user_id,
+    capaUserId: row.capa_user_id,
+    status: row.status,
+    method: row.method as SignupRecord['method'],
+    identifier: row.identifier,
+    userType: row.user_type as SignupRecord['userType'],
+    alias: row.alias,
+    fingerprint: row.fingerprint,
+    errorCode: row.error_code,
+    errorMessage: row.error_message,
+    attemptCount: row.attempt_count,
+    leaseOwner: row.lease_owner,
+    leaseUntil: row.lease_until,
+    nextAttemptAt: row.next_attempt_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
 }
 
 function payloadOf(request: SignupRequest) {

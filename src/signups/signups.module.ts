@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { CapaModule } from '../capa/capa.module';
 import { SignupsController } from './signups.controller';
+import { SignupWorker } from './signup-worker';
 import { SignupsService } from './signups.service';
 
 @Module({
   imports: [CapaModule],
   controllers: [SignupsController],
-  providers: [SignupsService],
+  providers: [SignupsService, SignupWorker],
   exports: [SignupsService],
 })
 export class SignupsModule {}

@@ -4,7 +4,7 @@ import { CapaGateway } from '../capa/capa.gateway';
 import { INSTANCE_ID } from '../common/instance-id';
 import { AppConfig } from '../config/app-config';
 import { AttemptActor, Lease, SignupRepository } from '../persistence/signup.repository';
-import { NotFoundError } from '../common/api-error';
+import { ApiError, NotFoundError } from '../common/api-error';
 import { SignupAnswer, ExternalUserIdConflictError, answerFor } from './signup-answer';
 import { capaRequestFor } from './signup-request';
 import { decideOnRepeat, isLeaseFree, transitionFor } from './signup-state';
@@ -77,6 +77,23 @@ export class SignupsService {
   }
 
   /**
+   * An operator's "retry now": FAILED / NEEDS_ATTENTION / unleased PENDING rows are driven at once (one round of
+   * attempts within the request deadline). A row another owner is driving is left to it (LeaseHeldError).
+   */
+  async retryNow(externalUserId: string): Promise<SignupRecord> {
+    const row = await this.get(externalUserId);
+    if (row.status === 'CREATED') return row;
+    const deadline = Date.now() + this.config.requestDeadlineMs;
+    const taken = await this.repository.takeForRedrive(row.id, this.leaseUntil(deadline), new Date());
+    if (taken === null) {
+      const current = await this.get(externalUserId);
+      if (current.status === 'CREATED') return current;
+      throw new LeaseHeldError(current);
+    }
+    return this.drive(taken, deadline, 'operator');
+  }
+
+  /**
    * Calls Capa for a row whose lease this process holds, records every attempt, and applies the outcome.
    * Answers the row as it stands afterwards (also when another owner settled it meanwhile).
    */
@@ -128,7 +145,13 @@ export class SignupsService {
     return current;
   }
 
-  private leaseUntil(deadline: number): Lease {
+  leaseUntil(deadline: number): Lease {
     return { owner: INSTANCE_ID, until: new Date(deadline + LEASE_MARGIN_MS) };
+  }
+}
+
+export class LeaseHeldError extends ApiError {
+  constructor(row: SignupRecord) {
+    super(409, 'LEASE_HELD', `Signup ${JSON.stringify(row.externalUserId)} is being driven by ${row.leaseOwner ?? 'another owner'} until ${row.leaseUntil?.toISOString() ?? 'now'}`);
   }
 }

@@ -1,0 +1,39 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService, HealthIndicatorService, PrismaHealthIndicator } from '@nestjs/terminus';
+import { PrismaService } from '../persistence/prisma.service';
+import { ShutdownState } from './shutdown-state';
+
+const DATABASE_PING_TIMEOUT_MS = 1000;
+
+@ApiTags('operations')
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    private readonly prismaIndicator: PrismaHealthIndicator,
+    private readonly prisma: PrismaService,
+    private readonly shutdown: ShutdownState,
+  ) {}
+
+  @Get('live')
+  @HealthCheck()
+  @ApiOperation({ summary: 'Liveness: 200 while the process can serve; never touches the database' })
+  live() {
+    return this.health.check([]);
+  }
+
+  @Get('ready')
+  @HealthCheck()
+  @ApiOperation({ summary: 'Readiness: 200 when PostgreSQL answers and the app is not shutting down, else 503' })
+  ready() {
+    return this.health.check([
+      () => {
+        const indicator = this.indicators.check('lifecycle');
+        return this.shutdown.isShuttingDown ? indicator.down({ state: 'shutting-down' }) : indicator.up({ state: 'serving' });
+      },
+      () => this.prismaIndicator.pingCheck('database', this.prisma, { timeout: DATABASE_PING_TIMEOUT_MS }),
+    ]);
+  }
+}

@@ -1,0 +1,21 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+
+/** The OpenAPI 3 document, generated from the controllers and DTOs. */
+export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('capa-onboarding')
+    .setDescription(
+      "Registers a partner's users at Capa (POST /api/partner/v1/user) idempotently and keeps externalUserId -> userId. " +
+        'Every error answers {statusCode, code, message, details?}.',
+    )
+    .setVersion('1')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An INBOUND_API_KEYS token (/v1) or ADMIN_API_KEY (/admin)' })
+    .build();
+  return SwaggerModule.createDocument(app, config);
+}
+
+/** Serves Swagger UI at /docs and the document at /docs-json. */
+export function setupOpenApi(app: NestFastifyApplication): void {
+  SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
+}
