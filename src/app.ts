@@ -3,6 +3,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { Logger } from 'nestjs-pino';
 import helmet from '@fastify/helmet';
 import { AppModule } from './app.module';
+import { AppMetrics } from './metrics/app-metrics';
 import { setupOpenApi } from './openapi';
 import { requestIdFor } from './common/request-id';
 import { AppConfig } from './config/app-config';
@@ -28,6 +29,12 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   fastify.removeContentTypeParser('text/plain');
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
+    done();
+  });
+  const metrics = app.get(AppMetrics);
+  fastify.addHook('onResponse', (request, reply, done) => {
+    // The route template (never the raw URL) keeps ids out of metric labels.
+    metrics.recordRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
   await app.register(helmet, { contentSecurityPolicy: { directives: { 'img-src': ["'self'", 'data:'], 'upgrade-insecure-requests': null } } });

@@ -62,7 +62,7 @@ export class CapaGateway implements OnApplicationShutdown {
     this.url = `${endpoint.baseUrl}${CREATE_USER_PATH}`;
     this.breaker = circuitBreaker(
       handleWhenResult((outcome) => isRetryable(outcome as CapaOutcome)),
-      { halfOpenAfter: 10_000, breaker: new ConsecutiveBreaker(5) },
+      { halfOpenAfter: config.circuitHalfOpenMs, breaker: new ConsecutiveBreaker(config.circuitThreshold) },
     );
     this.breaker.onStateChange(() => this.observer.circuitChanged(this.circuitStatus()));
   }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { BACKGROUND_BACKOFF, BackoffPolicy } from '../capa/retry-schedule';
 import { EnvironmentVariables, validateEnvironment } from './environment';
 
 export const DEV_INBOUND_API_KEY = 'dev-inbound-token';
@@ -27,6 +28,10 @@ export class AppConfig {
   readonly workerIntervalMs: number;
   readonly workerBatchSize: number;
   readonly shutdownGraceMs: number;
+  /** Background retries: capped exponential backoff with full jitter. */
+  readonly backgroundBackoff: BackoffPolicy;
+  readonly circuitThreshold: number;
+  readonly circuitHalfOpenMs: number;
 
   constructor(env: EnvironmentVariables) {
     this.isProduction = env.NODE_ENV === 'production';
@@ -43,6 +48,13 @@ export class AppConfig {
     this.workerIntervalMs = env.WORKER_INTERVAL_MS ?? 1000;
     this.workerBatchSize = env.WORKER_BATCH_SIZE ?? 20;
     this.shutdownGraceMs = env.SHUTDOWN_GRACE_MS ?? 15_000;
+    this.backgroundBackoff = {
+      ...BACKGROUND_BACKOFF,
+      baseMs: env.WORKER_BACKOFF_BASE_MS ?? BACKGROUND_BACKOFF.baseMs,
+      capMs: env.WORKER_BACKOFF_MAX_MS ?? BACKGROUND_BACKOFF.capMs,
+    };
+    this.circuitThreshold = env.CAPA_CIRCUIT_THRESHOLD ?? 5;
+    this.circuitHalfOpenMs = env.CAPA_CIRCUIT_HALF_OPEN_MS ?? 10_000;
 
     const inbound = splitTokens(env.INBOUND_API_KEYS);
     const admin = env.ADMIN_API_KEY?.trim() ?? '';

@@ -59,6 +59,18 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(1) @Max(1000)
   WORKER_BATCH_SIZE?: number;
 
+  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(10) @Max(3_600_000)
+  WORKER_BACKOFF_BASE_MS?: number;
+
+  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(10) @Max(3_600_000)
+  WORKER_BACKOFF_MAX_MS?: number;
+
+  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(1) @Max(1000)
+  CAPA_CIRCUIT_THRESHOLD?: number;
+
+  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(100) @Max(600_000)
+  CAPA_CIRCUIT_HALF_OPEN_MS?: number;
+
   @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(1) @Max(200)
   DATABASE_POOL_SIZE?: number;
 

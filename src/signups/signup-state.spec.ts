@@ -68,19 +68,19 @@ describe('transitionFor', () => {
 
   it('transient -> stays PENDING, next attempt after a jittered backoff that grows with attempts', () => {
     const outcome: CapaOutcome = { kind: 'transient', httpStatus: 503, errorCode: 'HTTP_503', errorMessage: 'down' };
-    const first = transitionFor(outcome, 1, now, mid);
-    const tenth = transitionFor(outcome, 10, now, mid);
+    const first = transitionFor(outcome, 1, now, undefined, mid);
+    const tenth = transitionFor(outcome, 10, now, undefined, mid);
     expect(first).toEqual({ status: 'PENDING', errorCode: 'HTTP_503', errorMessage: 'down', nextAttemptAt: new Date(now.getTime() + 500) });
     expect((tenth as { nextAttemptAt: Date }).nextAttemptAt.getTime() - now.getTime()).toBe(150_000);
   });
 
   it('honours Retry-After for the next background attempt', () => {
     const outcome: CapaOutcome = { kind: 'transient', httpStatus: 429, errorCode: 'HTTP_429', errorMessage: 'slow down', retryAfterMs: 42_000 };
-    expect(transitionFor(outcome, 1, now, () => 0)).toMatchObject({ nextAttemptAt: new Date(now.getTime() + 42_000) });
+    expect(transitionFor(outcome, 1, now, undefined, () => 0)).toMatchObject({ nextAttemptAt: new Date(now.getTime() + 42_000) });
   });
 
   it.each([401, 403])('a %i (bad or rotated key) keeps the row PENDING, never FAILED', (httpStatus) => {
     const outcome: CapaOutcome = { kind: 'misconfigured', httpStatus, errorCode: 'UNAUTHORIZED', errorMessage: 'Invalid API Key' };
-    expect(transitionFor(outcome, 3, now, mid)).toMatchObject({ status: 'PENDING', errorCode: 'UNAUTHORIZED' });
+    expect(transitionFor(outcome, 3, now, undefined, mid)).toMatchObject({ status: 'PENDING', errorCode: 'UNAUTHORIZED' });
   });
 });

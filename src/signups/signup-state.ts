@@ -1,5 +1,5 @@
 import type { CapaOutcome } from '../capa/capa-outcome';
-import { BACKGROUND_BACKOFF, backoffDelay } from '../capa/retry-schedule';
+import { BACKGROUND_BACKOFF, BackoffPolicy, backoffDelay } from '../capa/retry-schedule';
 import type { SignupRecord } from './signup.types';
 
 /** What a request does when a row for its externalUserId already exists. */
@@ -49,7 +49,13 @@ export type Transition =
  * The state machine of DESIGN.md: a userId makes it CREATED; a permanent rejection FAILED; "exists, no id"
  * NEEDS_ATTENTION; anything transient (incl. 401/403, a misconfiguration) stays PENDING until the next attempt.
  */
-export function transitionFor(outcome: CapaOutcome, attemptCount: number, now: Date, random = Math.random): Transition {
+export function transitionFor(
+  outcome: CapaOutcome,
+  attemptCount: number,
+  now: Date,
+  backoff: BackoffPolicy = BACKGROUND_BACKOFF,
+  random = Math.random,
+): Transition {
   switch (outcome.kind) {
     case 'created':
       return { status: 'CREATED', capaUserId: outcome.userId };
@@ -60,7 +66,7 @@ export function transitionFor(outcome: CapaOutcome, attemptCount: number, now: D
     case 'misconfigured':
     case 'transient': {
       const retryAfterMs = outcome.kind === 'transient' ? outcome.retryAfterMs : undefined;
-      const delay = backoffDelay(BACKGROUND_BACKOFF, Math.max(attemptCount, 1), retryAfterMs, random);
+      const delay = backoffDelay(backoff, Math.max(attemptCount, 1), retryAfterMs, random);
       return {
         status: 'PENDING',
         errorCode: outcome.errorCode,

@@ -1,5 +1,6 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { waitAtMost } from '../common/deadline';
 import { INSTANCE_ID } from '../common/instance-id';
 import { AppConfig } from '../config/app-config';
 import { SignupRepository } from '../persistence/signup.repository';
@@ -33,7 +34,7 @@ export class SignupWorker implements OnApplicationBootstrap, BeforeApplicationSh
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping.abort();
     await this.loop;
-    await Promise.race([Promise.allSettled([...this.inFlight]), sleep(this.config.shutdownGraceMs)]);
+    await waitAtMost(Promise.allSettled([...this.inFlight]), this.config.shutdownGraceMs);
     const released = await this.repository.releaseLeases(INSTANCE_ID, new Date());
     if (released > 0) this.logger.log(`Released ${released} lease(s) for other replicas`);
   }

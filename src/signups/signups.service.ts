@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CapaGateway } from '../capa/capa.gateway';
+import { waitAtMost } from '../common/deadline';
 import { INSTANCE_ID } from '../common/instance-id';
 import { AppConfig } from '../config/app-config';
 import { AttemptActor, Lease, SignupRepository } from '../persistence/signup.repository';
@@ -120,7 +121,7 @@ export class SignupsService {
       },
     });
     const now = new Date();
-    const transition = transitionFor(outcome, row.attemptCount + attempts, now);
+    const transition = transitionFor(outcome, row.attemptCount + attempts, now, this.config.backgroundBackoff);
     const settled = await this.repository.applyTransition(row.id, INSTANCE_ID, transition, attempts, now);
     return settled ?? (await this.get(row.externalUserId));
   }
@@ -134,7 +135,7 @@ export class SignupsService {
       if (remaining <= 0) return current;
       const local = this.inFlight.get(current.externalUserId);
       if (local !== undefined) {
-        const settled = await Promise.race([local.catch(() => undefined), sleep(remaining, undefined)]);
+        const settled = await waitAtMost(local.catch(() => undefined), remaining);
         if (settled !== undefined) return settled;
       } else {
         await sleep(Math.min(pollMs, remaining));

@@ -1,0 +1,56 @@
+import { Controller, Get, Logger, Param, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { NotFoundError } from '../common/api-error';
+
+/** Next to this file both in src/ (tests) and in dist/ (the build copies src/admin/ui to dist/admin/ui). */
+const UI_DIRECTORY = join(__dirname, 'ui');
+
+/** The only files served, so no request path ever reaches the file system. */
+const UI_FILES: Record<string, string> = {
+  'index.html': 'text/html; charset=utf-8',
+  'app.js': 'text/javascript; charset=utf-8',
+  'app.css': 'text/css; charset=utf-8',
+};
+
+/**
+ * The operator page: static files, no token needed to load them. The page itself talks only to the admin API,
+ * with the token the operator types in. Helmet's CSP (script-src 'self') applies, so the page has no inline script.
+ */
+@ApiExcludeController()
+@Controller('admin/ui')
+export class AdminUiController {
+  private readonly logger = new Logger(AdminUiController.name);
+  private readonly cache = new Map<string, Buffer>();
+
+  @Get()
+  page(@Res() reply: FastifyReply): Promise<void> {
+    return this.send(reply, 'index.html');
+  }
+
+  @Get(':file')
+  asset(@Param('file') file: string, @Res() reply: FastifyReply): Promise<void> {
+    return this.send(reply, file);
+  }
+
+  private async send(reply: FastifyReply, file: string): Promise<void> {
+    const contentType = Object.hasOwn(UI_FILES, file) ? UI_FILES[file] : undefined;
+    if (contentType === undefined) throw new NotFoundError();
+    await reply.header('content-type', contentType).header('cache-control', 'no-cache').send(await this.read(file));
+  }
+
+  private async read(file: string): Promise<Buffer> {
+    const cached = this.cache.get(file);
+    if (cached !== undefined) return cached;
+    try {
+      const content = await readFile(join(UI_DIRECTORY, file));
+      this.cache.set(file, content);
+      return content;
+    } catch (error) {
+      this.logger.error({ err: error, directory: UI_DIRECTORY }, 'Operator page file missing: was src/admin/ui copied into the build?');
+      throw new NotFoundError('The operator page is not part of this build');
+    }
+  }
+}

@@ -1,0 +1,82 @@
+import type { CircuitStatus } from '../capa/capa.gateway';
+import { SIGNUP_STATUSES, toMapping } from '../signups/signup.types';
+import type { SignupMapping, SignupRecord, SignupStatus } from '../signups/signup.types';
+import type { HourlySignupCount, StoredAttempt } from './admin.types';
+import type { CapaCallSummary } from './capa-call-stats';
+
+/** `GET /admin/users` answer. */
+export interface SignupListView {
+  items: SignupMapping[];
+  nextCursor: string | null;
+}
+
+export interface AttemptView {
+  at: string;
+  actor: string;
+  outcome: string;
+  httpStatus: number | null;
+  latencyMs: number;
+  errorCode: string | null;
+  errorMessage: string | null;
+}
+
+/** `GET /admin/users/{externalUserId}` answer: the mapping, where its drive stands, and its attempts log. */
+export interface SignupDetailView extends SignupMapping {
+  attemptCount: number;
+  leaseOwner: string | null;
+  leaseUntil: string | null;
+  nextAttemptAt: string | null;
+  attempts: AttemptView[];
+}
+
+export type StatusCounts = Record<SignupStatus, number>;
+
+export interface HourlyStatusCounts extends StatusCounts {
+  bucket: string;
+}
+
+/** `GET /admin/stats` answer. */
+export interface AdminStatsView {
+  total: number;
+  byStatus: StatusCounts;
+  capa: CapaCallSummary & { circuit: CircuitStatus };
+  signupsOverTime: HourlyStatusCounts[];
+}
+
+export function toDetailView(row: SignupRecord, attempts: StoredAttempt[]): SignupDetailView {
+  return {
+    ...toMapping(row),
+    attemptCount: row.attemptCount,
+    leaseOwner: row.leaseOwner,
+    leaseUntil: row.leaseUntil?.toISOString() ?? null,
+    nextAttemptAt: row.nextAttemptAt?.toISOString() ?? null,
+    attempts: attempts.map((attempt) => ({ ...attempt, at: attempt.at.toISOString() })),
+  };
+}
+
+export const HOUR_MS = 3_600_000;
+
+/** The start of the UTC hour `hoursBack` hours before the one `now` falls in. */
+export function hourStart(now: Date, hoursBack = 0): Date {
+  return new Date(Math.floor(now.getTime() / HOUR_MS) * HOUR_MS - hoursBack * HOUR_MS);
+}
+
+/** One entry per hour from `first` up to the hour of `now`, zero-filled where nothing was created. */
+export function hourlySeries(counts: HourlySignupCount[], first: Date, now: Date): HourlyStatusCounts[] {
+  const series: HourlyStatusCounts[] = [];
+  const byBucket = new Map<string, HourlyStatusCounts>();
+  for (let at = first.getTime(); at <= now.getTime(); at += HOUR_MS) {
+    const entry = { bucket: new Date(at).toISOString(), ...zeroCounts() };
+    series.push(entry);
+    byBucket.set(entry.bucket, entry);
+  }
+  for (const count of counts) {
+    const entry = byBucket.get(count.bucket);
+    if (entry !== undefined) entry[count.status] += count.count;
+  }
+  return series;
+}
+
+export function zeroCounts(): StatusCounts {
+  return Object.fromEntries(SIGNUP_STATUSES.map((status) => [status, 0])) as StatusCounts;
+}

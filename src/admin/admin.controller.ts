@@ -1,0 +1,71 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ErrorBodyDoc } from '../common/api-error.docs';
+import { RequiresToken } from '../common/bearer-auth.guard';
+import { SignupMappingDoc } from '../signups/signup.docs';
+import type { SignupMapping } from '../signups/signup.types';
+import { AdminStatsDoc, SignupDetailDoc, SignupListDoc } from './admin.docs';
+import { AdminService } from './admin.service';
+import type { AdminStatsView, SignupDetailView, SignupListView } from './admin-views';
+import { ListSignupsQuery } from './list-signups.query';
+import { ResolveSignupDto } from './resolve-signup.dto';
+
+const EXTERNAL_USER_ID_PARAM = { name: 'externalUserId', description: 'Percent-encoded (encodeURIComponent)' };
+
+@ApiTags('admin')
+@ApiBearerAuth()
+@ApiResponse({ status: 401, type: ErrorBodyDoc, description: 'UNAUTHORIZED: missing token or not the ADMIN_API_KEY' })
+@RequiresToken('admin')
+@Controller('admin')
+export class AdminController {
+  constructor(private readonly admin: AdminService) {}
+
+  @Get('users')
+  @ApiOperation({ summary: 'List signups newest first, filtered by status and/or search, keyset-paginated' })
+  @ApiResponse({ status: 200, type: SignupListDoc })
+  @ApiResponse({ status: 400, type: ErrorBodyDoc, description: 'VALIDATION_FAILED: bad status, limit, search or cursor' })
+  list(@Query() query: ListSignupsQuery): Promise<SignupListView> {
+    return this.admin.list(query);
+  }
+
+  @Get('users/:externalUserId')
+  @ApiOperation({ summary: 'One signup with its lease, schedule and attempts log (newest first)' })
+  @ApiParam(EXTERNAL_USER_ID_PARAM)
+  @ApiResponse({ status: 200, type: SignupDetailDoc })
+  @ApiResponse({ status: 404, type: ErrorBodyDoc, description: 'NOT_FOUND' })
+  detail(@Param('externalUserId') externalUserId: string): Promise<SignupDetailView> {
+    return this.admin.detail(externalUserId);
+  }
+
+  @Post('users/:externalUserId/retry')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Re-drive a FAILED, NEEDS_ATTENTION or idle PENDING signup now; a CREATED one is answered unchanged',
+  })
+  @ApiParam(EXTERNAL_USER_ID_PARAM)
+  @ApiResponse({ status: 200, type: SignupMappingDoc, description: 'The signup after this attempt' })
+  @ApiResponse({ status: 404, type: ErrorBodyDoc, description: 'NOT_FOUND' })
+  @ApiResponse({ status: 409, type: ErrorBodyDoc, description: 'LEASE_HELD: another process is driving it right now' })
+  retry(@Param('externalUserId') externalUserId: string): Promise<SignupMapping> {
+    return this.admin.retry(externalUserId);
+  }
+
+  @Post('users/:externalUserId/resolve')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Attach a known Capa userId to a NEEDS_ATTENTION or FAILED signup (it becomes CREATED)' })
+  @ApiParam(EXTERNAL_USER_ID_PARAM)
+  @ApiResponse({ status: 200, type: SignupMappingDoc })
+  @ApiResponse({ status: 400, type: ErrorBodyDoc, description: 'VALIDATION_FAILED: userId is not a UUID' })
+  @ApiResponse({ status: 404, type: ErrorBodyDoc, description: 'NOT_FOUND' })
+  @ApiResponse({ status: 409, type: ErrorBodyDoc, description: 'INVALID_STATE: the signup is PENDING or CREATED' })
+  resolve(@Param('externalUserId') externalUserId: string, @Body() body: ResolveSignupDto): Promise<SignupMapping> {
+    return this.admin.resolve(externalUserId, body.userId);
+  }
+
+  @Get('stats')
+  @ApiOperation({ summary: 'Signups by status, signups per hour (24 h), and this process’s Capa call statistics' })
+  @ApiResponse({ status: 200, type: AdminStatsDoc })
+  stats(): Promise<AdminStatsView> {
+    return this.admin.stats();
+  }
+}

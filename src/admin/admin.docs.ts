@@ -1,0 +1,70 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { SignupMappingDoc } from '../signups/signup.docs';
+
+/** OpenAPI shapes of the admin answers (the runtime types are in admin-views.ts). */
+export class SignupListDoc {
+  @ApiProperty({ type: [SignupMappingDoc], description: 'Newest first' }) items: SignupMappingDoc[];
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page; null on the last page' })
+  nextCursor: string | null;
+}
+
+export class AttemptDoc {
+  @ApiProperty({ format: 'date-time' }) at: string;
+  @ApiProperty({ enum: ['request', 'worker', 'operator'] }) actor: string;
+  @ApiProperty({ example: 'created', description: 'created | rejected | exists-without-id | misconfigured | transient | resolved' })
+  outcome: string;
+  @ApiProperty({ type: Number, nullable: true, example: 201 }) httpStatus: number | null;
+  @ApiProperty({ example: 87 }) latencyMs: number;
+  @ApiProperty({ type: String, nullable: true }) errorCode: string | null;
+  @ApiProperty({ type: String, nullable: true }) errorMessage: string | null;
+}
+
+export class SignupDetailDoc extends SignupMappingDoc {
+  @ApiProperty({ description: 'Capa calls made for this signup' }) attemptCount: number;
+  @ApiProperty({ type: String, nullable: true, description: 'The process driving it now, if any' }) leaseOwner: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time' }) leaseUntil: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time', description: 'When the worker retries a PENDING row' })
+  nextAttemptAt: string | null;
+  @ApiProperty({ type: [AttemptDoc], description: 'Newest first, at most 100' }) attempts: AttemptDoc[];
+}
+
+class StatusCountsDoc {
+  @ApiProperty() PENDING: number;
+  @ApiProperty() CREATED: number;
+  @ApiProperty() FAILED: number;
+  @ApiProperty() NEEDS_ATTENTION: number;
+}
+
+class HourlyCountsDoc extends StatusCountsDoc {
+  @ApiProperty({ format: 'date-time', description: 'Start of the UTC hour' }) bucket: string;
+}
+
+class LatencyDoc {
+  @ApiProperty({ type: Number, nullable: true }) p50: number | null;
+  @ApiProperty({ type: Number, nullable: true }) p99: number | null;
+}
+
+class CapaOutcomeCountsDoc {
+  @ApiProperty() created: number;
+  @ApiProperty() rejected: number;
+  @ApiProperty({ name: 'exists-without-id' }) existsWithoutId: number;
+  @ApiProperty() misconfigured: number;
+  @ApiProperty() transient: number;
+}
+
+class CapaStatsDoc {
+  @ApiProperty({ description: 'Calls to Capa by this process since it started' }) calls: number;
+  @ApiProperty({ description: 'Calls that failed as calls: timeouts, network errors, 5xx, 429, 401/403' }) failures: number;
+  @ApiProperty({ description: 'failures / calls (0 before the first call)' }) failureRate: number;
+  @ApiPropertyOptional({ type: CapaOutcomeCountsDoc }) byOutcome: CapaOutcomeCountsDoc;
+  @ApiProperty({ type: LatencyDoc, description: 'Over the last 1000 calls, milliseconds' }) latencyMs: LatencyDoc;
+  @ApiProperty({ enum: ['closed', 'open', 'half-open'] }) circuit: string;
+}
+
+export class AdminStatsDoc {
+  @ApiProperty() total: number;
+  @ApiProperty({ type: StatusCountsDoc }) byStatus: StatusCountsDoc;
+  @ApiProperty({ type: CapaStatsDoc }) capa: CapaStatsDoc;
+  @ApiProperty({ type: [HourlyCountsDoc], description: 'Signups created per UTC hour over the last 24 hours, by current status' })
+  signupsOverTime: HourlyCountsDoc[];
+}

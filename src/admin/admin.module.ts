@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { CapaModule } from '../capa/capa.module';
+import { SignupsModule } from '../signups/signups.module';
+import { AdminUiController } from './admin-ui.controller';
+import { AdminController } from './admin.controller';
+import { AdminService } from './admin.service';
+import { CapaCallStats } from './capa-call-stats';
+
+@Module({
+  imports: [CapaModule, SignupsModule],
+  controllers: [AdminController, AdminUiController],
+  providers: [AdminService, CapaCallStats],
+})
+export class AdminModule {}

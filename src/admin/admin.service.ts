@@ -1,0 +1,68 @@
+import { Injectable } from '@nestjs/common';
+import { CapaGateway } from '../capa/capa.gateway';
+import { AdminRepository } from '../persistence/admin.repository';
+import { SignupRepository } from '../persistence/signup.repository';
+import { toMapping } from '../signups/signup.types';
+import type { SignupMapping } from '../signups/signup.types';
+import { SignupsService } from '../signups/signups.service';
+import { InvalidStateError } from './admin.errors';
+import { AdminStatsView, SignupDetailView, SignupListView, hourStart, hourlySeries, toDetailView } from './admin-views';
+import { CapaCallStats } from './capa-call-stats';
+import { ListSignupsQuery } from './list-signups.query';
+import { decodePageCursor, encodePageCursor } from './page-cursor';
+
+/** The attempts log shown per signup: the newest ones, enough to see a pattern without an unbounded answer. */
+const MAX_ATTEMPTS_SHOWN = 100;
+const CHART_HOURS = 24;
+const RESOLVABLE_STATUSES = ['NEEDS_ATTENTION', 'FAILED'] as const;
+
+/** What operators can see and do with signups; the re-drive itself is the signup flow's (SignupsService.retryNow). */
+@Injectable()
+export class AdminService {
+  constructor(
+    private readonly admin: AdminRepository,
+    private readonly signupRepository: SignupRepository,
+    private readonly signups: SignupsService,
+    private readonly capaCalls: CapaCallStats,
+    private readonly gateway: CapaGateway,
+  ) {}
+
+  async list(query: ListSignupsQuery): Promise<SignupListView> {
+    // The query DTO has already rejected cursors that do not decode.
+    const beforeId = query.cursor === undefined ? undefined : (decodePageCursor(query.cursor) ?? undefined);
+    const page = await this.admin.listSignups({ status: query.status, search: query.search, beforeId, limit: query.limit });
+    const last = page.rows.at(-1);
+    return {
+      items: page.rows.map(toMapping),
+      nextCursor: page.hasMore && last !== undefined ? encodePageCursor(last.id) : null,
+    };
+  }
+
+  async detail(externalUserId: string): Promise<SignupDetailView> {
+    const row = await this.signups.get(externalUserId);
+    return toDetailView(row, await this.admin.listAttempts(row.id, MAX_ATTEMPTS_SHOWN));
+  }
+
+  async retry(externalUserId: string): Promise<SignupMapping> {
+    return toMapping(await this.signups.retryNow(externalUserId));
+  }
+
+  async resolve(externalUserId: string, capaUserId: string): Promise<SignupMapping> {
+    // UUIDs are case-insensitive; one spelling keeps exact-match search working.
+    const resolved = await this.admin.attachCapaUserId(externalUserId, capaUserId.toLowerCase(), new Date());
+    if (resolved !== null) return toMapping(resolved);
+    throw new InvalidStateError(await this.signups.get(externalUserId), 'resolve', RESOLVABLE_STATUSES);
+  }
+
+  async stats(): Promise<AdminStatsView> {
+    const now = new Date();
+    const firstHour = hourStart(now, CHART_HOURS - 1);
+    const [byStatus, hourly] = await Promise.all([this.signupRepository.countByStatus(), this.admin.countCreatedPerHour(firstHour)]);
+    return {
+      total: Object.values(byStatus).reduce((sum, count) => sum + count, 0),
+      byStatus,
+      capa: { ...this.capaCalls.summary(), circuit: this.gateway.circuitStatus() },
+      signupsOverTime: hourlySeries(hourly, firstHour, now),
+    };
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * The list's keyset cursor: the last id shown, base64url-encoded so clients treat it as opaque and never build
+ * one from an id. Only the canonical encoding of a positive bigint is accepted.
+ */
+export function encodePageCursor(lastId: bigint): string {
+  return Buffer.from(lastId.toString(), 'utf8').toString('base64url');
+}
+
+/** The id a cursor stands for, or null when the string is not a cursor this service issued. */
+export function decodePageCursor(cursor: string): bigint | null {
+  const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!/^[1-9]\d{0,18}$/.test(decoded)) return null;
+  const id = BigInt(decoded);
+  if (id > MAX_BIGINT || encodePageCursor(id) !== cursor) return null;
+  return id;
+}
+
+/** PostgreSQL's bigint maximum: larger ids cannot exist and would fail as a query parameter. */
+const MAX_BIGINT = 9_223_372_036_854_775_807n;

@@ -1,0 +1,326 @@
+'use strict';
+// The operator page: plain DOM, no framework. Talks only to the admin API with the token kept in sessionStorage.
+(() => {
+  const TOKEN_KEY = 'capa-onboarding.admin-token';
+  const PAGE_SIZE = 20;
+  const STATUSES = ['PENDING', 'CREATED', 'FAILED', 'NEEDS_ATTENTION'];
+  const STATUS_COLOURS = { PENDING: '#d49a00', CREATED: '#2e8540', FAILED: '#c62828', NEEDS_ATTENTION: '#7b3fb5' };
+  const SVG = 'http://www.w3.org/2000/svg';
+
+  const $ = (id) => document.getElementById(id);
+  // cursors[i] is the cursor that fetched page i+1 (null for the first page); nextCursor fetches the page after.
+  const state = { cursors: [null], nextCursor: null, selectedId: null };
+
+  class ApiFailure extends Error {
+    constructor(status, body) {
+      super(body && typeof body.message === 'string' ? body.message : `HTTP ${status}`);
+      this.status = status;
+      this.details = body && Array.isArray(body.details) ? body.details : [];
+    }
+  }
+
+  async function api(method, path, body) {
+    const headers = { authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY) ?? ''}` };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await response.text();
+    let payload = null;
+    try {
+      payload = text === '' ? null : JSON.parse(text);
+    } catch {
+      payload = null;
+    }
+    if (response.status === 401) {
+      signOut('That token was not accepted. Enter the admin token (ADMIN_API_KEY).');
+      throw new ApiFailure(401, payload);
+    }
+    if (!response.ok) throw new ApiFailure(response.status, payload);
+    return payload;
+  }
+
+  function showError(error) {
+    if (error instanceof ApiFailure && error.status === 401) return;
+    const details = error instanceof ApiFailure ? error.details.map((d) => (d.field ? `${d.field}: ${d.message}` : d.message)) : [];
+    $('error').textContent = [error.message, ...details].join(' — ');
+    $('error').hidden = false;
+  }
+
+  function clearError() {
+    $('error').hidden = true;
+    $('error').textContent = '';
+  }
+
+  /** Runs an action, showing its error (from the API's error shape) instead of throwing. */
+  async function attempt(action) {
+    clearError();
+    try {
+      await action();
+    } catch (error) {
+      showError(error);
+    }
+  }
+
+  function signOut(message) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    $('console').hidden = true;
+    $('logout').hidden = true;
+    $('login').hidden = false;
+    $('token').value = '';
+    $('token').focus();
+    if (message) {
+      $('error').textContent = message;
+      $('error').hidden = false;
+    }
+  }
+
+  function showConsole() {
+    $('login').hidden = true;
+    $('console').hidden = false;
+    $('logout').hidden = false;
+    void attempt(() => Promise.all([loadStats(), loadPage()]));
+  }
+
+  // ---- stats and chart
+
+  function setStat(name, text) {
+    const card = document.querySelector(`[data-testid="stat-${name}"]`);
+    card.textContent = text;
+    return card;
+  }
+
+  async function loadStats() {
+    const stats = await api('GET', '/admin/stats');
+    setStat('total', String(stats.total));
+    for (const status of STATUSES) setStat(status, String(stats.byStatus[status]));
+    setStat('capa-calls', `${stats.capa.calls} (${stats.capa.failures} failed)`);
+    setStat('capa-failure-rate', `${(stats.capa.failureRate * 100).toFixed(1)} %`);
+    const { p50, p99 } = stats.capa.latencyMs;
+    setStat('capa-latency', p50 === null ? 'no calls yet' : `${p50} / ${p99} ms`);
+    setStat('capa-circuit', stats.capa.circuit).className = `circuit-${stats.capa.circuit}`;
+    drawChart(stats.signupsOverTime);
+  }
+
+  function svg(name, attributes, title) {
+    const element = document.createElementNS(SVG, name);
+    for (const [key, value] of Object.entries(attributes)) element.setAttribute(key, String(value));
+    if (title) {
+      const tooltip = document.createElementNS(SVG, 'title');
+      tooltip.textContent = title;
+      element.append(tooltip);
+    }
+    return element;
+  }
+
+  function axisLabel(x, y, anchor, text) {
+    const label = svg('text', { x, y, 'text-anchor': anchor, class: 'axis' });
+    label.textContent = text;
+    return label;
+  }
+
+  /** Stacked bars: one per hour, one segment per status. */
+  function drawChart(series) {
+    const width = 720;
+    const height = 170;
+    const margin = { top: 10, right: 10, bottom: 22, left: 36 };
+    const plotWidth = width - margin.left - margin.right;
+    const plotHeight = height - margin.top - margin.bottom;
+    const max = Math.max(1, ...series.map((hour) => STATUSES.reduce((sum, status) => sum + hour[status], 0)));
+    const slot = plotWidth / Math.max(series.length, 1);
+    const chart = svg('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': 'Signups per hour by status', 'data-testid': 'chart-svg' });
+    chart.append(svg('line', { x1: margin.left, y1: margin.top + plotHeight, x2: width - margin.right, y2: margin.top + plotHeight, stroke: '#999' }));
+    chart.append(axisLabel(margin.left - 6, margin.top + 8, 'end', String(max)), axisLabel(margin.left - 6, margin.top + plotHeight, 'end', '0'));
+    series.forEach((hour, index) => {
+      const x = margin.left + index * slot + 1;
+      const label = new Date(hour.bucket).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+      let y = margin.top + plotHeight;
+      for (const status of STATUSES) {
+        if (hour[status] === 0) continue;
+        const barHeight = (hour[status] / max) * plotHeight;
+        y -= barHeight;
+        chart.append(
+          svg('rect', { x, y, width: Math.max(slot - 2, 1), height: barHeight, fill: STATUS_COLOURS[status], 'data-status': status }, `${label}: ${hour[status]} ${status}`),
+        );
+      }
+      if (index % 6 === 0 || index === series.length - 1) chart.append(axisLabel(x + slot / 2, height - 6, 'middle', label));
+    });
+    const legend = document.createElement('div');
+    legend.className = 'legend';
+    for (const status of STATUSES) {
+      const item = document.createElement('span');
+      const swatch = document.createElement('i');
+      swatch.style.background = STATUS_COLOURS[status];
+      item.append(swatch, status);
+      legend.append(item);
+    }
+    $('chart').replaceChildren(chart, legend);
+  }
+
+  // ---- list and paging
+
+  async function loadPage() {
+    const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
+    const search = $('search').value.trim();
+    const status = $('status-filter').value;
+    const cursor = state.cursors[state.cursors.length - 1];
+    if (search !== '') params.set('search', search);
+    if (status !== '') params.set('status', status);
+    if (cursor !== null) params.set('cursor', cursor);
+    const page = await api('GET', `/admin/users?${params}`);
+    state.nextCursor = page.nextCursor;
+    $('signup-rows').replaceChildren(...page.items.map(signupRow));
+    $('no-rows').hidden = page.items.length > 0;
+    $('prev-page').disabled = state.cursors.length <= 1;
+    $('next-page').disabled = page.nextCursor === null;
+    $('page-number').textContent = `Page ${state.cursors.length}`;
+  }
+
+  function cell(text, className) {
+    const td = document.createElement('td');
+    td.textContent = text ?? '—';
+    if (className) td.className = className;
+    return td;
+  }
+
+  function statusBadge(status) {
+    const badge = document.createElement('span');
+    badge.className = `badge status-${status}`;
+    badge.textContent = status;
+    return badge;
+  }
+
+  function signupRow(signup) {
+    const row = document.createElement('tr');
+    row.tabIndex = 0;
+    row.dataset.testid = 'signup-row';
+    row.dataset.externalUserId = signup.externalUserId;
+    const status = cell('');
+    status.replaceChildren(statusBadge(signup.status));
+    row.append(cell(signup.externalUserId, 'mono'), status, cell(signup.userId, 'mono'), cell(signup.identifier), cell(formatTime(signup.createdAt)));
+    row.addEventListener('click', () => void attempt(() => openDetail(signup.externalUserId)));
+    row.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter') void attempt(() => openDetail(signup.externalUserId));
+    });
+    return row;
+  }
+
+  function formatTime(iso) {
+    return iso ? new Date(iso).toLocaleString() : null;
+  }
+
+  // ---- detail, retry, resolve
+
+  async function openDetail(externalUserId) {
+    const signup = await api('GET', `/admin/users/${encodeURIComponent(externalUserId)}`);
+    state.selectedId = externalUserId;
+    $('detail-id').textContent = signup.externalUserId;
+    const fields = [
+      ['Status', statusBadge(signup.status), 'detail-status'],
+      ['Capa userId', signup.userId, 'detail-user-id'],
+      ['Method', signup.method],
+      ['Identifier', signup.identifier],
+      ['User type', signup.userType],
+      ['Alias', signup.alias],
+      ['Error', signup.error ? `${signup.error.code}: ${signup.error.message ?? ''}` : null, 'detail-error'],
+      ['Capa calls', String(signup.attemptCount)],
+      ['Lease', signup.leaseOwner ? `${signup.leaseOwner} until ${formatTime(signup.leaseUntil)}` : null],
+      ['Next attempt', formatTime(signup.nextAttemptAt)],
+      ['Created', formatTime(signup.createdAt)],
+      ['Updated', formatTime(signup.updatedAt)],
+    ];
+    $('detail-fields').replaceChildren(
+      ...fields.flatMap(([label, value, testid]) => {
+        const term = document.createElement('dt');
+        term.textContent = label;
+        const description = document.createElement('dd');
+        if (value instanceof Node) description.append(value);
+        else description.textContent = value ?? '—';
+        if (testid) description.dataset.testid = testid;
+        return [term, description];
+      }),
+    );
+    $('attempt-rows').replaceChildren(...signup.attempts.map(attemptRow));
+    $('retry').disabled = signup.status === 'CREATED';
+    $('resolve').disabled = !(signup.status === 'FAILED' || signup.status === 'NEEDS_ATTENTION');
+    $('resolve-form').hidden = true;
+    $('detail').hidden = false;
+    $('detail').scrollIntoView({ block: 'nearest' });
+  }
+
+  function attemptRow(entry) {
+    const row = document.createElement('tr');
+    row.dataset.testid = 'attempt-row';
+    const error = entry.errorCode ? `${entry.errorCode}${entry.errorMessage ? `: ${entry.errorMessage}` : ''}` : null;
+    row.append(
+      cell(formatTime(entry.at)),
+      cell(entry.actor),
+      cell(entry.outcome),
+      cell(entry.httpStatus === null ? null : String(entry.httpStatus)),
+      cell(`${entry.latencyMs} ms`),
+      cell(error),
+    );
+    return row;
+  }
+
+  /** After an action, show its effect everywhere: the detail, the current page and the counts. */
+  async function refreshAfterAction() {
+    await Promise.all([openDetail(state.selectedId), loadPage(), loadStats()]);
+  }
+
+  async function retrySelected() {
+    $('retry').disabled = true;
+    $('retry').textContent = 'Retrying…';
+    try {
+      await api('POST', `/admin/users/${encodeURIComponent(state.selectedId)}/retry`);
+      await refreshAfterAction();
+    } finally {
+      $('retry').textContent = 'Retry now';
+    }
+  }
+
+  async function resolveSelected() {
+    const userId = $('resolve-user-id').value.trim();
+    await api('POST', `/admin/users/${encodeURIComponent(state.selectedId)}/resolve`, { userId });
+    $('resolve-user-id').value = '';
+    await refreshAfterAction();
+  }
+
+  // ---- wiring
+
+  $('login-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    clearError();
+    sessionStorage.setItem(TOKEN_KEY, $('token').value.trim());
+    showConsole();
+  });
+  $('logout').addEventListener('click', () => signOut());
+  $('refresh').addEventListener('click', () => void attempt(() => Promise.all([loadStats(), loadPage()])));
+  $('search-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    state.cursors = [null];
+    void attempt(loadPage);
+  });
+  $('next-page').addEventListener('click', () => {
+    if (state.nextCursor === null) return;
+    state.cursors.push(state.nextCursor);
+    void attempt(loadPage);
+  });
+  $('prev-page').addEventListener('click', () => {
+    if (state.cursors.length > 1) state.cursors.pop();
+    void attempt(loadPage);
+  });
+  $('retry').addEventListener('click', () => void attempt(retrySelected));
+  $('resolve').addEventListener('click', () => {
+    $('resolve-form').hidden = !$('resolve-form').hidden;
+    if (!$('resolve-form').hidden) $('resolve-user-id').focus();
+  });
+  $('resolve-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    void attempt(resolveSelected);
+  });
+  $('close-detail').addEventListener('click', () => {
+    $('detail').hidden = true;
+    state.selectedId = null;
+  });
+
+  if (sessionStorage.getItem(TOKEN_KEY)) showConsole();
+})();

@@ -1,0 +1,84 @@
+import { Injectable } from '@nestjs/common';
+import type { HourlySignupCount, SignupListFilter, SignupPage, StoredAttempt } from '../admin/admin.types';
+import type { SignupRecord, SignupStatus } from '../signups/signup.types';
+import { Prisma, type Signup } from '../generated/prisma/client';
+import { PrismaService } from './prisma.service';
+import { toRecord } from './signup.repository';
+
+/** `signups` columns under the Prisma model's field names, so raw rows map with toRecord. */
+const SIGNUP_COLUMNS = Prisma.sql`
+  id, external_user_id AS "externalUserId", capa_user_id AS "capaUserId", status::text AS status, method, identifier,
+  user_type AS "userType", alias, fingerprint, error_code AS "errorCode", error_message AS "errorMessage",
+  attempt_count AS "attemptCount", lease_owner AS "leaseOwner", lease_until AS "leaseUntil",
+  next_attempt_at AS "nextAttemptAt", created_at AS "createdAt", updated_at AS "updatedAt"`;
+
+/** The operators' reads and repairs of signups. Every query here is shaped to be served by an index. */
+@Injectable()
+export class AdminRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /**
+   * Newest first, keyset-paginated on id. Served by the primary key (no status), signups_status_id_idx (status),
+   * and for a search by a BitmapOr of the prefix, capa_user_id and identifier indexes.
+   */
+  async listSignups(filter: SignupListFilter): Promise<SignupPage> {
+    const conditions: Prisma.Sql[] = [];
+    if (filter.status !== undefined) conditions.push(Prisma.sql`status = ${filter.status}::"SignupStatus"`);
+    if (filter.beforeId !== undefined) conditions.push(Prisma.sql`id < ${filter.beforeId}`);
+    if (filter.search !== undefined) {
+      conditions.push(
+        Prisma.sql`(external_user_id LIKE ${likePrefix(filter.search)} OR capa_user_id = ${filter.search} OR identifier = ${filter.search})`,
+      );
+    }
+    const where = conditions.length > 0 ? Prisma.sql`WHERE ${Prisma.join(conditions, ' AND ')}` : Prisma.empty;
+    const rows = await this.prisma.$queryRaw<Signup[]>`
+      SELECT ${SIGNUP_COLUMNS} FROM signups ${where} ORDER BY id DESC LIMIT ${filter.limit + 1}`;
+    return { rows: rows.slice(0, filter.limit).map(toRecord), hasMore: rows.length > filter.limit };
+  }
+
+  /** The attempts log of one signup, newest first (index capa_attempts_signup_id_id_idx). */
+  async listAttempts(signupId: bigint, limit: number): Promise<StoredAttempt[]> {
+    return this.prisma.capaAttempt.findMany({
+      where: { signupId },
+      orderBy: { id: 'desc' },
+      take: limit,
+      select: { at: true, actor: true, outcome: true, httpStatus: true, latencyMs: true, errorCode: true, errorMessage: true },
+    });
+  }
+
+  /**
+   * Attaches a Capa userId an operator found to a NEEDS_ATTENTION or FAILED row, and logs it as an operator attempt,
+   * in one statement. Null when the row does not exist or is in another state.
+   */
+  async attachCapaUserId(externalUserId: string, capaUserId: string, now: Date): Promise<SignupRecord | null> {
+    const rows = await this.prisma.$queryRaw<Signup[]>`
+      WITH resolved AS (
+        UPDATE signups
+        SET status = 'CREATED', capa_user_id = ${capaUserId}, error_code = NULL, error_message = NULL,
+            lease_owner = NULL, lease_until = NULL, next_attempt_at = NULL, updated_at = ${now}
+        WHERE external_user_id = ${externalUserId} AND status IN ('NEEDS_ATTENTION', 'FAILED')
+        RETURNING *
+      ), logged AS (
+        INSERT INTO capa_attempts (signup_id, at, actor, outcome, http_status, latency_ms)
+        SELECT id, ${now}, 'operator', 'resolved', NULL, 0 FROM resolved
+      )
+      SELECT ${SIGNUP_COLUMNS} FROM resolved`;
+    return rows.length === 1 ? toRecord(rows[0]) : null;
+  }
+
+  /** Signups created since `since`, counted per UTC hour and status. */
+  async countCreatedPerHour(since: Date): Promise<HourlySignupCount[]> {
+    const rows = await this.prisma.$queryRaw<Array<{ bucket: string; status: SignupStatus; count: number }>>`
+      SELECT to_char(date_trunc('hour', created_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD"T"HH24:00:00.000"Z"') AS bucket,
+             status::text AS status, count(*)::int AS count
+      FROM signups
+      WHERE created_at >= ${since}
+      GROUP BY 1, 2`;
+    return rows;
+  }
+}
+
+/** A LIKE pattern matching values that start with `prefix` literally: `\`, `%` and `_` are escaped. */
+export function likePrefix(prefix: string): string {
+  return `${prefix.replace(/[\\%_]/g, '\\$&')}%`;
+}
