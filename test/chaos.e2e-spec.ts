@@ -1,0 +1,83 @@
+import { Client } from 'pg';
+import { TestApp, startTestApp, uniqueId } from './support/test-app';
+
+const SIGNUPS = 300;
+const CONCURRENCY = 25;
+
+describe('chaos: mixed Capa faults never lose or duplicate a signup', () => {
+  let service: TestApp;
+
+  beforeAll(async () => {
+    service = await startTestApp({
+      env: {
+        REQUEST_DEADLINE_MS: '1500',
+        CAPA_TIMEOUT_MS: '400',
+        WORKER_INTERVAL_MS: '100',
+        WORKER_BATCH_SIZE: '50',
+        WORKER_BACKOFF_BASE_MS: '100',
+        WORKER_BACKOFF_MAX_MS: '1000',
+        CAPA_CIRCUIT_HALF_OPEN_MS: '500',
+      },
+    });
+  });
+  afterAll(async () => {
+    await service.close();
+  });
+
+  it(`${SIGNUPS} signups with 5xx, timeouts, resets, lost responses and 429s: all CREATED after drain, one Capa user each, no 5xx`, async () => {
+    service.simulator.setFaults({
+      random: { seed: 20261127, status500: 0.15, status429: 0.05, timeout: 0.05, reset: 0.05, commitThenReset: 0.05, retryAfter: '0' },
+      timeoutHangMs: 2000,
+      latencyMs: 5,
+      jitterMs: 20,
+    });
+    const ids = Array.from({ length: SIGNUPS }, () => uniqueId('chaos'));
+    const statuses: number[] = [];
+    const started = Date.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < ids.length) {
+          const externalUserId = ids[next++];
+          const response = await service.call('POST', '/v1/users', { externalUserId, method: 'EMAIL', identifier: `${externalUserId}@example.com` });
+          statuses.push(response.status);
+        }
+      }),
+    );
+    const answeredAt = Date.now();
+
+    const db = new Client({ connectionString: service.databaseUrl });
+    await db.connect();
+    let pending = Infinity;
+    while (pending > 0 && Date.now() - answeredAt < 90_000) {
+      const { rows } = await db.query(`SELECT count(*)::int AS n FROM signups WHERE status <> 'CREATED' AND external_user_id LIKE 'chaos-%'`);
+      pending = rows[0].n;
+      if (pending > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const drainedAt = Date.now();
+    const { rows } = await db.query(`SELECT external_user_id, status, capa_user_id FROM signups WHERE external_user_id LIKE 'chaos-%'`);
+    await db.end();
+    service.simulator.setFaults({});
+
+    const byStatus = statuses.reduce<Record<number, number>>((counts, status) => ({ ...counts, [status]: (counts[status] ?? 0) + 1 }), {});
+    const calls = ids.map((externalUserId) => service.simulator.callsFor(externalUserId));
+    const stats = service.simulator.stats();
+    console.log(
+      [
+        `chaos: ${SIGNUPS} signups at concurrency ${CONCURRENCY}`,
+        `answers by status: ${JSON.stringify(byStatus)}`,
+        `upstream calls per id: mean ${(calls.reduce((a, b) => a + b, 0) / calls.length).toFixed(2)}, max ${Math.max(...calls)}`,
+        `simulator: ${stats.requests} requests, ${stats.usersCreated} users, by status ${JSON.stringify(stats.byStatus)}, resets ${stats.resets}, timeouts ${stats.timeouts}`,
+        `answered in ${answeredAt - started} ms, drained (all CREATED) ${drainedAt - answeredAt} ms later`,
+      ].join('\n'),
+    );
+
+    expect(statuses).toHaveLength(SIGNUPS);
+    expect(statuses.filter((status) => status >= 500)).toEqual([]);
+    expect(statuses.every((status) => status === 201 || status === 202)).toBe(true);
+    expect(rows).toHaveLength(SIGNUPS);
+    expect(rows.filter((row) => row.status !== 'CREATED')).toEqual([]);
+    for (const row of rows) expect(row.capa_user_id).toBe(service.simulator.userFor(row.external_user_id)!.userId);
+    expect(stats.usersCreated).toBe(SIGNUPS);
+  });
+});
