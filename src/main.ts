@@ -1,3 +1,4 @@
+import type { INestApplication } from '@nestjs/common';
 import { existsSync } from 'node:fs';
 import { createApp } from './app';
 import { Logger } from 'nestjs-pino';
@@ -7,7 +8,7 @@ async function bootstrap(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
   const config = loadAppConfig(process.env);
   const app = await createApp(config);
-  app.enableShutdownHooks();
+  closeGracefullyOn(['SIGTERM', 'SIGINT'], app, config.shutdownGraceMs);
   await app.listen(config.port, '0.0.0.0');
   const logger = app.get(Logger);
   if (config.usesDevTokens) {
@@ -18,6 +19,32 @@ async function bootstrap(): Promise<void> {
     );
   }
   logger.log(`capa-onboarding listening on port ${config.port}`, 'Bootstrap');
+}
+
+/**
+ * Nest's enableShutdownHooks re-raises the signal after closing, so the process would end "killed by SIGTERM".
+ * Here a signal closes the app (readiness 503, in-flight requests and worker drain, leases released, pool closed)
+ * and the process exits 0; if that takes longer than the grace period, it exits 1.
+ */
+function closeGracefullyOn(signals: NodeJS.Signals[], app: INestApplication, graceMs: number): void {
+  let closing = false;
+  const close = (signal: NodeJS.Signals) => {
+    if (closing) return;
+    closing = true;
+    app.get(Logger).log(`${signal} received: draining`, 'Bootstrap');
+    setTimeout(() => {
+      process.stderr.write(`capa-onboarding did not drain within ${graceMs + 5000} ms; exiting\n`);
+      process.exit(1);
+    }, graceMs + 5000).unref();
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`capa-onboarding failed to close cleanly: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  for (const signal of signals) process.once(signal, close);
 }
 
 bootstrap().catch((error: unknown) => {

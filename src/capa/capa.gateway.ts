@@ -1,5 +1,5 @@
 import { HttpService } from '@nestjs/axios';
-import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import {
   BrokenCircuitError,
   CircuitBreakerPolicy,
@@ -50,6 +50,7 @@ const CIRCUIT_OPEN: CapaOutcome = {
 /** The one place that speaks HTTP to Capa: timeouts, retries, circuit breaking and error mapping. Knows no database. */
 @Injectable()
 export class CapaGateway implements OnApplicationShutdown {
+  private readonly logger = new Logger(CapaGateway.name);
   private readonly breaker: CircuitBreakerPolicy;
   private readonly url: string;
 
@@ -64,7 +65,11 @@ export class CapaGateway implements OnApplicationShutdown {
       handleWhenResult((outcome) => isRetryable(outcome as CapaOutcome)),
       { halfOpenAfter: config.circuitHalfOpenMs, breaker: new ConsecutiveBreaker(config.circuitThreshold) },
     );
-    this.breaker.onStateChange(() => this.observer.circuitChanged(this.circuitStatus()));
+    this.breaker.onStateChange(() => {
+      const status = this.circuitStatus();
+      this.logger.warn(`Circuit breaker in front of Capa is now ${status}`);
+      this.observer.circuitChanged(status);
+    });
   }
 
   circuitStatus(): CircuitStatus {
@@ -124,6 +129,10 @@ export class CapaGateway implements OnApplicationShutdown {
       throw error;
     }
     if (record) {
+      const { outcome: capaOutcome, httpStatus, latencyMs, errorCode } = record;
+      const fields = { externalUserId: request.externalUserId, capaOutcome, httpStatus, latencyMs, errorCode };
+      if (capaOutcome === 'created') this.logger.log(fields, 'Capa call');
+      else this.logger.warn(fields, 'Capa call did not create the user');
       this.observer.callFinished(record);
       await options.onAttempt(record);
     }

@@ -1,3 +1,4 @@
+import { RequestMethod } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppConfig } from '../config/app-config';
@@ -22,6 +23,8 @@ export const REDACTED_PATHS = [
 /** nestjs-pino: JSON lines, one per request with the request id, never headers or bodies. */
 export function loggerParams(config: AppConfig): Params {
   return {
+    // nestjs-pino's default route list does not match under NestJS 12 + Fastify; name every route explicitly.
+    forRoutes: [{ path: '{*splat}', method: RequestMethod.ALL }],
     pinoHttp: {
       level: config.logLevel,
       genReqId: (request: IncomingMessage) => (request as IncomingMessage & { id?: string }).id ?? 'unknown',
