@@ -31,6 +31,8 @@ export class AppConfig {
   /** Background retries: capped exponential backoff with full jitter. */
   readonly backgroundBackoff: BackoffPolicy;
   readonly circuitThreshold: number;
+  /** How many CREATED mappings each process keeps in memory (they never change); 0 turns the cache off. */
+  readonly createdCacheSize: number;
   readonly circuitHalfOpenMs: number;
 
   constructor(env: EnvironmentVariables) {
@@ -54,6 +56,7 @@ export class AppConfig {
       capMs: env.WORKER_BACKOFF_MAX_MS ?? BACKGROUND_BACKOFF.capMs,
     };
     this.circuitThreshold = env.CAPA_CIRCUIT_THRESHOLD ?? 5;
+    this.createdCacheSize = env.CREATED_CACHE_SIZE ?? 50_000;
     this.circuitHalfOpenMs = env.CAPA_CIRCUIT_HALF_OPEN_MS ?? 10_000;
 
     const inbound = splitTokens(env.INBOUND_API_KEYS);

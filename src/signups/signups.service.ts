@@ -7,6 +7,7 @@ import { AppConfig } from '../config/app-config';
 import { AttemptActor, Lease, SignupRepository } from '../persistence/signup.repository';
 import { ApiError, NotFoundError } from '../common/api-error';
 import { SignupAnswer, ExternalUserIdConflictError, answerFor } from './signup-answer';
+import { CreatedMappingCache } from './created-mapping-cache';
 import { capaRequestFor } from './signup-request';
 import { decideOnRepeat, isLeaseFree, transitionFor } from './signup-state';
 import { SignupRecord, SignupRequest } from './signup.types';
@@ -25,21 +26,24 @@ const MAX_POLL_MS = 200;
 export class SignupsService {
   /** Drives in progress in this process, so local duplicates wait on a promise instead of polling. */
   private readonly inFlight = new Map<string, Promise<SignupRecord>>();
+  private readonly created: CreatedMappingCache;
 
   constructor(
     private readonly repository: SignupRepository,
     private readonly gateway: CapaGateway,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.created = new CreatedMappingCache(config.createdCacheSize);
+  }
 
   async register(request: SignupRequest): Promise<SignupAnswer> {
     const deadline = Date.now() + this.config.requestDeadlineMs;
-    let row = await this.repository.findByExternalUserId(request.externalUserId);
+    let row = this.created.get(request.externalUserId) ?? (await this.find(request.externalUserId));
     for (let round = 0; round < MAX_ROUNDS; round++) {
       if (row === null) {
         const inserted = await this.repository.insertPending(request, this.leaseUntil(deadline));
         if (inserted !== null) return this.driveAndAnswer(inserted, deadline, 'request');
-        row = await this.repository.findByExternalUserId(request.externalUserId);
+        row = await this.find(request.externalUserId);
         continue;
       }
       const now = new Date();
@@ -65,14 +69,14 @@ export class SignupsService {
           continue;
         }
       }
-      row = await this.repository.findByExternalUserId(request.externalUserId);
+      row = await this.find(request.externalUserId);
     }
     if (row === null) throw new Error(`Signup ${request.externalUserId} vanished while being registered`);
     return answerFor(row, false, new Date());
   }
 
   async get(externalUserId: string): Promise<SignupRecord> {
-    const row = await this.repository.findByExternalUserId(externalUserId);
+    const row = this.created.get(externalUserId) ?? (await this.find(externalUserId));
     if (row === null) throw new NotFoundError(`No signup for externalUserId ${JSON.stringify(externalUserId)}`);
     return row;
   }
@@ -123,7 +127,14 @@ export class SignupsService {
     const now = new Date();
     const transition = transitionFor(outcome, row.attemptCount + attempts, now, this.config.backgroundBackoff);
     const settled = await this.repository.applyTransition(row.id, INSTANCE_ID, transition, attempts, now);
+    this.created.remember(settled);
     return settled ?? (await this.get(row.externalUserId));
+  }
+
+  private async find(externalUserId: string): Promise<SignupRecord | null> {
+    const row = await this.repository.findByExternalUserId(externalUserId);
+    this.created.remember(row);
+    return row;
   }
 
   /** Waits for another owner's drive: on the local promise if it is ours, else by polling the row. */
@@ -141,7 +152,7 @@ export class SignupsService {
         await sleep(Math.min(pollMs, remaining));
         pollMs = Math.min(pollMs * 2, MAX_POLL_MS);
       }
-      current = (await this.repository.findByExternalUserId(current.externalUserId)) ?? current;
+      current = (await this.find(current.externalUserId)) ?? current;
     }
     return current;
   }

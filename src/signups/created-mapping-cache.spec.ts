@@ -1,0 +1,34 @@
+import { CreatedMappingCache } from './created-mapping-cache';
+import type { SignupRecord, SignupStatus } from './signup.types';
+
+const row = (externalUserId: string, status: SignupStatus = 'CREATED') => ({ externalUserId, status }) as SignupRecord;
+
+describe('CreatedMappingCache', () => {
+  it('remembers CREATED rows only', () => {
+    const cache = new CreatedMappingCache(10);
+    cache.remember(row('a'));
+    for (const status of ['PENDING', 'FAILED', 'NEEDS_ATTENTION'] as const) cache.remember(row(`x-${status}`, status));
+    cache.remember(null);
+    expect(cache.get('a')).toEqual(row('a'));
+    expect(cache.size).toBe(1);
+    expect(cache.get('x-PENDING')).toBeUndefined();
+  });
+
+  it('evicts the least recently used beyond its bound', () => {
+    const cache = new CreatedMappingCache(2);
+    cache.remember(row('a'));
+    cache.remember(row('b'));
+    cache.get('a');
+    cache.remember(row('c'));
+    expect(cache.get('b')).toBeUndefined();
+    expect(cache.get('a')).toBeDefined();
+    expect(cache.get('c')).toBeDefined();
+    expect(cache.size).toBe(2);
+  });
+
+  it('a bound of 0 disables it', () => {
+    const cache = new CreatedMappingCache(0);
+    cache.remember(row('a'));
+    expect(cache.get('a')).toBeUndefined();
+  });
+});
