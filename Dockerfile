@@ -36,9 +36,10 @@ RUN npm run build \
     && npm prune --omit=dev --omit=optional
 
 # One-shot image for the migration Job: the prisma CLI with its schema engine fetched now, not at run time
-# (npm may skip install scripts, and the Job's root filesystem is read-only).
+# (npm may skip install scripts, and the Job's root filesystem is read-only). The download fails silently, hence ls.
 FROM deps AS migrator
-RUN node node_modules/@prisma/engines/scripts/postinstall.js
+RUN node node_modules/@prisma/engines/scripts/postinstall.js \
+    && ls node_modules/@prisma/engines/schema-engine-*
 COPY package.json prisma.config.ts ./
 COPY prisma ./prisma
 USER node
