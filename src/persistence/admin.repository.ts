@@ -31,8 +31,12 @@ export class AdminRepository {
       );
     }
     const where = conditions.length > 0 ? Prisma.sql`WHERE ${Prisma.join(conditions, ' AND ')}` : Prisma.empty;
+    // Same order (status is fixed), but spelled as signups_status_id_idx's key so the planner never prefers a
+    // backward primary-key scan that filters through millions of rows when the status is rare among recent ones.
+    // Qualified: a bare `status` would mean the selected `status::text` and defeat the index.
+    const order = filter.status !== undefined ? Prisma.sql`ORDER BY signups.status, signups.id DESC` : Prisma.sql`ORDER BY id DESC`;
     const rows = await this.prisma.$queryRaw<Signup[]>`
-      SELECT ${SIGNUP_COLUMNS} FROM signups ${where} ORDER BY id DESC LIMIT ${filter.limit + 1}`;
+      SELECT ${SIGNUP_COLUMNS} FROM signups ${where} ${order} LIMIT ${filter.limit + 1}`;
     return { rows: rows.slice(0, filter.limit).map(toRecord), hasMore: rows.length > filter.limit };
   }
 

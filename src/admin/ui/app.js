@@ -5,7 +5,6 @@
   const PAGE_SIZE = 20;
   const STATUSES = ['PENDING', 'CREATED', 'FAILED', 'NEEDS_ATTENTION'];
   const STATUS_COLOURS = { PENDING: '#d49a00', CREATED: '#2e8540', FAILED: '#c62828', NEEDS_ATTENTION: '#7b3fb5' };
-  const SVG = 'http://www.w3.org/2000/svg';
 
   const $ = (id) => document.getElementById(id);
   // cursors[i] is the cursor that fetched page i+1 (null for the first page); nextCursor fetches the page after.
@@ -97,62 +96,7 @@
     const { p50, p99 } = stats.capa.latencyMs;
     setStat('capa-latency', p50 === null ? 'no calls yet' : `${p50} / ${p99} ms`);
     setStat('capa-circuit', stats.capa.circuit).className = `circuit-${stats.capa.circuit}`;
-    drawChart(stats.signupsOverTime);
-  }
-
-  function svg(name, attributes, title) {
-    const element = document.createElementNS(SVG, name);
-    for (const [key, value] of Object.entries(attributes)) element.setAttribute(key, String(value));
-    if (title) {
-      const tooltip = document.createElementNS(SVG, 'title');
-      tooltip.textContent = title;
-      element.append(tooltip);
-    }
-    return element;
-  }
-
-  function axisLabel(x, y, anchor, text) {
-    const label = svg('text', { x, y, 'text-anchor': anchor, class: 'axis' });
-    label.textContent = text;
-    return label;
-  }
-
-  /** Stacked bars: one per hour, one segment per status. */
-  function drawChart(series) {
-    const width = 720;
-    const height = 170;
-    const margin = { top: 10, right: 10, bottom: 22, left: 36 };
-    const plotWidth = width - margin.left - margin.right;
-    const plotHeight = height - margin.top - margin.bottom;
-    const max = Math.max(1, ...series.map((hour) => STATUSES.reduce((sum, status) => sum + hour[status], 0)));
-    const slot = plotWidth / Math.max(series.length, 1);
-    const chart = svg('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': 'Signups per hour by status', 'data-testid': 'chart-svg' });
-    chart.append(svg('line', { x1: margin.left, y1: margin.top + plotHeight, x2: width - margin.right, y2: margin.top + plotHeight, stroke: '#999' }));
-    chart.append(axisLabel(margin.left - 6, margin.top + 8, 'end', String(max)), axisLabel(margin.left - 6, margin.top + plotHeight, 'end', '0'));
-    series.forEach((hour, index) => {
-      const x = margin.left + index * slot + 1;
-      const label = new Date(hour.bucket).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
-      let y = margin.top + plotHeight;
-      for (const status of STATUSES) {
-        if (hour[status] === 0) continue;
-        const barHeight = (hour[status] / max) * plotHeight;
-        y -= barHeight;
-        chart.append(
-          svg('rect', { x, y, width: Math.max(slot - 2, 1), height: barHeight, fill: STATUS_COLOURS[status], 'data-status': status }, `${label}: ${hour[status]} ${status}`),
-        );
-      }
-      if (index % 6 === 0 || index === series.length - 1) chart.append(axisLabel(x + slot / 2, height - 6, 'middle', label));
-    });
-    const legend = document.createElement('div');
-    legend.className = 'legend';
-    for (const status of STATUSES) {
-      const item = document.createElement('span');
-      const swatch = document.createElement('i');
-      swatch.style.background = STATUS_COLOURS[status];
-      item.append(swatch, status);
-      legend.append(item);
-    }
-    $('chart').replaceChildren(chart, legend);
+    $('chart').replaceChildren(...window.signupChart.draw(stats.signupsOverTime, STATUSES, STATUS_COLOURS));
   }
 
   // ---- list and paging
@@ -271,10 +215,11 @@
     $('retry').textContent = 'Retrying…';
     try {
       await api('POST', `/admin/users/${encodeURIComponent(state.selectedId)}/retry`);
-      await refreshAfterAction();
     } finally {
       $('retry').textContent = 'Retry now';
+      $('retry').disabled = false;
     }
+    await refreshAfterAction();
   }
 
   async function resolveSelected() {

@@ -1,0 +1,147 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Browser, Page, chromium } from 'playwright-core';
+import { ADMIN_TOKEN, TestApp, startTestApp, uniqueId } from './support/test-app';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SCREENSHOT = join(__dirname, 'artifacts', 'admin-ui.png');
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) console.warn(`Skipping the operator page browser test: ${CHROMIUM} is not installed (.ci/run installs it).`);
+const itWithBrowser = hasChromium ? it : it.skip;
+
+/** Waits until the element with this test id shows exactly this text. */
+function untilText(page: Page, testId: string, text: string): Promise<void> {
+  const exactly = new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+  return page.getByTestId(testId).filter({ hasText: exactly }).waitFor();
+}
+
+describe('the operator page at /admin/ui, in headless Chromium', () => {
+  let service: TestApp;
+  let browser: Browser | undefined;
+
+  beforeAll(async () => {
+    service = await startTestApp();
+    if (hasChromium) {
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      });
+    }
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await service.close();
+  });
+
+  it('serves the page and its assets without a token, under the strict CSP, and nothing else from the folder', async () => {
+    const page = await service.call('GET', '/admin/ui', undefined, { authorization: '' });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(page.body).toContain('<script src="/admin/ui/app.js" defer></script>');
+    for (const script of ['app.js', 'chart.js']) {
+      expect((await service.call('GET', `/admin/ui/${script}`, undefined, { authorization: '' })).headers.get('content-type')).toContain('javascript');
+    }
+    expect((await service.call('GET', '/admin/ui/app.css', undefined, { authorization: '' })).headers.get('content-type')).toContain('text/css');
+    for (const path of ['/admin/ui/secret.txt', '/admin/ui/..%2Fadmin.module.ts', '/admin/ui/toString']) {
+      const response = await service.call('GET', path, undefined, { authorization: '' });
+      expect({ path, status: response.status, code: response.body.code }).toEqual({ path, status: 404, code: 'NOT_FOUND' });
+    }
+  });
+
+  itWithBrowser('logs in, shows stats and chart, finds a FAILED signup, opens it and retries it to CREATED', async () => {
+    const externalUserId = uniqueId('ui-failed');
+    service.simulator.setFaults({ script: [{ kind: 'status', status: 400, body: { statusCode: 400, message: 'Provided email is not valid', error: 'BAD_REQUEST' } }] });
+    expect((await service.call('POST', '/v1/users', { externalUserId, method: 'EMAIL', identifier: 'ops@capa.fi' })).status).toBe(422);
+    service.simulator.setFaults({});
+    for (let index = 0; index < 3; index++) await service.call('POST', '/v1/users', { externalUserId: uniqueId('ui-created') });
+
+    const context = await browser!.newContext({ viewport: { width: 1280, height: 1100 } });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+    });
+    const byTestId = (id: string) => page.getByTestId(id);
+
+    await page.goto(`${service.url}/admin/ui`);
+    await byTestId('token-input').fill('wrong-token');
+    await byTestId('login-submit').click();
+    await byTestId('error').getByText('not accepted').waitFor();
+    expect(await byTestId('login').isVisible()).toBe(true);
+    problems.length = 0; // the 401 above is logged by the browser as a failed resource
+
+    await byTestId('token-input').fill(ADMIN_TOKEN);
+    await byTestId('login-submit').click();
+    await untilText(page, 'stat-total', '4');
+    expect(await byTestId('stat-FAILED').textContent()).toBe('1');
+    expect(await byTestId('stat-CREATED').textContent()).toBe('3');
+    expect(await byTestId('stat-capa-calls').textContent()).toBe('4 (0 failed)');
+    expect(await byTestId('stat-capa-circuit').textContent()).toBe('closed');
+    expect(await page.locator('[data-testid="chart-svg"] rect[data-status="CREATED"]').count()).toBeGreaterThan(0);
+    expect(await byTestId('signup-row').count()).toBe(4);
+
+    await byTestId('search-input').fill(externalUserId.slice(0, -1));
+    await byTestId('status-filter').selectOption('FAILED');
+    await byTestId('search-submit').click();
+    const row = page.locator(`[data-testid="signup-row"][data-external-user-id="${externalUserId}"]`);
+    await row.waitFor();
+    expect(await byTestId('signup-row').count()).toBe(1);
+
+    await row.click();
+    await byTestId('detail').waitFor();
+    expect(await byTestId('detail-id').textContent()).toBe(externalUserId);
+    expect(await byTestId('detail-status').textContent()).toBe('FAILED');
+    expect(await byTestId('detail-error').textContent()).toContain('Provided email is not valid');
+    expect(await byTestId('attempt-row').count()).toBe(1);
+    expect(await byTestId('resolve').isEnabled()).toBe(true);
+
+    await byTestId('retry').click();
+    await untilText(page, 'detail-status', 'CREATED');
+    const capaUserId = service.simulator.userFor(externalUserId)!.userId;
+    expect(await byTestId('detail-user-id').textContent()).toBe(capaUserId);
+    expect(await byTestId('attempt-row').count()).toBe(2);
+    expect(await byTestId('attempt-row').first().textContent()).toContain('operator');
+    expect(await byTestId('retry').isDisabled()).toBe(true);
+    await untilText(page, 'stat-CREATED', '4');
+
+    mkdirSync(join(__dirname, 'artifacts'), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    expect(existsSync(SCREENSHOT)).toBe(true);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  itWithBrowser('shows the API error message, e.g. when resolving with a malformed userId, and resolves with a good one', async () => {
+    const externalUserId = uniqueId('ui-attention');
+    service.simulator.setFaults({ script: [{ kind: 'status', status: 409, body: { message: 'User already exists' } }] });
+    expect((await service.call('POST', '/v1/users', { externalUserId })).status).toBe(202);
+    service.simulator.setFaults({});
+
+    const context = await browser!.newContext();
+    const page = await context.newPage();
+    const byTestId = (id: string) => page.getByTestId(id);
+    await page.goto(`${service.url}/admin/ui`);
+    await byTestId('token-input').fill(ADMIN_TOKEN);
+    await byTestId('login-submit').click();
+    await byTestId('search-input').fill(externalUserId);
+    await byTestId('search-submit').click();
+    await page.locator(`[data-testid="signup-row"][data-external-user-id="${externalUserId}"]`).click();
+    await byTestId('detail').waitFor();
+    expect(await byTestId('detail-status').textContent()).toBe('NEEDS_ATTENTION');
+
+    await byTestId('resolve').click();
+    await byTestId('resolve-input').fill('not-a-uuid');
+    await byTestId('resolve-submit').click();
+    await byTestId('error').getByText('userId must be a UUID').waitFor();
+
+    const capaUserId = '9486244c-ff7d-4c22-9984-797179d7deaa';
+    await byTestId('resolve-input').fill(capaUserId);
+    await byTestId('resolve-submit').click();
+    await untilText(page, 'detail-status', 'CREATED');
+    expect(await byTestId('detail-user-id').textContent()).toBe(capaUserId);
+    expect(await byTestId('error').isHidden()).toBe(true);
+    await context.close();
+  });
+});
