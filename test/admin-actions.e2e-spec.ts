@@ -181,6 +181,16 @@ describe('admin detail, retry and resolve', () => {
       expect((await rowOf(pending)).status).toBe('PENDING');
     });
 
+    it('answers 409 USER_ID_ALREADY_ATTACHED when another signup holds that Capa userId', async () => {
+      const holder = uniqueId('holder');
+      const created = await service.call('POST', '/v1/users', { externalUserId: holder });
+      const externalUserId = await needsAttentionSignup();
+      const response = await admin('POST', adminPath(externalUserId, '/resolve'), { userId: created.body.userId.toUpperCase() });
+      expect(response.status).toBe(409);
+      expect(response.body).toEqual({ statusCode: 409, code: 'USER_ID_ALREADY_ATTACHED', message: expect.stringContaining(holder) });
+      expect((await rowOf(externalUserId)).status).toBe('NEEDS_ATTENTION');
+    });
+
     it.each([
       ['not a UUID', { userId: 'not-a-uuid' }],
       ['a number', { userId: 42 }],

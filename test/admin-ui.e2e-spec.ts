@@ -6,6 +6,8 @@ import { ADMIN_TOKEN, TestApp, startTestApp, uniqueId } from './support/test-app
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = join(__dirname, 'artifacts', 'admin-ui.png');
 const hasChromium = existsSync(CHROMIUM);
+// CI installs Chromium and sets REQUIRE_BROWSER=1: there a missing browser is a failure, not a skip.
+if (!hasChromium && process.env.REQUIRE_BROWSER === '1') throw new Error(`${CHROMIUM} is required (REQUIRE_BROWSER=1)`);
 if (!hasChromium) console.warn(`Skipping the operator page browser test: ${CHROMIUM} is not installed (.ci/run installs it).`);
 const itWithBrowser = hasChromium ? it : it.skip;
 

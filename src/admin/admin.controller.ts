@@ -57,7 +57,7 @@ export class AdminController {
   @ApiResponse({ status: 200, type: SignupMappingDoc })
   @ApiResponse({ status: 400, type: ErrorBodyDoc, description: 'VALIDATION_FAILED (userId is not a UUID) or MALFORMED_JSON' })
   @ApiResponse({ status: 404, type: ErrorBodyDoc, description: 'NOT_FOUND' })
-  @ApiResponse({ status: 409, type: ErrorBodyDoc, description: 'INVALID_STATE: the signup is PENDING or CREATED' })
+  @ApiResponse({ status: 409, type: ErrorBodyDoc, description: 'INVALID_STATE: the signup is PENDING or CREATED; USER_ID_ALREADY_ATTACHED: another signup holds that userId' })
   @ApiResponse({ status: 413, type: ErrorBodyDoc, description: 'PAYLOAD_TOO_LARGE: body over 16 KiB' })
   @ApiResponse({ status: 415, type: ErrorBodyDoc, description: 'UNSUPPORTED_MEDIA_TYPE: body is not application/json' })
   resolve(@Param('externalUserId') externalUserId: string, @Body() body: ResolveSignupDto): Promise<SignupMapping> {

@@ -5,7 +5,7 @@ import { SignupRepository } from '../persistence/signup.repository';
 import { toMapping } from '../signups/signup.types';
 import type { SignupMapping } from '../signups/signup.types';
 import { SignupsService } from '../signups/signups.service';
-import { InvalidStateError } from './admin.errors';
+import { InvalidStateError, UserIdAlreadyAttachedError } from './admin.errors';
 import { AdminStatsView, SignupDetailView, SignupListView, hourStart, hourlySeries, toDetailView } from './admin-views';
 import { CapaCallStats } from './capa-call-stats';
 import { ListSignupsQuery } from './list-signups.query';
@@ -49,7 +49,10 @@ export class AdminService {
 
   async resolve(externalUserId: string, capaUserId: string): Promise<SignupMapping> {
     // UUIDs are case-insensitive; one spelling keeps exact-match search working.
-    const resolved = await this.admin.attachCapaUserId(externalUserId, capaUserId.toLowerCase(), new Date());
+    const userId = capaUserId.toLowerCase();
+    const holder = await this.admin.findByCapaUserId(userId);
+    if (holder !== null && holder.externalUserId !== externalUserId) throw new UserIdAlreadyAttachedError(userId, holder.externalUserId);
+    const resolved = await this.admin.attachCapaUserId(externalUserId, userId, new Date());
     if (resolved !== null) return toMapping(resolved);
     throw new InvalidStateError(await this.signups.get(externalUserId), 'resolve', RESOLVABLE_STATUSES);
   }

@@ -40,6 +40,12 @@ export class AdminRepository {
     return { rows: rows.slice(0, filter.limit).map(toRecord), hasMore: rows.length > filter.limit };
   }
 
+  /** The signup a Capa userId is attached to, if any (index signups_capa_user_id_idx). */
+  async findByCapaUserId(capaUserId: string): Promise<SignupRecord | null> {
+    const row = await this.prisma.signup.findFirst({ where: { capaUserId } });
+    return row && toRecord(row);
+  }
+
   /** The attempts log of one signup, newest first (index capa_attempts_signup_id_id_idx). */
   async listAttempts(signupId: bigint, limit: number): Promise<StoredAttempt[]> {
     return this.prisma.capaAttempt.findMany({

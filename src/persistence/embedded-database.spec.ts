@@ -1,9 +1,15 @@
+import { readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { EmbeddedDatabase, startEmbeddedDatabase } from './embedded-database';
-import { applyMigrations } from './migrator';
+import { DEFAULT_MIGRATIONS_DIR, applyMigrations } from './migrator';
+
+const ALL_MIGRATIONS = readdirSync(DEFAULT_MIGRATIONS_DIR, { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => entry.name)
+  .sort();
 
 describe('startEmbeddedDatabase', () => {
   let dataDir: string;
@@ -47,7 +53,7 @@ describe('startEmbeddedDatabase', () => {
     const first = await start();
     expect(new URL(first.connectionString).port).not.toBe('5432');
     expect(first.maxConnections).toBe(1);
-    expect((await applyMigrations(first.connectionString)).applied).toEqual(['20261127000000_init']);
+    expect((await applyMigrations(first.connectionString)).applied).toEqual(ALL_MIGRATIONS);
     await withClient(first, (client) => insertSignup(client, 'user-1'));
     await first.stop();
 

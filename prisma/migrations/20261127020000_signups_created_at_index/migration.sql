@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "signups_created_at_idx" ON "signups"("created_at");
