@@ -1,12 +1,14 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, UseFilters } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, PrismaHealthIndicator } from '@nestjs/terminus';
 import { PrismaService } from '../persistence/prisma.service';
 import { ShutdownState } from './shutdown-state';
+import { TerminusBodyFilter } from './terminus-body.filter';
 
 const DATABASE_PING_TIMEOUT_MS = 1000;
 
 @ApiTags('operations')
+@UseFilters(TerminusBodyFilter)
 @Controller('health')
 export class HealthController {
   constructor(
