@@ -10,7 +10,6 @@ import {
   handleWhenResult,
   retry,
 } from 'cockatiel';
-import { firstValueFrom } from 'rxjs';
 import { AppConfig } from '../config/app-config';
 import { CapaEndpoint } from './capa-endpoint';
 import { CapaAttemptRecord, CapaOutcome, attemptRecord, isRetryable } from './capa-outcome';
@@ -141,16 +140,16 @@ export class CapaGateway implements OnApplicationShutdown {
 
   private async post(request: CapaCreateUserRequest, timeoutMs: number): Promise<CapaOutcome> {
     try {
-      const response = await firstValueFrom(
-        this.http.post(this.url, request, {
-          headers: { 'content-type': 'application/json', 'partner-api-key': this.endpoint.partnerApiKey },
-          timeout: timeoutMs,
-          signal: AbortSignal.timeout(timeoutMs),
-          validateStatus: () => true,
-          maxContentLength: 64 * 1024,
-          maxRedirects: 0,
-        }),
-      );
+      // The axios instance of @nestjs/axios, called directly: its Observable wrapper cancels the request once
+      // answered, which builds a CanceledError (with a stack) on every successful call.
+      const response = await this.http.axiosRef.post(this.url, request, {
+        headers: { 'content-type': 'application/json', 'partner-api-key': this.endpoint.partnerApiKey },
+        timeout: timeoutMs,
+        signal: AbortSignal.timeout(timeoutMs),
+        validateStatus: () => true,
+        maxContentLength: 64 * 1024,
+        maxRedirects: 0,
+      });
       return classifyResponse(response.status, response.headers as Record<string, unknown>, response.data);
     } catch (error) {
       return classifyNetworkError(error);
