@@ -1,14 +1,16 @@
 import type { INestApplication } from '@nestjs/common';
 import { existsSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createApp } from './app';
 import { Logger } from 'nestjs-pino';
-import { DEV_ADMIN_API_KEY, DEV_INBOUND_API_KEY, loadAppConfig } from './config/app-config';
+import { AppConfig, DEV_ADMIN_API_KEY, DEV_INBOUND_API_KEY, loadAppConfig } from './config/app-config';
+import { ShutdownState } from './health/shutdown-state';
 
 async function bootstrap(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
   const config = loadAppConfig(process.env);
   const app = await createApp(config);
-  closeGracefullyOn(['SIGTERM', 'SIGINT'], app, config.shutdownGraceMs);
+  closeGracefullyOn(['SIGTERM', 'SIGINT'], app, config);
   await app.listen(config.port, '0.0.0.0');
   const logger = app.get(Logger);
   if (config.usesDevTokens) {
@@ -26,16 +28,19 @@ async function bootstrap(): Promise<void> {
  * Here a signal closes the app (readiness 503, in-flight requests and worker drain, leases released, pool closed)
  * and the process exits 0; if that takes longer than the grace period, it exits 1.
  */
-function closeGracefullyOn(signals: NodeJS.Signals[], app: INestApplication, graceMs: number): void {
+function closeGracefullyOn(signals: NodeJS.Signals[], app: INestApplication, config: AppConfig): void {
   let closing = false;
-  const close = (signal: NodeJS.Signals) => {
+  const close = async (signal: NodeJS.Signals) => {
     if (closing) return;
     closing = true;
-    app.get(Logger).log(`${signal} received: draining`, 'Bootstrap');
+    app.get(ShutdownState).begin();
+    app.get(Logger).log(`${signal} received: readiness is 503; draining`, 'Bootstrap');
+    const limitMs = config.shutdownDelayMs + config.shutdownGraceMs + 5000;
     setTimeout(() => {
-      process.stderr.write(`capa-onboarding did not drain within ${graceMs + 5000} ms; exiting\n`);
+      process.stderr.write(`capa-onboarding did not drain within ${limitMs} ms; exiting\n`);
       process.exit(1);
-    }, graceMs + 5000).unref();
+    }, limitMs).unref();
+    await sleep(config.shutdownDelayMs);
     app.close().then(
       () => process.exit(0),
       (error: unknown) => {
@@ -44,7 +49,7 @@ function closeGracefullyOn(signals: NodeJS.Signals[], app: INestApplication, gra
       },
     );
   };
-  for (const signal of signals) process.once(signal, close);
+  for (const signal of signals) process.once(signal, (received) => void close(received));
 }
 
 bootstrap().catch((error: unknown) => {

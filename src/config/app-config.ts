@@ -28,6 +28,8 @@ export class AppConfig {
   readonly workerIntervalMs: number;
   readonly workerBatchSize: number;
   readonly shutdownGraceMs: number;
+  /** How long SIGTERM keeps serving with readiness 503 before it stops accepting (for load balancers to notice). */
+  readonly shutdownDelayMs: number;
   /** Background retries: capped exponential backoff with full jitter. */
   readonly backgroundBackoff: BackoffPolicy;
   readonly circuitThreshold: number;
@@ -50,6 +52,7 @@ export class AppConfig {
     this.workerIntervalMs = env.WORKER_INTERVAL_MS ?? 1000;
     this.workerBatchSize = env.WORKER_BATCH_SIZE ?? 20;
     this.shutdownGraceMs = env.SHUTDOWN_GRACE_MS ?? 15_000;
+    this.shutdownDelayMs = env.SHUTDOWN_DELAY_MS ?? 0;
     this.backgroundBackoff = {
       ...BACKGROUND_BACKOFF,
       baseMs: env.WORKER_BACKOFF_BASE_MS ?? BACKGROUND_BACKOFF.baseMs,

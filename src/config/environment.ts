@@ -79,6 +79,9 @@ export class EnvironmentVariables {
 
   @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(0) @Max(600_000)
   SHUTDOWN_GRACE_MS?: number;
+
+  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(0) @Max(60_000)
+  SHUTDOWN_DELAY_MS?: number;
 }
 
 function toInt(value: unknown): unknown {

@@ -1,6 +1,9 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 
-/** Flips first when the app starts closing (SIGTERM), so readiness answers 503 before the server stops accepting. */
+/**
+ * Flips first when the app starts closing (SIGTERM), so readiness answers 503 before the server stops accepting:
+ * main.ts calls begin() on the signal, then waits SHUTDOWN_DELAY_MS before closing; a plain app.close() flips it too.
+ */
 @Injectable()
 export class ShutdownState implements OnModuleDestroy {
   private closing = false;
@@ -9,7 +12,11 @@ export class ShutdownState implements OnModuleDestroy {
     return this.closing;
   }
 
-  onModuleDestroy(): void {
+  begin(): void {
     this.closing = true;
+  }
+
+  onModuleDestroy(): void {
+    this.begin();
   }
 }
