@@ -3,14 +3,7 @@ import type { HourlySignupCount, SignupListFilter, SignupPage, StoredAttempt } f
 import type { SignupRecord, SignupStatus } from '../signups/signup.types';
 import { Prisma, type Signup } from '../generated/prisma/client';
 import { PrismaService } from './prisma.service';
-import { toRecord } from './signup.repository';
-
-/** `signups` columns under the Prisma model's field names, so raw rows map with toRecord. */
-const SIGNUP_COLUMNS = Prisma.sql`
-  id, external_user_id AS "externalUserId", capa_user_id AS "capaUserId", status::text AS status, method, identifier,
-  user_type AS "userType", alias, fingerprint, error_code AS "errorCode", error_message AS "errorMessage",
-  attempt_count AS "attemptCount", lease_owner AS "leaseOwner", lease_until AS "leaseUntil",
-  next_attempt_at AS "nextAttemptAt", created_at AS "createdAt", updated_at AS "updatedAt"`;
+import { SIGNUP_COLUMNS, toRecord } from './signup.repository';
 
 /** The operators' reads and repairs of signups. Every query here is shaped to be served by an index. */
 @Injectable()

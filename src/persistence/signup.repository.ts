@@ -5,6 +5,13 @@ import type { SignupRecord, SignupRequest, SignupStatus } from '../signups/signu
 import { Prisma, type Signup } from '../generated/prisma/client';
 import { PrismaService } from './prisma.service';
 
+/** `signups` columns under the Prisma model's field names, so raw rows map with toRecord like Prisma's own. */
+export const SIGNUP_COLUMNS = Prisma.sql`
+  id, external_user_id AS "externalUserId", capa_user_id AS "capaUserId", status::text AS status, method, identifier,
+  user_type AS "userType", alias, fingerprint, error_code AS "errorCode", error_message AS "errorMessage",
+  attempt_count AS "attemptCount", lease_owner AS "leaseOwner", lease_until AS "leaseUntil",
+  next_attempt_at AS "nextAttemptAt", created_at AS "createdAt", updated_at AS "updatedAt"`;
+
 /** Who made an attempt: a caller's request, the background worker, or an operator. */
 export type AttemptActor = 'request' | 'worker' | 'operator';
 
@@ -19,9 +26,11 @@ export interface Lease {
 export class SignupRepository {
   constructor(private readonly prisma: PrismaService) {}
 
+  /** The hot path of every uncached replay and read: $queryRaw (about 1.3x findUnique's req/s, issue 6) with the shared column list. */
   async findByExternalUserId(externalUserId: string): Promise<SignupRecord | null> {
-    const row = await this.prisma.signup.findUnique({ where: { externalUserId } });
-    return row && toRecord(row);
+    const rows = await this.prisma.$queryRaw<Signup[]>`
+      SELECT ${SIGNUP_COLUMNS} FROM signups WHERE external_user_id = ${externalUserId}`;
+    return rows.length === 1 ? toRecord(rows[0]) : null;
   }
 
   /** Writes a new PENDING row holding the lease; null when the externalUserId is already there. */
@@ -95,7 +104,7 @@ export class SignupRepository {
    */
   async claimDue(owner: string, leaseMs: number, limit: number, now: Date): Promise<SignupRecord[]> {
     const leaseUntil = new Date(now.getTime() + leaseMs);
-    const rows = await this.prisma.$queryRaw<SqlSignupRow[]>`
+    const rows = await this.prisma.$queryRaw<Signup[]>`
       UPDATE signups SET lease_owner = ${owner}, lease_until = ${leaseUntil}, next_attempt_at = ${leaseUntil}, updated_at = ${now}
       WHERE id IN (
         SELECT id FROM signups
@@ -104,8 +113,8 @@ export class SignupRepository {
         LIMIT ${limit}
         FOR UPDATE SKIP LOCKED
       )
-      RETURNING *`;
-    return rows.map(fromSqlRow);
+      RETURNING ${SIGNUP_COLUMNS}`;
+    return rows.map(toRecord);
   }
 
   /**
@@ -150,49 +159,6 @@ export class SignupRepository {
     for (const group of groups) counts[group.status] = group._count._all;
     return counts;
   }
-}
-
-/** A `signups` row as raw SQL returns it (snake_case). */
-interface SqlSignupRow {
-  id: bigint;
-  external_user_id: string;
-  capa_user_id: string | null;
-  status: SignupStatus;
-  method: string;
-  identifier: string | null;
-  user_type: string | null;
-  alias: string | null;
-  fingerprint: string;
-  error_code: string | null;
-  error_message: string | null;
-  attempt_count: number;
-  lease_owner: string | null;
-  lease_until: Date | null;
-  next_attempt_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
-}
-
-function fromSqlRow(row: SqlSignupRow): SignupRecord {
-  return {
-    id: row.id,
-    externalUserId: row.external_user_id,
-    capaUserId: row.capa_user_id,
-    status: row.status,
-    method: row.method as SignupRecord['method'],
-    identifier: row.identifier,
-    userType: row.user_type as SignupRecord['userType'],
-    alias: row.alias,
-    fingerprint: row.fingerprint,
-    errorCode: row.error_code,
-    errorMessage: row.error_message,
-    attemptCount: row.attempt_count,
-    leaseOwner: row.lease_owner,
-    leaseUntil: row.lease_until,
-    nextAttemptAt: row.next_attempt_at,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
 }
 
 function payloadOf(request: SignupRequest) {
