@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CapaGateway } from '../capa/capa.gateway';
+import { ApiError, NotFoundError } from '../common/api-error';
 import { waitAtMost } from '../common/deadline';
 import { INSTANCE_ID } from '../common/instance-id';
 import { AppConfig } from '../config/app-config';
 import { AttemptActor, Lease, SignupRepository } from '../persistence/signup.repository';
-import { ApiError, NotFoundError } from '../common/api-error';
-import { SignupAnswer, ExternalUserIdConflictError, answerFor } from './signup-answer';
 import { CreatedMappingCache } from './created-mapping-cache';
+import { ExternalUserIdConflictError, SignupAnswer, answerFor } from './signup-answer';
 import { capaRequestFor } from './signup-request';
 import { decideOnRepeat, isLeaseFree, transitionFor } from './signup-state';
 import { SignupRecord, SignupRequest } from './signup.types';
