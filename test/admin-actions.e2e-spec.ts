@@ -1,19 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import { ADMIN_TOKEN, TestApp, TestResponse, startTestApp, uniqueId, usersPath } from './support/test-app';
 
 describe('admin detail, retry and resolve', () => {
   let service: TestApp;
-  let db: Client;
 
   beforeAll(async () => {
     service = await startTestApp();
-    db = new Client({ connectionString: service.databaseUrl });
-    await db.connect();
   });
   afterEach(() => service.simulator.setFaults({}));
   afterAll(async () => {
-    await db.end();
     await service.close();
   });
 
@@ -40,7 +35,7 @@ describe('admin detail, retry and resolve', () => {
   }
 
   const rowOf = async (externalUserId: string) =>
-    (await db.query('SELECT status, capa_user_id, lease_owner, lease_until, error_code FROM signups WHERE external_user_id = $1', [externalUserId])).rows[0];
+    (await service.query('SELECT status, capa_user_id, lease_owner, lease_until, error_code FROM signups WHERE external_user_id = $1', [externalUserId])).rows[0];
 
   describe('GET /admin/users/{externalUserId}', () => {
     it('answers the mapping, its lease and schedule, and the attempts log', async () => {
@@ -114,7 +109,7 @@ describe('admin detail, retry and resolve', () => {
 
     it('answers 409 LEASE_HELD while another process holds the lease, and does not call Capa', async () => {
       const externalUserId = uniqueId('leased');
-      await db.query(
+      await service.query(
         `INSERT INTO signups (external_user_id, status, method, fingerprint, lease_owner, lease_until, next_attempt_at)
          VALUES ($1, 'PENDING', 'NONE', 'seeded', 'other-replica:1', now() + interval '1 minute', now() + interval '1 minute')`,
         [externalUserId],
@@ -174,7 +169,7 @@ describe('admin detail, retry and resolve', () => {
       expect((await rowOf(created)).capa_user_id).toBe(original.body.userId);
 
       const pending = uniqueId('pending');
-      await db.query(`INSERT INTO signups (external_user_id, status, method, fingerprint) VALUES ($1, 'PENDING', 'NONE', 'seeded')`, [pending]);
+      await service.query(`INSERT INTO signups (external_user_id, status, method, fingerprint) VALUES ($1, 'PENDING', 'NONE', 'seeded')`, [pending]);
       const pendingResponse = await admin('POST', adminPath(pending, '/resolve'), { userId: randomUUID() });
       expect(pendingResponse.status).toBe(409);
       expect(pendingResponse.body.code).toBe('INVALID_STATE');

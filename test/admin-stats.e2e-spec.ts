@@ -1,5 +1,4 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
-import { Client } from 'pg';
 import { ADMIN_TOKEN, TestApp, TestResponse, startTestApp, uniqueId } from './support/test-app';
 
 describe('GET /admin/stats', () => {
@@ -39,15 +38,12 @@ describe('GET /admin/stats', () => {
     expect((await signUp({ script: [{ kind: 'status', status: 400, body: { statusCode: 400, message: 'bad', error: 'BAD_REQUEST' } }] })).status).toBe(422);
     expect((await signUp({ script: [{ kind: 'status', status: 409, body: { message: 'User already exists' } }] })).status).toBe(202);
 
-    const db = new Client({ connectionString: service.databaseUrl });
-    await db.connect();
-    await db.query(
+    await service.query(
       `INSERT INTO signups (external_user_id, status, method, fingerprint, created_at) VALUES
          ('seeded-pending-1', 'PENDING', 'NONE', 'seeded', now()),
          ('seeded-pending-2', 'PENDING', 'NONE', 'seeded', now()),
          ('seeded-old-created', 'CREATED', 'NONE', 'seeded', now() - interval '30 hours')`,
     );
-    await db.end();
 
     const response = await stats();
     expect(response.status).toBe(200);

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import { ADMIN_TOKEN, INBOUND_TOKEN, TestApp, TestResponse, startTestApp, uniqueId } from './support/test-app';
 
 interface SeedRow {
@@ -11,15 +10,11 @@ interface SeedRow {
 
 describe('GET /admin/users: list, filters, search and keyset pagination', () => {
   let service: TestApp;
-  let db: Client;
 
   beforeAll(async () => {
     service = await startTestApp();
-    db = new Client({ connectionString: service.databaseUrl });
-    await db.connect();
   });
   afterAll(async () => {
-    await db.end();
     await service.close();
   });
 
@@ -33,7 +28,7 @@ describe('GET /admin/users: list, filters, search and keyset pagination', () => 
     for (const row of rows) {
       const status = row.status ?? 'CREATED';
       const capaUserId = row.capaUserId !== undefined ? row.capaUserId : status === 'CREATED' ? randomUUID() : null;
-      await db.query(
+      await service.query(
         `INSERT INTO signups (external_user_id, capa_user_id, status, method, identifier, fingerprint)
          VALUES ($1, $2, $3, $4, $5, 'seeded')`,
         [row.externalUserId, capaUserId, status, row.identifier ? 'EMAIL' : 'NONE', row.identifier ?? null],
@@ -182,7 +177,7 @@ describe('GET /admin/users: list, filters, search and keyset pagination', () => 
 
     it('pages 50 by default and allows up to 100', async () => {
       const prefix = uniqueId('default-limit');
-      await db.query(
+      await service.query(
         `INSERT INTO signups (external_user_id, status, method, fingerprint)
          SELECT $1 || '-' || lpad(n::text, 3, '0'), 'CREATED', 'NONE', 'seeded' FROM generate_series(1, 120) AS n`,
         [prefix],

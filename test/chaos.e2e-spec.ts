@@ -1,4 +1,3 @@
-import { Client } from 'pg';
 import { TestApp, startTestApp, uniqueId } from './support/test-app';
 
 const SIGNUPS = 300;
@@ -46,17 +45,14 @@ describe('chaos: mixed Capa faults never lose or duplicate a signup', () => {
     );
     const answeredAt = Date.now();
 
-    const db = new Client({ connectionString: service.databaseUrl });
-    await db.connect();
     let pending = Infinity;
     while (pending > 0 && Date.now() - answeredAt < 90_000) {
-      const { rows } = await db.query(`SELECT count(*)::int AS n FROM signups WHERE status <> 'CREATED' AND external_user_id LIKE 'chaos-%'`);
+      const { rows } = await service.query(`SELECT count(*)::int AS n FROM signups WHERE status <> 'CREATED' AND external_user_id LIKE 'chaos-%'`);
       pending = rows[0].n;
       if (pending > 0) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const drainedAt = Date.now();
-    const { rows } = await db.query(`SELECT external_user_id, status, capa_user_id FROM signups WHERE external_user_id LIKE 'chaos-%'`);
-    await db.end();
+    const { rows } = await service.query(`SELECT external_user_id, status, capa_user_id FROM signups WHERE external_user_id LIKE 'chaos-%'`);
     service.simulator.setFaults({});
 
     const byStatus = statuses.reduce<Record<number, number>>((counts, status) => ({ ...counts, [status]: (counts[status] ?? 0) + 1 }), {});

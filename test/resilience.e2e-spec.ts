@@ -1,4 +1,3 @@
-import { Client } from 'pg';
 import { CAPA_KEY, TestApp, startTestApp, uniqueId, usersPath } from './support/test-app';
 
 const FAST_RECOVERY = {
@@ -23,16 +22,12 @@ async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number
 
 describe('never lose or duplicate a signup', () => {
   let service: TestApp;
-  let db: Client;
 
   beforeAll(async () => {
     service = await startTestApp({ env: FAST_RECOVERY });
-    db = new Client({ connectionString: service.databaseUrl });
-    await db.connect();
   });
   afterEach(() => service.simulator.setFaults({}));
   afterAll(async () => {
-    await db.end();
     await service.close();
   });
 
@@ -61,7 +56,7 @@ describe('never lose or duplicate a signup', () => {
     expect(created.userId).toBe(service.simulator.userFor(externalUserId)!.userId);
     expect(service.simulator.stats().usersCreated).toBeGreaterThanOrEqual(1);
 
-    const { rows } = await db.query(
+    const { rows } = await service.query(
       `SELECT a.actor, a.outcome FROM capa_attempts a JOIN signups s ON s.id = a.signup_id WHERE s.external_user_id = $1 ORDER BY a.id`,
       [externalUserId],
     );
@@ -87,7 +82,7 @@ describe('never lose or duplicate a signup', () => {
     const accepted = await service.call('POST', '/v1/users', { externalUserId: dated });
     expect(accepted.status).toBe(202);
     expect(Date.now() - datedStart).toBeLessThan(1000);
-    const { rows } = await db.query('SELECT next_attempt_at FROM signups WHERE external_user_id = $1', [dated]);
+    const { rows } = await service.query('SELECT next_attempt_at FROM signups WHERE external_user_id = $1', [dated]);
     // HTTP-dates have whole seconds: 3 s from now is at least 2 s away.
     expect(rows[0].next_attempt_at.getTime()).toBeGreaterThanOrEqual(datedStart + 1900);
     await settled(dated);
@@ -100,14 +95,14 @@ describe('never lose or duplicate a signup', () => {
     service.simulator.setFaults({ script: Array(3).fill(unauthorized) });
     const response = await service.call('POST', '/v1/users', { externalUserId });
     expect([201, 202]).toContain(response.status);
-    const { rows } = await db.query(
+    const { rows } = await service.query(
       `SELECT DISTINCT s.status FROM signups s WHERE s.external_user_id = $1`,
       [externalUserId],
     );
     expect(rows[0].status).not.toBe('FAILED');
     const created = await settled(externalUserId);
     expect(created.status).toBe('CREATED');
-    const outcomes = await db.query(
+    const outcomes = await service.query(
       `SELECT a.outcome FROM capa_attempts a JOIN signups s ON s.id = a.signup_id WHERE s.external_user_id = $1 ORDER BY a.id`,
       [externalUserId],
     );
@@ -135,7 +130,7 @@ describe('never lose or duplicate a signup', () => {
   it('a row leased by another (dead) owner is left alone until the lease expires, then the worker completes it', async () => {
     const externalUserId = uniqueId('orphan');
     const leaseUntil = new Date(Date.now() + 1200);
-    await db.query(
+    await service.query(
       `INSERT INTO signups (external_user_id, status, method, fingerprint, lease_owner, lease_until, next_attempt_at)
        VALUES ($1, 'PENDING', 'NONE', 'x', 'dead-replica', $2, $2)`,
       [externalUserId, leaseUntil],
@@ -151,7 +146,7 @@ describe('never lose or duplicate a signup', () => {
     const externalUserId = uniqueId('attempts');
     service.simulator.setFaults({ script: [{ kind: 'status', status: 500, body: `<html>${'x'.repeat(5000)} ${CAPA_KEY}</html>` }, { kind: 'reset' }] });
     expect((await service.call('POST', '/v1/users', { externalUserId })).status).toBe(201);
-    const { rows } = await db.query(
+    const { rows } = await service.query(
       `SELECT a.* FROM capa_attempts a JOIN signups s ON s.id = a.signup_id WHERE s.external_user_id = $1 ORDER BY a.id`,
       [externalUserId],
     );
@@ -162,8 +157,8 @@ describe('never lose or duplicate a signup', () => {
     ]);
     expect(rows[0].error_message.length).toBeLessThanOrEqual(1000);
     expect(rows.every((row) => row.latency_ms >= 0 && row.at instanceof Date)).toBe(true);
-    const everything = await db.query(`SELECT string_agg(t::text, ' ') AS dump FROM capa_attempts t`);
-    const signups = await db.query(`SELECT string_agg(t::text, ' ') AS dump FROM signups t`);
+    const everything = await service.query(`SELECT string_agg(t::text, ' ') AS dump FROM capa_attempts t`);
+    const signups = await service.query(`SELECT string_agg(t::text, ' ') AS dump FROM signups t`);
     expect(`${everything.rows[0].dump}${signups.rows[0].dump}`).not.toContain('test-partner-key');
   });
 });

@@ -1,4 +1,3 @@
-import { Client } from 'pg';
 import { CAPA_KEY, TestApp, request, startTestApp, uniqueId, usersPath } from './support/test-app';
 
 describe('POST /v1/users: the idempotent create flow', () => {
@@ -44,14 +43,11 @@ describe('POST /v1/users: the idempotent create flow', () => {
     expect(read.status).toBe(200);
     expect(read.body).toEqual(response.body);
 
-    const db = new Client({ connectionString: service.databaseUrl });
-    await db.connect();
-    const { rows } = await db.query('SELECT status, capa_user_id, lease_owner FROM signups WHERE external_user_id = $1', [externalUserId]);
-    const attempts = await db.query(
+    const { rows } = await service.query('SELECT status, capa_user_id, lease_owner FROM signups WHERE external_user_id = $1', [externalUserId]);
+    const attempts = await service.query(
       'SELECT a.outcome, a.http_status, a.actor FROM capa_attempts a JOIN signups s ON s.id = a.signup_id WHERE s.external_user_id = $1',
       [externalUserId],
     );
-    await db.end();
     expect(rows).toEqual([{ status: 'CREATED', capa_user_id: capaUser!.userId, lease_owner: null }]);
     expect(attempts.rows).toEqual([{ outcome: 'created', http_status: 201, actor: 'request' }]);
   });

@@ -1,4 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Client, QueryResult, QueryResultRow } from 'pg';
 import { createApp } from '../../src/app';
 import { loadAppConfig } from '../../src/config/app-config';
 import { CapaSimulator, CapaSimulatorOptions } from '../../src/sandbox/capa-simulator';
@@ -16,6 +17,8 @@ export interface TestApp {
   app: NestFastifyApplication;
   /** fetch against the app with the inbound token (unless headers say otherwise). */
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<TestResponse>;
+  /** SQL straight to the app's database (one connection, opened on first use), to seed rows and check what is stored. */
+  query<R extends QueryResultRow = any>(sql: string, params?: unknown[]): Promise<QueryResult<R>>;
   close(): Promise<void>;
 }
 
@@ -46,13 +49,22 @@ export async function startTestApp(options: { env?: Record<string, string>; simu
   const app = await createApp(config);
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  let client: Promise<Client> | undefined;
+  const connection = () =>
+    (client ??= (async () => {
+      const opened = new Client({ connectionString: database.url });
+      await opened.connect();
+      return opened;
+    })());
   return {
     url,
     databaseUrl: database.url,
     simulator,
     app,
     call: (method, path, body, headers) => request(url, method, path, body, headers),
+    query: async (sql, params) => (await connection()).query(sql, params),
     async close() {
+      if (client !== undefined) await (await client).end();
       await app.close();
       await simulator.stop();
       await database.drop();
