@@ -1,11 +1,12 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger } from 'nestjs-pino';
+import { Logger, PinoLogger } from 'nestjs-pino';
 import helmet from 'helmet';
 import { AppModule } from './app.module';
 import { AppMetrics } from './metrics/app-metrics';
 import { setupOpenApi } from './openapi';
 import { requestIdFor } from './common/request-id';
+import { logRequest } from './common/logging';
 import { AppConfig } from './config/app-config';
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
@@ -15,6 +16,8 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: requestIdFor,
+    // No Nest middleware is used (requests are logged by the onResponse hook below), so middie is not mounted.
+    skipMiddie: true,
     // The proxy in front (ingress) terminates TLS; ids in paths may contain encoded '/', so keep them encoded.
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 512 },
   });
@@ -31,6 +34,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   fastify.addHook('onResponse', (request, reply, done) => {
     // The route template (never the raw URL) keeps ids out of metric labels.
     metrics.recordRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    logRequest(PinoLogger.root, request, reply);
     done();
   });
   // helmet's middleware is built once here; @fastify/helmet rebuilt it (and re-parsed the CSP) on every request.

@@ -1,4 +1,5 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ErrorBodyDoc } from '../common/api-error.docs';
 import { RequiresToken } from '../common/bearer-auth.guard';
@@ -46,8 +47,8 @@ export class AdminController {
   @ApiResponse({ status: 200, type: SignupMappingDoc, description: 'The signup after this attempt' })
   @ApiResponse({ status: 404, type: ErrorBodyDoc, description: 'NOT_FOUND' })
   @ApiResponse({ status: 409, type: ErrorBodyDoc, description: 'LEASE_HELD: another process is driving it right now' })
-  retry(@Param('externalUserId') externalUserId: string): Promise<SignupMapping> {
-    return this.admin.retry(externalUserId);
+  retry(@Param('externalUserId') externalUserId: string, @Req() request: FastifyRequest): Promise<SignupMapping> {
+    return this.admin.retry(externalUserId, request.id);
   }
 
   @Post('users/:externalUserId/resolve')

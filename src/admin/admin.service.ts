@@ -43,8 +43,8 @@ export class AdminService {
     return toDetailView(row, await this.admin.listAttempts(row.id, MAX_ATTEMPTS_SHOWN));
   }
 
-  async retry(externalUserId: string): Promise<SignupMapping> {
-    return toMapping(await this.signups.retryNow(externalUserId));
+  async retry(externalUserId: string, requestId?: string): Promise<SignupMapping> {
+    return toMapping(await this.signups.retryNow(externalUserId, requestId));
   }
 
   async resolve(externalUserId: string, capaUserId: string): Promise<SignupMapping> {

@@ -33,6 +33,8 @@ export interface CreateUserOptions {
   deadline: number;
   /** Called after every real call to Capa (not when the circuit is open), before any retry. */
   onAttempt: (attempt: CapaAttemptRecord) => Promise<void> | void;
+  /** The inbound request this call serves (absent for the background worker), logged with every attempt. */
+  requestId?: string;
 }
 
 const CREATE_USER_PATH = '/api/partner/v1/user';
@@ -129,7 +131,7 @@ export class CapaGateway implements OnApplicationShutdown {
     }
     if (record) {
       const { outcome: capaOutcome, httpStatus, latencyMs, errorCode } = record;
-      const fields = { externalUserId: request.externalUserId, capaOutcome, httpStatus, latencyMs, errorCode };
+      const fields = { reqId: options.requestId, externalUserId: request.externalUserId, capaOutcome, httpStatus, latencyMs, errorCode };
       if (capaOutcome === 'created') this.logger.log(fields, 'Capa call');
       else this.logger.warn(fields, 'Capa call did not create the user');
       this.observer.callFinished(record);

@@ -1,7 +1,10 @@
-import { RequestMethod } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger as PinoInstance } from 'pino';
 import type { AppConfig } from '../config/app-config';
+
+/** Probes are polled every few seconds by Kubernetes; a line each would drown the log. */
+const UNLOGGED_URLS = new Set(['/health/live', '/health/ready']);
 
 /**
  * Errors are logged as these fields only. Library errors carry their request (an AxiosError holds the Capa call's
@@ -19,26 +22,43 @@ export function serializeError(error: unknown): Record<string, unknown> {
 }
 
 /**
- * nestjs-pino: JSON lines, one per request with the request id. Secrets stay out by construction, not by redaction:
- * requests are logged as id, method and url (never headers or bodies), errors as serializeError's fields, and
- * nothing logs config. (pino's path redaction cost a quarter of the throughput of cached answers; measured.)
+ * nestjs-pino for everything the app logs (JSON lines through one pino logger). Secrets stay out by construction,
+ * not by redaction: requests are logged as id, method and url (never headers or bodies), errors as serializeError's
+ * fields, and nothing logs config. (pino's path redaction cost a quarter of the throughput of cached answers.)
+ *
+ * The request line is written by logRequest from a Fastify onResponse hook, not by nestjs-pino's pino-http
+ * middleware: that middleware ran through @fastify/middie and built a child logger and an AsyncLocalStorage scope for
+ * every request, about a fifth of the CPU of a cached answer (measured; BENCHMARKS.md). Log lines written while
+ * serving a request name it explicitly (`reqId`), e.g. the Capa-call line.
  */
 export function loggerParams(config: AppConfig): Params {
   return {
-    // nestjs-pino's default route list does not match under NestJS 12 + Fastify; name every route explicitly.
-    forRoutes: [{ path: '{*splat}', method: RequestMethod.ALL }],
+    forRoutes: [],
     pinoHttp: {
       level: config.logLevel,
-      genReqId: (request: IncomingMessage) => (request as IncomingMessage & { id?: string }).id ?? 'unknown',
+      // pino-http would otherwise install pino's standard req/res serializers, which log every header.
       serializers: {
         err: serializeError,
-        req: (request: IncomingMessage & { id?: string }) => ({ id: request.id, method: request.method, url: request.url }),
-        res: (response: ServerResponse) => ({ statusCode: response.statusCode }),
+        req: (request: { id?: unknown; method?: unknown; url?: unknown }) => ({ id: request.id, method: request.method, url: request.url }),
+        res: (response: { statusCode?: unknown }) => ({ statusCode: response.statusCode }),
       },
-      customLogLevel: (_request, response, error) =>
-        error || response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'warn' : 'info',
-      autoLogging: { ignore: (request) => request.url === '/health/live' || request.url === '/health/ready' },
-      quietReqLogger: true,
+      wrapSerializers: false,
     },
   };
+}
+
+/** One JSON line per answered request (pino-http's field names): id, method, url, status and time taken. */
+export function logRequest(logger: PinoInstance, request: FastifyRequest, reply: FastifyReply): void {
+  if (UNLOGGED_URLS.has(request.url)) return;
+  const statusCode = reply.statusCode;
+  const level = statusCode >= 500 ? 'error' : statusCode >= 400 ? 'warn' : 'info';
+  if (!logger.isLevelEnabled(level)) return;
+  logger[level](
+    {
+      req: { id: request.id, method: request.method, url: request.url },
+      res: { statusCode },
+      responseTime: Math.round(reply.elapsedTime),
+    },
+    statusCode >= 500 ? 'request errored' : 'request completed',
+  );
 }

@@ -36,13 +36,13 @@ export class SignupsService {
     this.created = new CreatedMappingCache(config.createdCacheSize);
   }
 
-  async register(request: SignupRequest): Promise<SignupAnswer> {
+  async register(request: SignupRequest, requestId?: string): Promise<SignupAnswer> {
     const deadline = Date.now() + this.config.requestDeadlineMs;
     let row = this.created.get(request.externalUserId) ?? (await this.find(request.externalUserId));
     for (let round = 0; round < MAX_ROUNDS; round++) {
       if (row === null) {
         const inserted = await this.repository.insertPending(request, this.leaseUntil(deadline));
-        if (inserted !== null) return this.driveAndAnswer(inserted, deadline, 'request');
+        if (inserted !== null) return this.driveAndAnswer(inserted, deadline, 'request', requestId);
         row = await this.find(request.externalUserId);
         continue;
       }
@@ -54,12 +54,12 @@ export class SignupsService {
           throw new ExternalUserIdConflictError(request.externalUserId);
         case 'replace-failed': {
           const taken = await this.repository.replaceFailed(row, request, this.leaseUntil(deadline), now);
-          if (taken !== null) return this.driveAndAnswer(taken, deadline, 'request');
+          if (taken !== null) return this.driveAndAnswer(taken, deadline, 'request', requestId);
           break;
         }
         case 'claim': {
           const taken = await this.repository.claimPending(row.id, this.leaseUntil(deadline), now);
-          if (taken !== null) return this.driveAndAnswer(taken, deadline, 'request');
+          if (taken !== null) return this.driveAndAnswer(taken, deadline, 'request', requestId);
           break;
         }
         case 'wait': {
@@ -85,7 +85,7 @@ export class SignupsService {
    * An operator's "retry now": FAILED / NEEDS_ATTENTION / unleased PENDING rows are driven at once (one round of
    * attempts within the request deadline). A row another owner is driving is left to it (LeaseHeldError).
    */
-  async retryNow(externalUserId: string): Promise<SignupRecord> {
+  async retryNow(externalUserId: string, requestId?: string): Promise<SignupRecord> {
     const row = await this.get(externalUserId);
     if (row.status === 'CREATED') return row;
     const deadline = Date.now() + this.config.requestDeadlineMs;
@@ -95,30 +95,31 @@ export class SignupsService {
       if (current.status === 'CREATED') return current;
       throw new LeaseHeldError(current);
     }
-    return this.drive(taken, deadline, 'operator');
+    return this.drive(taken, deadline, 'operator', requestId);
   }
 
   /**
    * Calls Capa for a row whose lease this process holds, records every attempt, and applies the outcome.
    * Answers the row as it stands afterwards (also when another owner settled it meanwhile).
    */
-  drive(row: SignupRecord, deadline: number, actor: AttemptActor): Promise<SignupRecord> {
-    const drive = this.callCapaAndSettle(row, deadline, actor).finally(() => {
+  drive(row: SignupRecord, deadline: number, actor: AttemptActor, requestId?: string): Promise<SignupRecord> {
+    const drive = this.callCapaAndSettle(row, deadline, actor, requestId).finally(() => {
       if (this.inFlight.get(row.externalUserId) === drive) this.inFlight.delete(row.externalUserId);
     });
     this.inFlight.set(row.externalUserId, drive);
     return drive;
   }
 
-  private async driveAndAnswer(row: SignupRecord, deadline: number, actor: AttemptActor): Promise<SignupAnswer> {
-    const settled = await this.drive(row, deadline, actor);
+  private async driveAndAnswer(row: SignupRecord, deadline: number, actor: AttemptActor, requestId?: string): Promise<SignupAnswer> {
+    const settled = await this.drive(row, deadline, actor, requestId);
     return answerFor(settled, settled.status === 'CREATED', new Date());
   }
 
-  private async callCapaAndSettle(row: SignupRecord, deadline: number, actor: AttemptActor): Promise<SignupRecord> {
+  private async callCapaAndSettle(row: SignupRecord, deadline: number, actor: AttemptActor, requestId?: string): Promise<SignupRecord> {
     let attempts = 0;
     const outcome = await this.gateway.createUser(capaRequestFor(row), {
       deadline,
+      requestId,
       onAttempt: async (attempt) => {
         attempts += 1;
         await this.repository.recordAttempt(row.id, actor, attempt);
