@@ -1,7 +1,25 @@
 import { CreatedMappingCache } from './created-mapping-cache';
-import type { SignupRecord, SignupStatus } from './signup.types';
+import { SignupRecord, SignupStatus, toMapping } from './signup.types';
 
-const row = (externalUserId: string, status: SignupStatus = 'CREATED') => ({ externalUserId, status }) as SignupRecord;
+const row = (externalUserId: string, status: SignupStatus = 'CREATED'): SignupRecord => ({
+  id: 1n,
+  externalUserId,
+  capaUserId: status === 'CREATED' ? '3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b' : null,
+  status,
+  method: 'EMAIL',
+  identifier: 'a@example.com',
+  userType: null,
+  alias: null,
+  fingerprint: `fp-${externalUserId}`,
+  errorCode: null,
+  errorMessage: null,
+  attemptCount: 1,
+  leaseOwner: null,
+  leaseUntil: null,
+  nextAttemptAt: null,
+  createdAt: new Date('2026-11-27T00:00:00Z'),
+  updatedAt: new Date('2026-11-27T00:00:01Z'),
+});
 
 describe('CreatedMappingCache', () => {
   it('remembers CREATED rows only', () => {
@@ -9,7 +27,8 @@ describe('CreatedMappingCache', () => {
     cache.remember(row('a'));
     for (const status of ['PENDING', 'FAILED', 'NEEDS_ATTENTION'] as const) cache.remember(row(`x-${status}`, status));
     cache.remember(null);
-    expect(cache.get('a')).toEqual(row('a'));
+    expect(cache.get('a')).toEqual({ fingerprint: 'fp-a', mapping: toMapping(row('a')) });
+    expect(Object.isFrozen(cache.get('a')?.mapping)).toBe(true);
     expect(cache.size).toBe(1);
     expect(cache.get('x-PENDING')).toBeUndefined();
   });

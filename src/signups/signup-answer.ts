@@ -4,9 +4,11 @@ import { SignupMapping, SignupRecord, toMapping } from './signup.types';
 /** What the HTTP layer sends for a signup request: status, headers and body. */
 export interface SignupAnswer {
   statusCode: 200 | 201 | 202;
-  headers: Record<string, string>;
-  body: SignupMapping;
+  headers: Readonly<Record<string, string>>;
+  body: Readonly<SignupMapping>;
 }
+
+const REPLAYED_HEADERS = Object.freeze({ 'idempotent-replayed': 'true' });
 
 /** How long a caller is told to wait before asking again about an unsettled signup. */
 const NEEDS_ATTENTION_RETRY_AFTER_S = 300;
@@ -19,9 +21,7 @@ export function answerFor(row: SignupRecord, createdByThisRequest: boolean, now:
   const body = toMapping(row);
   switch (row.status) {
     case 'CREATED':
-      return createdByThisRequest
-        ? { statusCode: 201, headers: { location: locationOf(row.externalUserId) }, body }
-        : { statusCode: 200, headers: { 'idempotent-replayed': 'true' }, body };
+      return createdByThisRequest ? { statusCode: 201, headers: { location: locationOf(row.externalUserId) }, body } : replayAnswer(body);
     case 'FAILED':
       throw new CapaRejectedError(row);
     case 'PENDING':
@@ -29,6 +29,11 @@ export function answerFor(row: SignupRecord, createdByThisRequest: boolean, now:
     case 'NEEDS_ATTENTION':
       return { statusCode: 202, headers: { 'retry-after': String(NEEDS_ATTENTION_RETRY_AFTER_S) }, body };
   }
+}
+
+/** 200 for a payload that was already CREATED: the stored mapping, nothing sent to Capa. */
+export function replayAnswer(body: Readonly<SignupMapping>): SignupAnswer {
+  return { statusCode: 200, headers: REPLAYED_HEADERS, body };
 }
 
 export function locationOf(externalUserId: string): string {

@@ -6,7 +6,7 @@ import { ErrorBodyDoc } from '../common/api-error.docs';
 import { SignupMappingDoc } from './signup.docs';
 import { CreateSignupDto } from './create-signup.dto';
 import { normaliseSignup } from './signup-request';
-import { SignupMapping, toMapping } from './signup.types';
+import type { SignupMapping } from './signup.types';
 import { SignupsService } from './signups.service';
 
 @ApiTags('signups')
@@ -33,7 +33,7 @@ export class SignupsController {
     @Body() body: CreateSignupDto,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<SignupMapping> {
+  ): Promise<Readonly<SignupMapping>> {
     const answer = await this.signups.register(normaliseSignup(body), request.id);
     reply.status(answer.statusCode).headers(answer.headers);
     return answer.body;
@@ -45,7 +45,7 @@ export class SignupsController {
   @ApiResponse({ status: 200, type: SignupMappingDoc })
   @ApiResponse({ status: 401, type: ErrorBodyDoc, description: 'UNAUTHORIZED' })
   @ApiResponse({ status: 404, type: ErrorBodyDoc, description: 'NOT_FOUND' })
-  async get(@Param('externalUserId') externalUserId: string): Promise<SignupMapping> {
-    return toMapping(await this.signups.get(externalUserId));
+  get(@Param('externalUserId') externalUserId: string): Promise<Readonly<SignupMapping>> {
+    return this.signups.mapping(externalUserId);
   }
 }

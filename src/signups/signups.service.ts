@@ -7,10 +7,10 @@ import { INSTANCE_ID } from '../common/instance-id';
 import { AppConfig } from '../config/app-config';
 import { AttemptActor, Lease, SignupRepository } from '../persistence/signup.repository';
 import { CreatedMappingCache } from './created-mapping-cache';
-import { ExternalUserIdConflictError, SignupAnswer, answerFor } from './signup-answer';
+import { ExternalUserIdConflictError, SignupAnswer, answerFor, replayAnswer } from './signup-answer';
 import { capaRequestFor } from './signup-request';
 import { decideOnRepeat, isLeaseFree, transitionFor } from './signup-state';
-import { SignupRecord, SignupRequest } from './signup.types';
+import { SignupMapping, SignupRecord, SignupRequest, toMapping } from './signup.types';
 
 /** Extra lease time beyond the deadline, so a lease never runs out under a call still in flight. */
 const LEASE_MARGIN_MS = 2000;
@@ -37,8 +37,14 @@ export class SignupsService {
   }
 
   async register(request: SignupRequest, requestId?: string): Promise<SignupAnswer> {
+    const cached = this.created.get(request.externalUserId);
+    if (cached !== undefined) {
+      // decideOnRepeat for a CREATED row, which never changes: the same payload replays, another one conflicts.
+      if (cached.fingerprint !== request.fingerprint) throw new ExternalUserIdConflictError(request.externalUserId);
+      return replayAnswer(cached.mapping);
+    }
     const deadline = Date.now() + this.config.requestDeadlineMs;
-    let row = this.created.get(request.externalUserId) ?? (await this.find(request.externalUserId));
+    let row = await this.find(request.externalUserId);
     for (let round = 0; round < MAX_ROUNDS; round++) {
       if (row === null) {
         const inserted = await this.repository.insertPending(request, this.leaseUntil(deadline));
@@ -75,8 +81,14 @@ export class SignupsService {
     return answerFor(row, false, new Date());
   }
 
+  /** The mapping as `GET /v1/users/{id}` shows it; a CREATED one from memory when seen recently. */
+  async mapping(externalUserId: string): Promise<Readonly<SignupMapping>> {
+    return this.created.get(externalUserId)?.mapping ?? toMapping(await this.get(externalUserId));
+  }
+
+  /** The stored row, always read from the database (operators see it as it is now). */
   async get(externalUserId: string): Promise<SignupRecord> {
-    const row = this.created.get(externalUserId) ?? (await this.find(externalUserId));
+    const row = await this.find(externalUserId);
     if (row === null) throw new NotFoundError(`No signup for externalUserId ${JSON.stringify(externalUserId)}`);
     return row;
   }
