@@ -1,12 +1,22 @@
-import { ArgumentMetadata, Injectable, ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, Injectable, Type, ValidationError, ValidationPipe } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { ErrorDetail, ValidationFailedError } from './api-error';
+
+/** Valid bodies remembered per DTO class, by their JSON text (about 0.5 KB each). */
+const VALIDATED_BODIES_PER_DTO = 10_000;
 
 /**
  * class-validator over every DTO: unknown fields rejected, no implicit type conversion, and every problem
  * reported as a `details` entry per field in the one error shape. A body that is not a JSON object is a 400 too.
+ *
+ * A body identical to one validated recently (the same JSON text for the same DTO: a client's retry) gets the same,
+ * frozen DTO instance back without running class-transformer and class-validator again. Validation is a pure function
+ * of the parsed body, so the answer is the one a fresh validation would give; only valid bodies are remembered.
  */
 @Injectable()
 export class StrictValidationPipe extends ValidationPipe {
+  private readonly validatedBodies = new Map<Type, LRUCache<string, object>>();
+
   constructor() {
     super({
       whitelist: true,
@@ -20,10 +30,23 @@ export class StrictValidationPipe extends ValidationPipe {
   }
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    if (metadata.type === 'body' && (typeof value !== 'object' || value === null || Array.isArray(value))) {
+    if (metadata.type !== 'body') return super.transform(value, metadata);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw new ValidationFailedError([{ message: 'The body must be a JSON object' }]);
     }
-    return super.transform(value, metadata);
+    const dto = metadata.metatype;
+    if (dto === undefined || !this.toValidate(metadata)) return super.transform(value, metadata);
+    let remembered = this.validatedBodies.get(dto);
+    if (remembered === undefined) {
+      remembered = new LRUCache({ max: VALIDATED_BODIES_PER_DTO });
+      this.validatedBodies.set(dto, remembered);
+    }
+    const text = JSON.stringify(value);
+    const known = remembered.get(text);
+    if (known !== undefined) return known;
+    const validated = (await super.transform(value, metadata)) as object;
+    remembered.set(text, Object.freeze(validated));
+    return validated;
   }
 }
 

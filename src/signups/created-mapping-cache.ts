@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { SignupMapping, SignupRecord, toMapping } from './signup.types';
 
 /** What a CREATED signup answers with, kept ready: its payload fingerprint and its (frozen) mapping. */
@@ -11,28 +12,23 @@ export interface CreatedMapping {
  * because a CREATED row never changes: its userId is final and nothing moves it to another state.
  */
 export class CreatedMappingCache {
-  private readonly entries = new Map<string, CreatedMapping>();
+  private readonly entries: LRUCache<string, CreatedMapping> | undefined;
 
-  constructor(private readonly maxEntries: number) {}
+  constructor(maxEntries: number) {
+    this.entries = maxEntries > 0 ? new LRUCache({ max: maxEntries }) : undefined;
+  }
 
   get size(): number {
-    return this.entries.size;
+    return this.entries?.size ?? 0;
   }
 
   get(externalUserId: string): CreatedMapping | undefined {
-    const entry = this.entries.get(externalUserId);
-    if (entry !== undefined) {
-      this.entries.delete(externalUserId);
-      this.entries.set(externalUserId, entry);
-    }
-    return entry;
+    return this.entries?.get(externalUserId);
   }
 
   /** Remembers the row if it is CREATED; any other state can still change and is never cached. */
   remember(row: SignupRecord | null): void {
-    if (row === null || row.status !== 'CREATED' || this.maxEntries === 0) return;
-    this.entries.delete(row.externalUserId);
+    if (row === null || row.status !== 'CREATED' || this.entries === undefined) return;
     this.entries.set(row.externalUserId, { fingerprint: row.fingerprint, mapping: Object.freeze(toMapping(row)) });
-    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
   }
 }
