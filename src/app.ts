@@ -1,12 +1,12 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger, PinoLogger } from 'nestjs-pino';
-import helmet from 'helmet';
 import { AppModule } from './app.module';
 import { AppMetrics } from './metrics/app-metrics';
 import { setupOpenApi } from './openapi';
 import { requestIdFor } from './common/request-id';
 import { logRequest } from './common/logging';
+import { securityHeaders } from './common/security-headers';
 import { AppConfig } from './config/app-config';
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
@@ -37,13 +37,10 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     logRequest(PinoLogger.root, request, reply);
     done();
   });
-  // helmet's middleware is built once here; @fastify/helmet rebuilt it (and re-parsed the CSP) on every request.
-  const securityHeaders = helmet({
-    contentSecurityPolicy: { directives: { 'img-src': ["'self'", 'data:'], 'upgrade-insecure-requests': null } },
-  });
+  const headers = securityHeaders();
   fastify.addHook('onRequest', (request, reply, done) => {
-    void reply.header('x-request-id', request.id);
-    securityHeaders(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined));
+    void reply.header('x-request-id', request.id).headers(headers);
+    done();
   });
   setupOpenApi(app);
   return app;

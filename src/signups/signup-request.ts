@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { parsePhoneNumberWithError } from 'libphonenumber-js';
 import type { CapaCreateUserRequest } from '../capa/capa.gateway';
 import type { CreateSignupDto } from './create-signup.dto';
@@ -30,7 +30,7 @@ function normaliseIdentifier(method: string, identifier: string | null): string 
 /** SHA-256 over the normalised payload in a fixed field order: equal payloads, equal fingerprints. */
 export function fingerprintOf(fields: Omit<SignupRequest, 'fingerprint'>): string {
   const canonical = JSON.stringify([fields.externalUserId, fields.method, fields.identifier, fields.userType, fields.alias]);
-  return createHash('sha256').update(canonical).digest('hex');
+  return hash('sha256', canonical);
 }
 
 /** The body sent to Capa for a stored signup, in Capa's field names; absent optional fields are left out. */
