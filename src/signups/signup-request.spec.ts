@@ -22,6 +22,16 @@ describe('normaliseSignup', () => {
     expect(normaliseSignup({ externalUserId: 'u', method: 'EMAIL', identifier: 'Money@Capa.FI' }).identifier).toBe('Money@capa.fi');
   });
 
+  it('normalises a frozen body (one the validation pipe hands out again) once, and others every time', () => {
+    const frozen = Object.freeze({ externalUserId: 'u', method: 'EMAIL' as const, identifier: 'A@B.CO' });
+    expect(normaliseSignup(frozen)).toBe(normaliseSignup(frozen));
+    expect(normaliseSignup(frozen)).toMatchObject({ identifier: 'A@b.co' });
+    expect(Object.isFrozen(normaliseSignup(frozen))).toBe(true);
+    const open = { externalUserId: 'u' };
+    expect(normaliseSignup(open)).not.toBe(normaliseSignup(open));
+    expect(normaliseSignup(open)).toEqual(normaliseSignup(open));
+  });
+
   it('keeps phone numbers in E.164', () => {
     expect(normaliseSignup({ externalUserId: 'u', method: 'PHONE_NUMBER', identifier: '+447911123456' }).identifier).toBe('+447911123456');
   });

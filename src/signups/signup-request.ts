@@ -4,8 +4,19 @@ import type { CapaCreateUserRequest } from '../capa/capa.gateway';
 import type { CreateSignupDto } from './create-signup.dto';
 import type { SignupRecord, SignupRequest } from './signup.types';
 
+/** Bodies the validation pipe hands out again (frozen, for identical retries), normalised once. */
+const normalisedBodies = new WeakMap<CreateSignupDto, SignupRequest>();
+
 /** Normalises a validated body (absent method means NONE; email domains lower-cased; phones in E.164) and fingerprints it. */
 export function normaliseSignup(body: CreateSignupDto): SignupRequest {
+  const known = normalisedBodies.get(body);
+  if (known !== undefined) return known;
+  const request = normalise(body);
+  if (Object.isFrozen(body)) normalisedBodies.set(body, Object.freeze(request));
+  return request;
+}
+
+function normalise(body: CreateSignupDto): SignupRequest {
   const method = body.method ?? 'NONE';
   const identifier = normaliseIdentifier(method, body.identifier ?? null);
   const fields = {
