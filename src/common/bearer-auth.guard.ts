@@ -18,6 +18,8 @@ export const RequiresToken = (audience: TokenAudience) => SetMetadata(AUDIENCE_K
 @Injectable()
 export class BearerAuthGuard implements CanActivate {
   private readonly digests: Record<TokenAudience, Buffer[]>;
+  /** The audience of each route (controller class, handler), read from its metadata once. */
+  private readonly audiences = new WeakMap<object, WeakMap<object, TokenAudience | null>>();
 
   constructor(
     private readonly reflector: Reflector,
@@ -30,11 +32,8 @@ export class BearerAuthGuard implements CanActivate {
   }
 
   canActivate(context: ExecutionContext): boolean {
-    const audience = this.reflector.getAllAndOverride<TokenAudience | undefined>(AUDIENCE_KEY, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    if (audience === undefined) return true;
+    const audience = this.audienceOf(context);
+    if (audience === null) return true;
     const header = context.switchToHttp().getRequest<FastifyRequest>().headers.authorization;
     const token = /^Bearer ([^\s]+)$/i.exec(header ?? '')?.[1];
     if (token === undefined) throw new UnauthorizedError();
@@ -43,6 +42,19 @@ export class BearerAuthGuard implements CanActivate {
     const matched = this.digests[audience].reduce((found, known) => timingSafeEqual(known, presented) || found, false);
     if (!matched) throw new UnauthorizedError();
     return true;
+  }
+
+  private audienceOf(context: ExecutionContext): TokenAudience | null {
+    const controller = context.getClass();
+    const handler = context.getHandler();
+    let ofController = this.audiences.get(controller);
+    if (ofController === undefined) this.audiences.set(controller, (ofController = new WeakMap()));
+    let audience = ofController.get(handler);
+    if (audience === undefined) {
+      audience = this.reflector.getAllAndOverride<TokenAudience | undefined>(AUDIENCE_KEY, [handler, controller]) ?? null;
+      ofController.set(handler, audience);
+    }
+    return audience;
   }
 }
 
