@@ -13,7 +13,38 @@ export const SIGNUP_COLUMNS = Prisma.sql`
   attempt_count AS "attemptCount", lease_owner AS "leaseOwner", lease_until AS "leaseUntil",
   next_attempt_at AS "nextAttemptAt", created_at AS "createdAt", updated_at AS "updatedAt"`;
 
-const FIND_BY_EXTERNAL_USER_ID = `SELECT ${SIGNUP_COLUMNS.sql} FROM signups WHERE external_user_id = $1`;
+/**
+ * The signup flow's own statements: every new signup runs insertPending, recordAttempt and applyTransition, and every
+ * uncached read or replay findByExternalUserId. They run on the driver adapter's pg pool, not through Prisma's query
+ * engine: it cost ~200 µs of CPU per statement, more than the whole
+ * rest of a request, and held new signups to ~0.45x of raw pg (measured; BENCHMARKS.md). Everything else (the worker,
+ * operators, stats) goes through Prisma's client. The rows are the Prisma model's (test/signup-repository.e2e-spec.ts).
+ */
+const HOT_STATEMENTS = {
+  findByExternalUserId: `SELECT ${SIGNUP_COLUMNS.sql} FROM signups WHERE external_user_id = $1`,
+  insertPending: `
+    INSERT INTO signups (external_user_id, method, identifier, user_type, alias, fingerprint, status,
+                         lease_owner, lease_until, next_attempt_at, created_at, updated_at)
+    VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', $7, $8, $8, $9, $9)
+    ON CONFLICT (external_user_id) DO NOTHING
+    RETURNING ${SIGNUP_COLUMNS.sql}`,
+  // CREATED always wins: a userId from Capa is the truth, whoever holds the lease.
+  settleCreated: `
+    UPDATE signups SET status = 'CREATED', capa_user_id = $2, error_code = NULL, error_message = NULL,
+                       next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL,
+                       attempt_count = attempt_count + $3, updated_at = $4
+    WHERE id = $1 AND status = 'PENDING'
+    RETURNING ${SIGNUP_COLUMNS.sql}`,
+  // Any other outcome only by the lease holder.
+  settleOther: `
+    UPDATE signups SET status = $2::"SignupStatus", error_code = $3, error_message = $4, next_attempt_at = $5,
+                       lease_owner = NULL, lease_until = NULL, attempt_count = attempt_count + $6, updated_at = $7
+    WHERE id = $1 AND status = 'PENDING' AND lease_owner = $8
+    RETURNING ${SIGNUP_COLUMNS.sql}`,
+  recordAttempt: `
+    INSERT INTO capa_attempts (signup_id, at, actor, outcome, http_status, latency_ms, error_code, error_message)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+} as const;
 
 /** Values typed as Prisma types them: BIGINT as bigint (pg's default is a string); the rest as pg parses them. */
 const PRISMA_ROW_TYPES: CustomTypesConfig = {
@@ -35,40 +66,17 @@ export interface Lease {
 export class SignupRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  /** The hot path of every uncached replay and read: $queryRaw (about 1.3x findUnique's req/s, issue 6) with the shared column list. */
-  /**
-   * Every uncached read and replay, and every new signup, starts here, so this one statement runs on the driver
-   * adapter's pg pool as a named (once-parsed) statement instead of through Prisma's query engine, which cost ~200 µs
-   * of CPU per call, twice the whole rest of the request (measured; BENCHMARKS.md). Same SQL, same row shape.
-   */
   async findByExternalUserId(externalUserId: string): Promise<SignupRecord | null> {
-    const { rows } = await this.prisma.pool.query<Signup>({
-      name: 'signup_by_external_user_id',
-      text: FIND_BY_EXTERNAL_USER_ID,
-      values: [externalUserId],
-      types: PRISMA_ROW_TYPES,
-    });
-    return rows.length === 1 ? toRecord(rows[0]) : null;
+    const rows = await this.hot('findByExternalUserId', [externalUserId]);
+    return rows[0] ?? null;
   }
 
   /** Writes a new PENDING row holding the lease; null when the externalUserId is already there. */
-  async insertPending(request: SignupRequest, lease: Lease): Promise<SignupRecord | null> {
-    try {
-      const row = await this.prisma.signup.create({
-        data: {
-          ...payloadOf(request),
-          status: 'PENDING',
-          leaseOwner: lease.owner,
-          leaseUntil: lease.until,
-          // If this owner dies, the row is due for the worker as soon as its lease runs out.
-          nextAttemptAt: lease.until,
-        },
-      });
-      return toRecord(row);
-    } catch (error) {
-      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') return null;
-      throw error;
-    }
+  async insertPending(request: SignupRequest, lease: Lease, now = new Date()): Promise<SignupRecord | null> {
+    const { externalUserId, method, identifier, userType, alias, fingerprint } = request;
+    // If this owner dies, the row is due for the worker as soon as its lease runs out (next_attempt_at = lease_until).
+    const rows = await this.hot('insertPending', [externalUserId, method, identifier, userType, alias, fingerprint, lease.owner, lease.until, now]);
+    return rows[0] ?? null;
   }
 
   /** Takes the lease of a PENDING row whose lease is free; null when someone else holds it or it settled. */
@@ -103,17 +111,20 @@ export class SignupRepository {
    * the other transitions only by the lease holder. Null when the row was not ours to change.
    */
   async applyTransition(id: bigint, owner: string, transition: Transition, attempts: number, now: Date): Promise<SignupRecord | null> {
-    const released = { leaseOwner: null, leaseUntil: null, attemptCount: { increment: attempts }, updatedAt: now };
-    const where: Prisma.SignupWhereInput =
-      transition.status === 'CREATED' ? { id, status: 'PENDING' } : { id, status: 'PENDING', leaseOwner: owner };
-    const data: Prisma.SignupUpdateManyMutationInput =
+    const rows =
       transition.status === 'CREATED'
-        ? { ...released, status: 'CREATED', capaUserId: transition.capaUserId, errorCode: null, errorMessage: null, nextAttemptAt: null }
-        : transition.status === 'PENDING'
-          ? { ...released, errorCode: transition.errorCode, errorMessage: transition.errorMessage, nextAttemptAt: transition.nextAttemptAt }
-          : { ...released, status: transition.status, errorCode: transition.errorCode, errorMessage: transition.errorMessage, nextAttemptAt: null };
-    const rows = await this.prisma.signup.updateManyAndReturn({ where, data });
-    return rows.length === 1 ? toRecord(rows[0]) : null;
+        ? await this.hot('settleCreated', [id, transition.capaUserId, attempts, now])
+        : await this.hot('settleOther', [
+            id,
+            transition.status,
+            transition.errorCode,
+            transition.errorMessage,
+            transition.status === 'PENDING' ? transition.nextAttemptAt : null,
+            attempts,
+            now,
+            owner,
+          ]);
+    return rows[0] ?? null;
   }
 
   /**
@@ -159,7 +170,11 @@ export class SignupRepository {
   }
 
   async recordAttempt(signupId: bigint, actor: AttemptActor, attempt: CapaAttemptRecord): Promise<void> {
-    await this.prisma.capaAttempt.create({ data: { signupId, actor, ...attempt } });
+    const { at, outcome, httpStatus, latencyMs, errorCode, errorMessage } = attempt;
+    await this.prisma.pool.query({
+      text: HOT_STATEMENTS.recordAttempt,
+      values: [signupId, at, actor, outcome, httpStatus, latencyMs, errorCode, errorMessage],
+    });
   }
 
   /** Lets go of every lease this owner holds (graceful shutdown) so another replica can take the rows at once. */
@@ -176,6 +191,13 @@ export class SignupRepository {
     const counts: Record<SignupStatus, number> = { PENDING: 0, CREATED: 0, FAILED: 0, NEEDS_ATTENTION: 0 };
     for (const group of groups) counts[group.status] = group._count._all;
     return counts;
+  }
+
+  /** One of the HOT_STATEMENTS on the adapter's pool, rows mapped like Prisma's. */
+  private async hot(name: Exclude<keyof typeof HOT_STATEMENTS, 'recordAttempt'>, values: unknown[]): Promise<SignupRecord[]> {
+    // Unnamed statements, like Prisma's own, so a PgBouncer in transaction mode in front of PostgreSQL keeps working.
+    const { rows } = await this.prisma.pool.query<Signup>({ text: HOT_STATEMENTS[name], values, types: PRISMA_ROW_TYPES });
+    return rows.map(toRecord);
   }
 }
 
