@@ -89,7 +89,7 @@ describe('the operator page at /admin/ui, in headless Chromium', () => {
     await byTestId('search-submit').click();
     const row = page.locator(`[data-testid="signup-row"][data-external-user-id="${externalUserId}"]`);
     // The row is already in the unfiltered list: wait for the filtered list to replace it, not for the row.
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid="signup-row"]').length === 1, undefined, { timeout: 5000 });
+    await page.waitForFunction(`document.querySelectorAll('[data-testid="signup-row"]').length === 1`, undefined, { timeout: 5000 });
     expect(await byTestId('signup-row').count()).toBe(1);
     await row.waitFor();
 
