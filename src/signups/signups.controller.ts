@@ -1,6 +1,6 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import { RequiresToken } from '../common/bearer-auth.guard';
 import { ErrorBodyDoc } from '../common/api-error.docs';
 import { SignupMappingDoc } from './signup.docs';
@@ -29,12 +29,8 @@ export class SignupsController {
   @ApiResponse({ status: 413, type: ErrorBodyDoc, description: 'PAYLOAD_TOO_LARGE: body over 16 KiB' })
   @ApiResponse({ status: 415, type: ErrorBodyDoc, description: 'UNSUPPORTED_MEDIA_TYPE: body is not application/json' })
   @ApiResponse({ status: 422, type: ErrorBodyDoc, description: 'CAPA_REJECTED: Capa rejected this payload permanently' })
-  async register(
-    @Body() body: CreateSignupDto,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<Readonly<SignupMapping>> {
-    const answer = await this.signups.register(normaliseSignup(body), request.id);
+  async register(@Body() body: CreateSignupDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<Readonly<SignupMapping>> {
+    const answer = await this.signups.register(normaliseSignup(body), reply.request.id);
     reply.status(answer.statusCode).headers(answer.headers);
     return answer.body;
   }
