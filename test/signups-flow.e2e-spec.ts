@@ -61,6 +61,10 @@ describe('POST /v1/users: the idempotent create flow', () => {
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
     expect(replay.body).toEqual(first.body);
     expect(service.simulator.stats().requests).toBe(before);
+    // The replay and the read are answered from the JSON text kept with the cached mapping: still typed as JSON.
+    const read = await service.call('GET', usersPath(externalUserId));
+    for (const answer of [first, replay, read]) expect(answer.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(read.body).toEqual(first.body);
   });
 
   it('treats an absent method and an explicit NONE as the same payload, and email domains case-insensitively', async () => {

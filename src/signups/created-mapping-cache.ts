@@ -1,10 +1,10 @@
 import { LRUCache } from 'lru-cache';
-import { SignupMapping, SignupRecord, toMapping } from './signup.types';
+import { SignupRecord, toMapping } from './signup.types';
 
-/** What a CREATED signup answers with, kept ready: its payload fingerprint and its (frozen) mapping. */
+/** What a CREATED signup answers with, kept ready: its payload fingerprint and its mapping as JSON text. */
 export interface CreatedMapping {
   readonly fingerprint: string;
-  readonly mapping: Readonly<SignupMapping>;
+  readonly json: string;
 }
 
 /**
@@ -29,6 +29,6 @@ export class CreatedMappingCache {
   /** Remembers the row if it is CREATED; any other state can still change and is never cached. */
   remember(row: SignupRecord | null): void {
     if (row === null || row.status !== 'CREATED' || this.entries === undefined) return;
-    this.entries.set(row.externalUserId, { fingerprint: row.fingerprint, mapping: Object.freeze(toMapping(row)) });
+    this.entries.set(row.externalUserId, { fingerprint: row.fingerprint, json: JSON.stringify(toMapping(row)) });
   }
 }

@@ -1,11 +1,11 @@
 import { ApiError } from '../common/api-error';
-import { SignupMapping, SignupRecord, toMapping } from './signup.types';
+import { SignupRecord, toMapping } from './signup.types';
 
-/** What the HTTP layer sends for a signup request: status, headers and body. */
+/** What the HTTP layer sends for a signup request: status, headers and the mapping as JSON text. */
 export interface SignupAnswer {
   statusCode: 200 | 201 | 202;
   headers: Readonly<Record<string, string>>;
-  body: Readonly<SignupMapping>;
+  json: string;
 }
 
 const REPLAYED_HEADERS = Object.freeze({ 'idempotent-replayed': 'true' });
@@ -18,22 +18,22 @@ const NEEDS_ATTENTION_RETRY_AFTER_S = 300;
  * 422 (thrown) when Capa rejected this payload.
  */
 export function answerFor(row: SignupRecord, createdByThisRequest: boolean, now: Date): SignupAnswer {
-  const body = toMapping(row);
+  const json = JSON.stringify(toMapping(row));
   switch (row.status) {
     case 'CREATED':
-      return createdByThisRequest ? { statusCode: 201, headers: { location: locationOf(row.externalUserId) }, body } : replayAnswer(body);
+      return createdByThisRequest ? { statusCode: 201, headers: { location: locationOf(row.externalUserId) }, json } : replayAnswer(json);
     case 'FAILED':
       throw new CapaRejectedError(row);
     case 'PENDING':
-      return { statusCode: 202, headers: { 'retry-after': String(retryAfterSeconds(row, now)) }, body };
+      return { statusCode: 202, headers: { 'retry-after': String(retryAfterSeconds(row, now)) }, json };
     case 'NEEDS_ATTENTION':
-      return { statusCode: 202, headers: { 'retry-after': String(NEEDS_ATTENTION_RETRY_AFTER_S) }, body };
+      return { statusCode: 202, headers: { 'retry-after': String(NEEDS_ATTENTION_RETRY_AFTER_S) }, json };
   }
 }
 
-/** 200 for a payload that was already CREATED: the stored mapping, nothing sent to Capa. */
-export function replayAnswer(body: Readonly<SignupMapping>): SignupAnswer {
-  return { statusCode: 200, headers: REPLAYED_HEADERS, body };
+/** 200 for a payload that was already CREATED: the stored mapping (as JSON), nothing sent to Capa. */
+export function replayAnswer(json: string): SignupAnswer {
+  return { statusCode: 200, headers: REPLAYED_HEADERS, json };
 }
 
 export function locationOf(externalUserId: string): string {

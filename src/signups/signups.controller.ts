@@ -6,8 +6,10 @@ import { ErrorBodyDoc } from '../common/api-error.docs';
 import { SignupMappingDoc } from './signup.docs';
 import { CreateSignupDto } from './create-signup.dto';
 import { normaliseSignup } from './signup-request';
-import type { SignupMapping } from './signup.types';
 import { SignupsService } from './signups.service';
+
+/** Mappings are answered as JSON text the service already holds (a CREATED one is serialised once, when cached). */
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 @ApiTags('signups')
 @ApiBearerAuth()
@@ -29,10 +31,10 @@ export class SignupsController {
   @ApiResponse({ status: 413, type: ErrorBodyDoc, description: 'PAYLOAD_TOO_LARGE: body over 16 KiB' })
   @ApiResponse({ status: 415, type: ErrorBodyDoc, description: 'UNSUPPORTED_MEDIA_TYPE: body is not application/json' })
   @ApiResponse({ status: 422, type: ErrorBodyDoc, description: 'CAPA_REJECTED: Capa rejected this payload permanently' })
-  async register(@Body() body: CreateSignupDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<Readonly<SignupMapping>> {
+  async register(@Body() body: CreateSignupDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
     const answer = await this.signups.register(normaliseSignup(body), reply.request.id);
-    reply.status(answer.statusCode).headers(answer.headers);
-    return answer.body;
+    reply.status(answer.statusCode).headers(answer.headers).type(JSON_CONTENT_TYPE);
+    return answer.json;
   }
 
   @Get(':externalUserId')
@@ -41,7 +43,9 @@ export class SignupsController {
   @ApiResponse({ status: 200, type: SignupMappingDoc })
   @ApiResponse({ status: 401, type: ErrorBodyDoc, description: 'UNAUTHORIZED' })
   @ApiResponse({ status: 404, type: ErrorBodyDoc, description: 'NOT_FOUND' })
-  get(@Param('externalUserId') externalUserId: string): Promise<Readonly<SignupMapping>> {
-    return this.signups.mapping(externalUserId);
+  async get(@Param('externalUserId') externalUserId: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
+    const json = await this.signups.mappingJson(externalUserId);
+    reply.type(JSON_CONTENT_TYPE);
+    return json;
   }
 }

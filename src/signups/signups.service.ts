@@ -10,7 +10,7 @@ import { CreatedMappingCache } from './created-mapping-cache';
 import { ExternalUserIdConflictError, SignupAnswer, answerFor, replayAnswer } from './signup-answer';
 import { capaRequestFor } from './signup-request';
 import { decideOnRepeat, isLeaseFree, transitionFor } from './signup-state';
-import { SignupMapping, SignupRecord, SignupRequest, toMapping } from './signup.types';
+import { SignupRecord, SignupRequest, toMapping } from './signup.types';
 
 /** Extra lease time beyond the deadline, so a lease never runs out under a call still in flight. */
 const LEASE_MARGIN_MS = 2000;
@@ -41,7 +41,7 @@ export class SignupsService {
     if (cached !== undefined) {
       // decideOnRepeat for a CREATED row, which never changes: the same payload replays, another one conflicts.
       if (cached.fingerprint !== request.fingerprint) throw new ExternalUserIdConflictError(request.externalUserId);
-      return replayAnswer(cached.mapping);
+      return replayAnswer(cached.json);
     }
     const deadline = Date.now() + this.config.requestDeadlineMs;
     let row = await this.find(request.externalUserId);
@@ -81,9 +81,9 @@ export class SignupsService {
     return answerFor(row, false, new Date());
   }
 
-  /** The mapping as `GET /v1/users/{id}` shows it; a CREATED one from memory when seen recently. */
-  async mapping(externalUserId: string): Promise<Readonly<SignupMapping>> {
-    return this.created.get(externalUserId)?.mapping ?? toMapping(await this.get(externalUserId));
+  /** The mapping as `GET /v1/users/{id}` shows it, as JSON text; a CREATED one from memory when seen recently. */
+  async mappingJson(externalUserId: string): Promise<string> {
+    return this.created.get(externalUserId)?.json ?? JSON.stringify(toMapping(await this.get(externalUserId)));
   }
 
   /** The stored row, always read from the database (operators see it as it is now). */
