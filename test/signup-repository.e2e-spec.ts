@@ -87,6 +87,18 @@ describe('SignupRepository hot statements (on the adapter pg pool)', () => {
     for (const id of ['nobody', "o'brien", '%', 'x\\y']) expect(await repository.findByExternalUserId(id)).toBeNull();
   });
 
+  it('survives its idle connections being killed (PostgreSQL restart, proxy timeout) and reconnects', async () => {
+    await Promise.all(Array.from({ length: 10 }, () => repository.findByExternalUserId('repo-1')));
+    const { rows } = await service.query(
+      `SELECT count(pg_terminate_backend(pid))::int AS killed FROM pg_stat_activity
+       WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`,
+    );
+    expect(rows[0].killed).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await repository.findByExternalUserId('repo-1'))?.status).toBe('CREATED');
+    expect((await service.call('GET', '/health/ready')).status).toBe(200);
+  });
+
   it('serves many concurrent lookups over the whole pool', async () => {
     const found = await Promise.all(Array.from({ length: 60 }, () => repository.findByExternalUserId('repo-1')));
     expect(new Set(found.map((row) => row?.capaUserId))).toEqual(new Set(['3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b']));

@@ -1,4 +1,4 @@
-import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { Pool } from 'pg';
 import { PrismaClient } from '../generated/prisma/client';
@@ -19,6 +19,9 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
       max: connection.poolSize,
       connectionTimeoutMillis: 5000,
     });
+    // An idle connection that dies (PostgreSQL restarted, a proxy's timeout) is an 'error' on the pool, fatal without a
+    // listener; Prisma adds its own only once it connects, and the hot statements may use the pool before that.
+    pool.on('error', (error) => new Logger('Database').warn(`An idle PostgreSQL connection failed (${error.message}); the pool replaces it`));
     super({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
     this.pool = pool;
   }
