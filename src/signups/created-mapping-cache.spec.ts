@@ -1,25 +1,9 @@
 import { CreatedMappingCache } from './created-mapping-cache';
+import { signupRecord } from '../../test/support/signup-record';
 import { SignupRecord, SignupStatus, toMapping } from './signup.types';
 
-const row = (externalUserId: string, status: SignupStatus = 'CREATED'): SignupRecord => ({
-  id: 1n,
-  externalUserId,
-  capaUserId: status === 'CREATED' ? '3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b' : null,
-  status,
-  method: 'EMAIL',
-  identifier: 'a@example.com',
-  userType: null,
-  alias: null,
-  fingerprint: `fp-${externalUserId}`,
-  errorCode: null,
-  errorMessage: null,
-  attemptCount: 1,
-  leaseOwner: null,
-  leaseUntil: null,
-  nextAttemptAt: null,
-  createdAt: new Date('2026-11-27T00:00:00Z'),
-  updatedAt: new Date('2026-11-27T00:00:01Z'),
-});
+const row = (externalUserId: string, status: SignupStatus = 'CREATED'): SignupRecord =>
+  signupRecord(status, { externalUserId, fingerprint: `fp-${externalUserId}` });
 
 describe('CreatedMappingCache', () => {
   it('remembers CREATED rows only', () => {

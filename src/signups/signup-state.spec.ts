@@ -1,5 +1,6 @@
 import type { CapaOutcome } from '../capa/capa-outcome';
 import { decideOnRepeat, transitionFor } from './signup-state';
+import { signupRecord } from '../../test/support/signup-record';
 import type { SignupRecord, SignupStatus } from './signup.types';
 
 const now = new Date('2026-11-27T10:00:00Z');
@@ -7,26 +8,7 @@ const past = new Date(now.getTime() - 1000);
 const future = new Date(now.getTime() + 1000);
 
 function row(status: SignupStatus, fields: Partial<SignupRecord> = {}): SignupRecord {
-  return {
-    id: 1n,
-    externalUserId: 'user-1',
-    capaUserId: status === 'CREATED' ? 'capa-1' : null,
-    status,
-    method: 'NONE',
-    identifier: null,
-    userType: null,
-    alias: null,
-    fingerprint: 'same',
-    errorCode: null,
-    errorMessage: null,
-    attemptCount: 1,
-    leaseOwner: null,
-    leaseUntil: null,
-    nextAttemptAt: null,
-    createdAt: past,
-    updatedAt: past,
-    ...fields,
-  };
+  return signupRecord(status, { createdAt: past, updatedAt: past, ...fields });
 }
 
 describe('decideOnRepeat', () => {
