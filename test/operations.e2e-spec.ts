@@ -134,6 +134,11 @@ describe('operations (real child process)', () => {
     const answer = await inFlight;
     expect(answer.status).toBe(201);
     expect(await exit).toEqual({ code: 0, signal: null });
+    // Logs are written asynchronously: everything up to the exit is flushed, the drained request's line included.
+    const lines = service.logs.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
+    const signalled = lines.findIndex((entry) => String(entry.msg).startsWith('SIGTERM received'));
+    expect(signalled).toBeGreaterThanOrEqual(0);
+    expect(lines.slice(signalled)).toContainEqual(expect.objectContaining({ req: expect.objectContaining({ method: 'POST', url: '/v1/users' }), res: { statusCode: 201 } }));
     // A poll may land before the signal is handled; from the first non-200 on: 503 while still serving, then refused.
     const afterSignal = readiness.slice(readiness.findIndex((status) => status !== 200));
     expect(afterSignal[0]).toBe(503);
