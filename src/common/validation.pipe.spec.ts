@@ -47,6 +47,20 @@ describe('StrictValidationPipe', () => {
     await expect(pipe.transform({ name: 'much too long a name' }, body)).rejects.toBeInstanceOf(ValidationFailedError);
   });
 
+  it('does not remember large bodies (the memory stays bounded by count times 2 KB)', async () => {
+    const pipe = new StrictValidationPipe();
+    class NoteDto {
+      @IsString()
+      @Validate(Counted)
+      note!: string;
+    }
+    const note = { type: 'body' as const, metatype: NoteDto };
+    const first = await pipe.transform({ note: 'x'.repeat(3000) }, note);
+    const again = await pipe.transform({ note: 'x'.repeat(3000) }, note);
+    expect(again).not.toBe(first);
+    expect(checks).toBe(2);
+  });
+
   it('rejects bodies that are not JSON objects', async () => {
     const pipe = new StrictValidationPipe();
     for (const value of [null, 'text', 42, [{ name: 'ada' }]]) {

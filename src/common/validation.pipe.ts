@@ -2,8 +2,9 @@ import { ArgumentMetadata, Injectable, Type, ValidationError, ValidationPipe } f
 import { LRUCache } from 'lru-cache';
 import { ErrorDetail, ValidationFailedError } from './api-error';
 
-/** Valid bodies remembered per DTO class, by their JSON text (about 0.5 KB each). */
+/** Valid bodies remembered per DTO class, by their JSON text; larger bodies are validated every time. */
 const VALIDATED_BODIES_PER_DTO = 10_000;
+const MAX_REMEMBERED_BODY_CHARS = 2048;
 
 /**
  * class-validator over every DTO: unknown fields rejected, no implicit type conversion, and every problem
@@ -45,7 +46,7 @@ export class StrictValidationPipe extends ValidationPipe {
     const known = remembered.get(text);
     if (known !== undefined) return known;
     const validated = (await super.transform(value, metadata)) as object;
-    remembered.set(text, Object.freeze(validated));
+    if (text.length <= MAX_REMEMBERED_BODY_CHARS) remembered.set(text, Object.freeze(validated));
     return validated;
   }
 }
