@@ -16,9 +16,9 @@ export const SIGNUP_COLUMNS = Prisma.sql`
 /**
  * The signup flow's own statements: every new signup runs insertPending, recordAttempt and applyTransition, and every
  * uncached read or replay findByExternalUserId. They run on the driver adapter's pg pool, not through Prisma's query
- * engine: it cost ~200 µs of CPU per statement, more than the whole
- * rest of a request, and held new signups to ~0.45x of raw pg (measured; BENCHMARKS.md). Everything else (the worker,
- * operators, stats) goes through Prisma's client. The rows are the Prisma model's (test/signup-repository.e2e-spec.ts).
+ * engine, which cost ~200 µs of CPU per statement (more than the whole rest of a request) and held new signups to
+ * ~0.45x of raw pg (measured; BENCHMARKS.md). Everything else (the worker, operators, stats) goes through Prisma's
+ * client. The rows are the Prisma model's (test/signup-repository.e2e-spec.ts).
  */
 const HOT_STATEMENTS = {
   findByExternalUserId: `SELECT ${SIGNUP_COLUMNS.sql} FROM signups WHERE external_user_id = $1`,
