@@ -10,15 +10,8 @@ export interface SignupListView {
   nextCursor: string | null;
 }
 
-export interface AttemptView {
-  at: string;
-  actor: string;
-  outcome: string;
-  httpStatus: number | null;
-  latencyMs: number;
-  errorCode: string | null;
-  errorMessage: string | null;
-}
+/** A StoredAttempt as the API shows it (time as ISO 8601). */
+export type AttemptView = Omit<StoredAttempt, 'at'> & { at: string };
 
 /** `GET /admin/users/{externalUserId}` answer: the mapping, where its drive stands, and its attempts log. */
 export interface SignupDetailView extends SignupMapping {

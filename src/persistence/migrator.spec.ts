@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { createEmptyDatabase, TestDatabase } from '../../test/support/database';
-import { applyMigrations, DEFAULT_MIGRATIONS_DIR } from './migrator';
+import { applyMigrations, CREATE_MIGRATIONS_TABLE, DEFAULT_MIGRATIONS_DIR } from './migrator';
 
 interface MigrationRow {
   migration_name: string;
@@ -148,7 +148,7 @@ describe('applyMigrations', () => {
   });
 
   it('refuses to go on while a migration is recorded as failed, and resumes once it is marked rolled back', async () => {
-    await query(CREATE_HISTORY_TABLE);
+    await query(CREATE_MIGRATIONS_TABLE);
     await query(
       `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at)
        VALUES ('6f1c1c60-6d1a-4b55-9d6e-5f0f0c1c0a01', 'deadbeef', '20261127000000_init', now())`,
@@ -184,14 +184,3 @@ describe('applyMigrations', () => {
     expect(messages.join('\n')).not.toMatch(/modified/);
   });
 });
-
-const CREATE_HISTORY_TABLE = `CREATE TABLE "_prisma_migrations" (
-    id                      VARCHAR(36) PRIMARY KEY NOT NULL,
-    checksum                VARCHAR(64) NOT NULL,
-    finished_at             TIMESTAMPTZ,
-    migration_name          VARCHAR(255) NOT NULL,
-    logs                    TEXT,
-    rolled_back_at          TIMESTAMPTZ,
-    started_at              TIMESTAMPTZ NOT NULL DEFAULT now(),
-    applied_steps_count     INTEGER NOT NULL DEFAULT 0
-)`;

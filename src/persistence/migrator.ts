@@ -9,7 +9,8 @@ export const DEFAULT_MIGRATIONS_DIR = path.resolve(__dirname, '..', '..', 'prism
 // The key `prisma migrate deploy` locks, so a replica booting and a Prisma deploy Job exclude each other too.
 const MIGRATION_LOCK_KEY = 72707369;
 
-const CREATE_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
+/** Prisma's own history table, as `prisma migrate` creates it. */
+export const CREATE_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
     id                      VARCHAR(36) PRIMARY KEY NOT NULL,
     checksum                VARCHAR(64) NOT NULL,
     finished_at             TIMESTAMPTZ,
