@@ -16,6 +16,15 @@ describe('CreatedMappingCache', () => {
     expect(cache.get('x-PENDING')).toBeUndefined();
   });
 
+  it('answers the entry it holds, serialising a row once; other states get none', () => {
+    const cache = new CreatedMappingCache(10);
+    const first = cache.remember(row('a'));
+    expect(first).toEqual({ fingerprint: 'fp-a', json: JSON.stringify(toMapping(row('a'))) });
+    expect(cache.remember(row('a'))).toBe(first);
+    expect(cache.remember(row('p', 'PENDING'))).toBeUndefined();
+    expect(new CreatedMappingCache(0).remember(row('a'))).toBeUndefined();
+  });
+
   it('evicts the least recently used beyond its bound', () => {
     const cache = new CreatedMappingCache(2);
     cache.remember(row('a'));

@@ -26,9 +26,17 @@ export class CreatedMappingCache {
     return this.entries?.get(externalUserId);
   }
 
-  /** Remembers the row if it is CREATED; any other state can still change and is never cached. */
-  remember(row: SignupRecord | null): void {
-    if (row === null || row.status !== 'CREATED' || this.entries === undefined) return;
-    this.entries.set(row.externalUserId, { fingerprint: row.fingerprint, json: JSON.stringify(toMapping(row)) });
+  /**
+   * Remembers the row if it is CREATED (any other state can still change and is never cached) and answers its entry.
+   * An entry already there is kept as it is: a CREATED row never changes.
+   */
+  remember(row: SignupRecord | null): CreatedMapping | undefined {
+    if (row === null || row.status !== 'CREATED' || this.entries === undefined) return undefined;
+    let entry = this.entries.get(row.externalUserId);
+    if (entry === undefined) {
+      entry = { fingerprint: row.fingerprint, json: JSON.stringify(toMapping(row)) };
+      this.entries.set(row.externalUserId, entry);
+    }
+    return entry;
   }
 }

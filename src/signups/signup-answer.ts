@@ -15,10 +15,9 @@ const NEEDS_ATTENTION_RETRY_AFTER_S = 300;
 
 /**
  * The contract's answer for a row: 201 created by this request, 200 replayed, 202 not settled yet,
- * 422 (thrown) when Capa rejected this payload.
+ * 422 (thrown) when Capa rejected this payload. `json` is the row's mapping as JSON text, when already at hand.
  */
-export function answerFor(row: SignupRecord, createdByThisRequest: boolean, now: Date): SignupAnswer {
-  const json = JSON.stringify(toMapping(row));
+export function answerFor(row: SignupRecord, createdByThisRequest: boolean, now: Date, json = JSON.stringify(toMapping(row))): SignupAnswer {
   switch (row.status) {
     case 'CREATED':
       return createdByThisRequest ? { statusCode: 201, headers: { location: locationOf(row.externalUserId) }, json } : replayAnswer(json);

@@ -55,7 +55,7 @@ export class SignupsService {
       const now = new Date();
       switch (decideOnRepeat(row, request.fingerprint, now)) {
         case 'replay':
-          return answerFor(row, false, now);
+          return this.answer(row, false, now);
         case 'conflict':
           throw new ExternalUserIdConflictError(request.externalUserId);
         case 'replace-failed': {
@@ -70,7 +70,7 @@ export class SignupsService {
         }
         case 'wait': {
           const settled = await this.waitUntilSettled(row, deadline);
-          if (settled.status === 'PENDING' && Date.now() >= deadline) return answerFor(settled, false, new Date());
+          if (settled.status === 'PENDING' && Date.now() >= deadline) return this.answer(settled, false, new Date());
           row = settled;
           continue;
         }
@@ -78,12 +78,15 @@ export class SignupsService {
       row = await this.find(request.externalUserId);
     }
     if (row === null) throw new Error(`Signup ${request.externalUserId} vanished while being registered`);
-    return answerFor(row, false, new Date());
+    return this.answer(row, false, new Date());
   }
 
   /** The mapping as `GET /v1/users/{id}` shows it, as JSON text; a CREATED one from memory when seen recently. */
   async mappingJson(externalUserId: string): Promise<string> {
-    return this.created.get(externalUserId)?.json ?? JSON.stringify(toMapping(await this.get(externalUserId)));
+    const cached = this.created.get(externalUserId);
+    if (cached !== undefined) return cached.json;
+    const row = await this.get(externalUserId);
+    return this.created.remember(row)?.json ?? JSON.stringify(toMapping(row));
   }
 
   /** The stored row, always read from the database (operators see it as it is now). */
@@ -124,7 +127,7 @@ export class SignupsService {
 
   private async driveAndAnswer(row: SignupRecord, deadline: number, actor: AttemptActor, requestId?: string): Promise<SignupAnswer> {
     const settled = await this.drive(row, deadline, actor, requestId);
-    return answerFor(settled, settled.status === 'CREATED', new Date());
+    return this.answer(settled, settled.status === 'CREATED', new Date());
   }
 
   private async callCapaAndSettle(row: SignupRecord, deadline: number, actor: AttemptActor, requestId?: string): Promise<SignupRecord> {
@@ -142,6 +145,11 @@ export class SignupsService {
     const settled = await this.repository.applyTransition(row.id, INSTANCE_ID, transition, attempts, now);
     this.created.remember(settled);
     return settled ?? (await this.get(row.externalUserId));
+  }
+
+  /** answerFor, with the JSON the cache already holds for a CREATED row instead of serialising it again. */
+  private answer(row: SignupRecord, createdByThisRequest: boolean, now: Date): SignupAnswer {
+    return answerFor(row, createdByThisRequest, now, this.created.remember(row)?.json);
   }
 
   private async find(externalUserId: string): Promise<SignupRecord | null> {
