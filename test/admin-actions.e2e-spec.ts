@@ -1,16 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { ADMIN_TOKEN, TestApp, TestResponse, startTestApp, uniqueId, usersPath } from './support/test-app';
+import { ADMIN_TOKEN, TestResponse, useTestApp, uniqueId, usersPath } from './support/test-app';
 
 describe('admin detail, retry and resolve', () => {
-  let service: TestApp;
-
-  beforeAll(async () => {
-    service = await startTestApp();
-  });
-  afterEach(() => service.simulator.setFaults({}));
-  afterAll(async () => {
-    await service.close();
-  });
+  const service = useTestApp();
 
   const admin = (method: string, path: string, body?: unknown): Promise<TestResponse> =>
     service.call(method, path, body, { authorization: `Bearer ${ADMIN_TOKEN}` });

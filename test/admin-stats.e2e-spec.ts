@@ -1,17 +1,9 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
-import { ADMIN_TOKEN, TestApp, TestResponse, startTestApp, uniqueId } from './support/test-app';
+import { ADMIN_TOKEN, TestApp, TestResponse, useTestApp, uniqueId } from './support/test-app';
 
 describe('GET /admin/stats', () => {
-  let service: TestApp;
-
-  beforeAll(async () => {
-    // A service of its own: counts since boot and rows in the database are then exactly what this file made.
-    service = await startTestApp();
-  });
-  afterEach(() => service.simulator.setFaults({}));
-  afterAll(async () => {
-    await service.close();
-  });
+  // A service of its own: counts since boot and rows in the database are then exactly what this file made.
+  const service = useTestApp();
 
   const stats = (): Promise<TestResponse> => service.call('GET', '/admin/stats', undefined, { authorization: `Bearer ${ADMIN_TOKEN}` });
   const signUp = (faults: Parameters<TestApp['simulator']['setFaults']>[0] = {}) => {

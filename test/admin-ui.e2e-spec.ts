@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Browser, Page, chromium } from 'playwright-core';
-import { ADMIN_TOKEN, TestApp, startTestApp, uniqueId } from './support/test-app';
+import { ADMIN_TOKEN, uniqueId, useTestApp } from './support/test-app';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = join(__dirname, 'artifacts', 'admin-ui.png');
@@ -18,11 +18,10 @@ function untilText(page: Page, testId: string, text: string): Promise<void> {
 }
 
 describe('the operator page at /admin/ui, in headless Chromium', () => {
-  let service: TestApp;
+  const service = useTestApp();
   let browser: Browser | undefined;
 
   beforeAll(async () => {
-    service = await startTestApp();
     if (hasChromium) {
       browser = await chromium.launch({
         executablePath: CHROMIUM,
@@ -32,7 +31,6 @@ describe('the operator page at /admin/ui, in headless Chromium', () => {
   });
   afterAll(async () => {
     await browser?.close();
-    await service.close();
   });
 
   it('serves the page and its assets without a token, under the strict CSP, and nothing else from the folder', async () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ADMIN_TOKEN, INBOUND_TOKEN, TestApp, TestResponse, startTestApp, uniqueId } from './support/test-app';
+import { ADMIN_TOKEN, INBOUND_TOKEN, TestResponse, useTestApp, uniqueId } from './support/test-app';
 
 interface SeedRow {
   externalUserId: string;
@@ -9,14 +9,7 @@ interface SeedRow {
 }
 
 describe('GET /admin/users: list, filters, search and keyset pagination', () => {
-  let service: TestApp;
-
-  beforeAll(async () => {
-    service = await startTestApp();
-  });
-  afterAll(async () => {
-    await service.close();
-  });
+  const service = useTestApp();
 
   const admin = (path: string, token = ADMIN_TOKEN): Promise<TestResponse> =>
     service.call('GET', path, undefined, { authorization: `Bearer ${token}` });

@@ -1,26 +1,19 @@
-import { TestApp, startTestApp, uniqueId } from './support/test-app';
+import { uniqueId, useTestApp } from './support/test-app';
 
 const SIGNUPS = 300;
 const CONCURRENCY = 25;
 
 describe('chaos: mixed Capa faults never lose or duplicate a signup', () => {
-  let service: TestApp;
-
-  beforeAll(async () => {
-    service = await startTestApp({
-      env: {
-        REQUEST_DEADLINE_MS: '1500',
-        CAPA_TIMEOUT_MS: '400',
-        WORKER_INTERVAL_MS: '100',
-        WORKER_BATCH_SIZE: '50',
-        WORKER_BACKOFF_BASE_MS: '100',
-        WORKER_BACKOFF_MAX_MS: '1000',
-        CAPA_CIRCUIT_HALF_OPEN_MS: '500',
-      },
-    });
-  });
-  afterAll(async () => {
-    await service.close();
+  const service = useTestApp({
+    env: {
+      REQUEST_DEADLINE_MS: '1500',
+      CAPA_TIMEOUT_MS: '400',
+      WORKER_INTERVAL_MS: '100',
+      WORKER_BATCH_SIZE: '50',
+      WORKER_BACKOFF_BASE_MS: '100',
+      WORKER_BACKOFF_MAX_MS: '1000',
+      CAPA_CIRCUIT_HALF_OPEN_MS: '500',
+    },
   });
 
   it(`${SIGNUPS} signups with 5xx, timeouts, resets, lost responses and 429s: all CREATED after drain, one Capa user each, no 5xx`, async () => {

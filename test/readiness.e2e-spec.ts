@@ -1,15 +1,8 @@
 import { Client } from 'pg';
-import { TestApp, startTestApp } from './support/test-app';
+import { useTestApp } from './support/test-app';
 
 describe('readiness follows the database; liveness never looks at it', () => {
-  let service: TestApp;
-
-  beforeAll(async () => {
-    service = await startTestApp();
-  });
-  afterAll(async () => {
-    await service.close();
-  });
+  const service = useTestApp();
 
   it('answers 503 when PostgreSQL stops answering, and 200 again when it comes back', async () => {
     expect((await service.call('GET', '/health/ready')).status).toBe(200);

@@ -1,4 +1,4 @@
-import { CAPA_KEY, TestApp, startTestApp, uniqueId, usersPath } from './support/test-app';
+import { CAPA_KEY, useTestApp, uniqueId, usersPath } from './support/test-app';
 
 const FAST_RECOVERY = {
   REQUEST_DEADLINE_MS: '1500',
@@ -21,15 +21,7 @@ async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number
 }
 
 describe('never lose or duplicate a signup', () => {
-  let service: TestApp;
-
-  beforeAll(async () => {
-    service = await startTestApp({ env: FAST_RECOVERY });
-  });
-  afterEach(() => service.simulator.setFaults({}));
-  afterAll(async () => {
-    await service.close();
-  });
+  const service = useTestApp({ env: FAST_RECOVERY });
 
   const settled = (externalUserId: string) =>
     waitFor(async () => {

@@ -1,20 +1,18 @@
 import { PrismaService } from '../src/persistence/prisma.service';
 import { SignupRepository, toRecord } from '../src/persistence/signup.repository';
 import { normaliseSignup } from '../src/signups/signup-request';
-import { startTestApp, TestApp } from './support/test-app';
+import { useTestApp } from './support/test-app';
 
 /** findByExternalUserId runs on the adapter's pg pool, not through Prisma: its rows must be exactly Prisma's. */
 describe('SignupRepository hot statements (on the adapter pg pool)', () => {
-  let service: TestApp;
+  const service = useTestApp();
   let repository: SignupRepository;
   let prisma: PrismaService;
 
-  beforeAll(async () => {
-    service = await startTestApp();
+  beforeAll(() => {
     repository = service.app.get(SignupRepository);
     prisma = service.app.get(PrismaService);
   });
-  afterAll(() => service.close());
 
   it('returns the row exactly as Prisma reads it (bigint id, Dates, nulls), for every state a row can be in', async () => {
     const request = normaliseSignup({ externalUserId: 'repo-1', method: 'EMAIL', identifier: 'a@b.co', userType: 'BUSINESS', alias: 'ACME' });

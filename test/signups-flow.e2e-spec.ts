@@ -1,15 +1,7 @@
-import { CAPA_KEY, TestApp, request, startTestApp, uniqueId, usersPath } from './support/test-app';
+import { CAPA_KEY, request, useTestApp, uniqueId, usersPath } from './support/test-app';
 
 describe('POST /v1/users: the idempotent create flow', () => {
-  let service: TestApp;
-
-  beforeAll(async () => {
-    service = await startTestApp();
-  });
-  afterEach(() => service.simulator.setFaults({}));
-  afterAll(async () => {
-    await service.close();
-  });
+  const service = useTestApp();
 
   const emailSignup = (externalUserId: string, identifier = 'money@capa.fi') => ({
     externalUserId,

@@ -1,14 +1,7 @@
-import { ADMIN_TOKEN, SECOND_INBOUND_TOKEN, TestApp, startTestApp, uniqueId, usersPath } from './support/test-app';
+import { ADMIN_TOKEN, SECOND_INBOUND_TOKEN, useTestApp, uniqueId, usersPath } from './support/test-app';
 
 describe('POST /v1/users rejects bad input before anything is stored or sent', () => {
-  let service: TestApp;
-
-  beforeAll(async () => {
-    service = await startTestApp();
-  });
-  afterAll(async () => {
-    await service.close();
-  });
+  const service = useTestApp();
 
   async function expectRejected(body: unknown, field: string | undefined, status = 400, code = 'VALIDATION_FAILED') {
     const before = service.simulator.stats().requests;

@@ -28,8 +28,32 @@ export interface TestResponse {
   body: any;
 }
 
+export type TestAppOptions = { env?: Record<string, string>; simulator?: CapaSimulatorOptions };
+
+/**
+ * One test app for the enclosing describe block: started before its tests, simulator faults cleared after each test,
+ * closed after all. The returned object stands for the app once started (it forwards to it), so specs read
+ * `const service = useTestApp()` and then `service.call(...)` as with startTestApp.
+ */
+export function useTestApp(options: TestAppOptions = {}): TestApp {
+  let started: TestApp | undefined;
+  beforeAll(async () => {
+    started = await startTestApp(options);
+  });
+  afterEach(() => started?.simulator.setFaults({}));
+  afterAll(async () => {
+    await started?.close();
+  });
+  return new Proxy({} as TestApp, {
+    get(_target, key) {
+      if (started === undefined) throw new Error('useTestApp: the app starts in beforeAll; use it inside a test or hook');
+      return started[key as keyof TestApp];
+    },
+  });
+}
+
 /** The real app over real HTTP, on a fresh database of the real PostgreSQL, talking to a fresh simulator. */
-export async function startTestApp(options: { env?: Record<string, string>; simulator?: CapaSimulatorOptions } = {}): Promise<TestApp> {
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const database = await createTestDatabase();
   const simulator = new CapaSimulator({ apiKeys: [CAPA_KEY], ...options.simulator });
   const capaUrl = await simulator.start();
