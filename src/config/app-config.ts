@@ -36,6 +36,10 @@ export class AppConfig {
   /** How many CREATED mappings each process keeps in memory (they never change); 0 turns the cache off. */
   readonly createdCacheSize: number;
   readonly circuitHalfOpenMs: number;
+  /** Capa calls per second for import rows, all replicas together. */
+  readonly importCapaRps: number;
+  readonly importMaxRows: number;
+  readonly importMaxBytes: number;
 
   constructor(env: EnvironmentVariables) {
     this.isProduction = env.NODE_ENV === 'production';
@@ -61,6 +65,9 @@ export class AppConfig {
     this.circuitThreshold = env.CAPA_CIRCUIT_THRESHOLD ?? 5;
     this.createdCacheSize = env.CREATED_CACHE_SIZE ?? 50_000;
     this.circuitHalfOpenMs = env.CAPA_CIRCUIT_HALF_OPEN_MS ?? 10_000;
+    this.importCapaRps = env.IMPORT_CAPA_RPS ?? 10;
+    this.importMaxRows = env.IMPORT_MAX_ROWS ?? 1_000_000;
+    this.importMaxBytes = env.IMPORT_MAX_BYTES ?? 256 * 1024 * 1024;
 
     const inbound = splitTokens(env.INBOUND_API_KEYS);
     const admin = env.ADMIN_API_KEY?.trim() ?? '';

@@ -32,11 +32,17 @@ export async function* importRows(body: Readable, format: ImportFormat, limits: 
 
 async function* limitBytes(body: Readable, maxBytes: number): AsyncGenerator<Buffer> {
   let bytes = 0;
-  for await (const chunk of body as AsyncIterable<Buffer | string>) {
-    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    bytes += buffer.length;
-    if (bytes > maxBytes) throw new ImportTooLargeError(`An import is at most ${maxBytes} bytes`);
-    yield buffer;
+  try {
+    // Not destroyed when the file is refused early: the request's socket must still carry the answer.
+    for await (const chunk of body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer | string>) {
+      const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      bytes += buffer.length;
+      if (bytes > maxBytes) throw new ImportTooLargeError(`An import is at most ${maxBytes} bytes`);
+      yield buffer;
+    }
+  } finally {
+    // The rest of a refused upload is read and dropped, so the client gets to read the answer.
+    if (!body.readableEnded && !body.destroyed) body.resume();
   }
 }
 

@@ -129,7 +129,8 @@ export class SignupRepository {
 
   /**
    * The worker's pick: due PENDING rows whose lease is free, locked with SKIP LOCKED so replicas never pick the same
-   * row, leased to `owner` in the same statement. Served by the partial index signups_pending_due_idx.
+   * row, leased to `owner` in the same statement. Served by the partial index signups_live_pending_due_idx: import
+   * rows are the ImportWorker's (src/imports), rate-limited, so live signups' retries never wait behind an import.
    */
   async claimDue(owner: string, leaseMs: number, limit: number, now: Date): Promise<SignupRecord[]> {
     const leaseUntil = new Date(now.getTime() + leaseMs);
@@ -138,6 +139,7 @@ export class SignupRepository {
       WHERE id IN (
         SELECT id FROM signups
         WHERE status = 'PENDING' AND next_attempt_at <= ${now} AND (lease_until IS NULL OR lease_until <= ${now})
+          AND import_id IS NULL
         ORDER BY next_attempt_at
         LIMIT ${limit}
         FOR UPDATE SKIP LOCKED
