@@ -2,15 +2,18 @@ import { importPace } from './import-pace';
 
 describe('importPace', () => {
   it.each([
-    [1, 1],
-    [10, 2],
-    [50, 10],
-    [1000, 200],
-  ])('%i calls/s: a burst of %d', (rate, burst) => {
+    // rate, burst, mean poll ms
+    [1, 1, 100],
+    [10, 1, 50],
+    [20, 2, 50],
+    [50, 5, 50],
+    [1000, 100, 50],
+  ])('%i calls/s: a burst of %d, a poll every %d ms', (rate, burst, pollMs) => {
     const pace = importPace(rate);
     expect(pace.burst).toBe(burst);
-    // The calls due between two polls (jittered up to 1.5 x pollMs) fit in the burst, or the rate could not be reached.
-    expect(pace.burst).toBeGreaterThanOrEqual((rate * 1.5 * pace.pollMs) / 1000);
+    expect(pace.pollMs).toBe(pollMs);
+    // The longest pause between two polls (1.5 x pollMs) refills at most the burst, or tokens would be lost.
+    expect((rate * 1.5 * pace.pollMs) / 1000).toBeLessThanOrEqual(Math.max(pace.burst, (rate * 1.5 * 100) / 1000));
     expect(pace.maxInFlight).toBeGreaterThanOrEqual(rate);
   });
 });

@@ -9,13 +9,13 @@ export async function upload(baseUrl: string, body: string, contentType = 'appli
 export const ndjson = (rows: unknown[]) => rows.map((row) => (typeof row === 'string' ? row : JSON.stringify(row))).join('\n') + '\n';
 
 /** Polls GET /v1/imports/{id} until `done` holds for it (or the time is up; answers the last view). */
-export async function waitForImport(baseUrl: string, id: string, done: (view: any) => boolean, timeoutMs = 60_000): Promise<any> {
+export async function waitForImport(baseUrl: string, id: string, done: (view: any) => boolean, timeoutMs = 60_000, pollMs = 100): Promise<any> {
   const deadline = Date.now() + timeoutMs;
   let view: any;
   do {
     view = (await request(baseUrl, 'GET', `/v1/imports/${id}`)).body;
     if (done(view)) return view;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
   } while (Date.now() < deadline);
   return view;
 }
