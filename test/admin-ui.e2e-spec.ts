@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Browser, Page, chromium } from 'playwright-core';
+import { ndjson, upload } from './support/imports';
 import { ADMIN_TOKEN, uniqueId, useTestApp } from './support/test-app';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -39,7 +40,7 @@ describe('the operator page at /admin/ui, in headless Chromium', () => {
     expect(page.headers.get('content-type')).toContain('text/html');
     expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect(page.body).toContain('<script src="/admin/ui/app.js" defer></script>');
-    for (const script of ['app.js', 'chart.js']) {
+    for (const script of ['app.js', 'chart.js', 'imports.js']) {
       expect((await service.call('GET', `/admin/ui/${script}`, undefined, { authorization: '' })).headers.get('content-type')).toContain('javascript');
     }
     expect((await service.call('GET', '/admin/ui/app.css', undefined, { authorization: '' })).headers.get('content-type')).toContain('text/css');
@@ -146,4 +147,49 @@ describe('the operator page at /admin/ui, in headless Chromium', () => {
     expect(await byTestId('error').isHidden()).toBe(true);
     await context.close();
   });
+
+  itWithBrowser('shows imports with their progress and row errors, and cancels a running one', async () => {
+    const tag = uniqueId('ui-import');
+    const rows: unknown[] = Array.from({ length: 400 }, (_, i) => ({ externalUserId: `${tag}-${i}` }));
+    rows.splice(2, 0, { externalUserId: `${tag}-bad`, method: 'EMAIL', identifier: 'not-an-email' }, 'not json');
+    const created = await upload(service.url, ndjson(rows));
+    expect(created.status).toBe(202);
+
+    const context = await browser!.newContext({ viewport: { width: 1400, height: 1100 } });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    const byTestId = (id: string) => page.getByTestId(id);
+    await page.goto(`${service.url}/admin/ui`);
+    await byTestId('token-input').fill(ADMIN_TOKEN);
+    await byTestId('login-submit').click();
+
+    const row = page.locator(`[data-testid="import-row"][data-import-id="${created.body.id}"]`);
+    await row.waitFor();
+    expect(await row.getByTestId('import-status').textContent()).toBe('RUNNING');
+    expect(await row.getByTestId('import-counts').textContent()).toContain('invalid 2');
+    // The page refreshes itself: the bar moves as rows are registered at Capa (IMPORT_CAPA_RPS, 10/s by default).
+    await page.waitForFunction(
+      `Number(document.querySelector('[data-import-id="${created.body.id}"] [data-testid="import-progress"]')?.getAttribute('aria-valuenow')) > 5`,
+      undefined,
+      { timeout: 15_000 },
+    );
+
+    await row.getByTestId('import-errors').click();
+    await byTestId('import-errors-panel').waitFor();
+    expect(await byTestId('import-error-row').count()).toBe(2);
+    expect(await byTestId('import-error-row').first().textContent()).toContain('3');
+    expect(await byTestId('import-error-row').first().textContent()).toContain('identifier');
+    expect(await byTestId('import-error-row').nth(1).textContent()).toContain('MALFORMED_JSON');
+
+    await row.getByTestId('import-cancel').click();
+    await untilText(page, 'import-status', 'CANCELLED');
+    expect(await row.getByTestId('import-cancel').isDisabled()).toBe(true);
+    const view = (await service.call('GET', `/v1/imports/${created.body.id}`)).body;
+    expect(view.status).toBe('CANCELLED');
+    expect(view.counts.cancelled).toBeGreaterThan(300);
+    await page.screenshot({ path: join(__dirname, 'artifacts', 'admin-ui-imports.png'), fullPage: true });
+    expect(problems).toEqual([]);
+    await context.close();
+  }, 60_000);
 });
