@@ -85,7 +85,8 @@ export class ImportRepository {
   /** Newest first. */
   async list(limit: number): Promise<ImportRecord[]> {
     const { rows } = await this.prisma.pool.query<ImportRow>(`${IMPORT_WITH_COUNTS} ORDER BY i.created_at DESC, i.id LIMIT $1`, [limit]);
-    return rows.map(toImportRecord);
+    const records = rows.map(toImportRecord);
+    return Promise.all(records.map(async (record) => (record.status === 'RUNNING' && record.counts.pending === 0 ? ((await this.find(record.id)) ?? record) : record)));
   }
 
   /** A RUNNING import whose rows have all settled is COMPLETED (whoever notices first; once). */
