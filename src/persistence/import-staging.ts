@@ -77,6 +77,9 @@ export class ImportStaging {
   private readonly lines: number[] = [];
   private readonly errors: RowError[] = [];
   private errorCount = 0;
+  /** The last batch sent: the next one is built while PostgreSQL stores this one (one in flight at most). */
+  private inFlight: Promise<void> = Promise.resolve();
+  private failure: unknown;
 
   constructor(
     private readonly client: ClientBase,
@@ -107,6 +110,7 @@ export class ImportStaging {
   async commit(rowCount: number): Promise<StagedCounts> {
     await this.flushRows();
     await this.flushErrors();
+    await this.settled();
     const duplicates = (await this.client.query(MARK_DUPLICATES, [this.importId])).rowCount ?? 0;
     const inserted = (await this.client.query(INSERT_SIGNUPS, [this.importId])).rowCount ?? 0;
     const existing = (await this.client.query<{ alreadyRegistered: number; conflicts: number; replaced: number }>(SETTLE_EXISTING, [this.importId])).rows[0];
@@ -132,11 +136,27 @@ export class ImportStaging {
     await this.client.query('ROLLBACK');
   }
 
+  private send(sql: string, values: unknown[]): void {
+    this.inFlight = this.client.query(sql, values).then(
+      () => undefined,
+      (error: unknown) => {
+        this.failure ??= error;
+      },
+    );
+  }
+
+  /** Waits for the batch in flight; its failure fails the upload. */
+  private async settled(): Promise<void> {
+    await this.inFlight;
+    if (this.failure !== undefined) throw this.failure;
+  }
+
   private async flushRows(): Promise<void> {
     if (this.rows.length === 0) return;
+    await this.settled();
     const column = <K extends keyof SignupRequest>(key: K) => this.rows.map((row) => row[key]);
-    await this.client.query(STAGE_ROWS, [
-      this.lines,
+    this.send(STAGE_ROWS, [
+      this.lines.splice(0),
       column('externalUserId'),
       column('method'),
       column('identifier'),
@@ -145,13 +165,13 @@ export class ImportStaging {
       column('fingerprint'),
     ]);
     this.rows.length = 0;
-    this.lines.length = 0;
   }
 
   private async flushErrors(): Promise<void> {
     if (this.errors.length === 0) return;
+    await this.settled();
     const column = <K extends keyof RowError>(key: K) => this.errors.map((error) => error[key]);
-    await this.client.query(STAGE_ERRORS, [
+    this.send(STAGE_ERRORS, [
       this.importId,
       column('line'),
       column('externalUserId'),
