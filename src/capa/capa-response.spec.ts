@@ -49,6 +49,11 @@ describe('classifyResponse', () => {
     expect(classifyResponse(status, {}, { message: 'Invalid API Key', error: 'UNAUTHORIZED' })).toMatchObject({ kind: 'misconfigured', httpStatus: status });
   });
 
+  it.each([404, 405])('%i on create means a wrong base URL or path: a misconfiguration, never a rejection', (status) => {
+    expect(classifyResponse(status, {}, { error: 'NOT_FOUND_ERROR' })).toMatchObject({ kind: 'misconfigured', httpStatus: status });
+    expect(classifyResponse(status, {}, '<html>Not Found</html>')).toMatchObject({ kind: 'misconfigured', httpStatus: status });
+  });
+
   it.each([408, 429, 500, 502, 503, 504])('%i is transient', (status) => {
     expect(classifyResponse(status, {}, null)).toMatchObject({ kind: 'transient', httpStatus: status, errorMessage: `HTTP ${status}` });
   });
@@ -68,7 +73,7 @@ describe('classifyResponse', () => {
   });
 
   it('other 4xx are permanent rejections', () => {
-    expect(classifyResponse(404, {}, { error: 'NOT_FOUND_ERROR' })).toMatchObject({ kind: 'rejected', errorCode: 'NOT_FOUND_ERROR' });
+    expect(classifyResponse(400, {}, { error: 'INVALID_USER_INPUT_ERROR' })).toMatchObject({ kind: 'rejected', errorCode: 'INVALID_USER_INPUT_ERROR' });
     expect(classifyResponse(422, {}, {})).toMatchObject({ kind: 'rejected', errorCode: 'HTTP_422' });
   });
 
