@@ -56,3 +56,12 @@ export function attemptRecord(outcome: CapaOutcome, at: Date, latencyMs: number)
 export function capText(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
+
+/**
+ * The outcome with every occurrence of `secret` (the partner API key) in Capa's error text replaced, so an upstream that
+ * echoes the key (an "Invalid API Key: ..." message, a proxy's debug page) never puts it in an attempt row or a log.
+ */
+export function withoutSecret(outcome: CapaOutcome, secret: string | undefined): CapaOutcome {
+  if (outcome.kind === 'created' || secret === undefined || secret.length === 0 || !outcome.errorMessage.includes(secret)) return outcome;
+  return { ...outcome, errorMessage: outcome.errorMessage.split(secret).join('[REDACTED]') };
+}

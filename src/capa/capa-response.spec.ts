@@ -1,3 +1,4 @@
+import { withoutSecret } from './capa-outcome';
 import { classifyNetworkError, classifyResponse, parseRetryAfter } from './capa-response';
 
 describe('classifyResponse', () => {
@@ -79,6 +80,23 @@ describe('classifyResponse', () => {
 
   it('unexpected 1xx/3xx are transient', () => {
     expect(classifyResponse(302, {}, null)).toMatchObject({ kind: 'transient', errorCode: 'UNEXPECTED_STATUS' });
+  });
+});
+
+describe('withoutSecret', () => {
+  const key = 'partner-key-9f8e7d';
+
+  it('replaces every occurrence of the key in the error text', () => {
+    const outcome = classifyResponse(401, {}, { message: `Invalid API Key ${key} (${key})`, error: 'UNAUTHORIZED' });
+    expect(withoutSecret(outcome, key)).toMatchObject({ kind: 'misconfigured', errorMessage: 'Invalid API Key [REDACTED] ([REDACTED])' });
+  });
+
+  it('leaves outcomes without the key, successes and an unset key as they are', () => {
+    const rejected = classifyResponse(400, {}, { message: 'Provided email is not valid' });
+    expect(withoutSecret(rejected, key)).toBe(rejected);
+    const created = classifyResponse(201, {}, { data: { userId: key } });
+    expect(withoutSecret(created, key)).toBe(created);
+    expect(withoutSecret(rejected, undefined)).toBe(rejected);
   });
 });
 
