@@ -1,16 +1,12 @@
-import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { waitAtMost } from '../common/deadline';
 import { INSTANCE_ID } from '../common/instance-id';
 import { AppConfig } from '../config/app-config';
 import { ImportRepository } from '../persistence/import.repository';
-import { SignupRepository } from '../persistence/signup.repository';
-import { SignupsService } from '../signups/signups.service';
+import { LEASE_MARGIN_MS, SignupsService } from '../signups/signups.service';
 import { ImportMetrics } from './import-metrics';
 import { importPace } from './import-pace';
-
-/** How much longer than one Capa attempt a lease lasts, so it never runs out under a call in flight. */
-const LEASE_MARGIN_MS = 5000;
 
 /**
  * Drives import rows, in every replica, at IMPORT_CAPA_RPS Capa calls per second for all replicas together: each pass
@@ -18,7 +14,7 @@ const LEASE_MARGIN_MS = 5000;
  * SignupWorker's, whose claim never takes import rows, so they never wait behind an import.
  */
 @Injectable()
-export class ImportWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class ImportWorker implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown {
   private readonly logger = new Logger(ImportWorker.name);
   private readonly stopping = new AbortController();
   private loop: Promise<void> | undefined;
@@ -27,7 +23,6 @@ export class ImportWorker implements OnApplicationBootstrap, BeforeApplicationSh
 
   constructor(
     private readonly imports: ImportRepository,
-    private readonly signupRepository: SignupRepository,
     private readonly signups: SignupsService,
     private readonly metrics: ImportMetrics,
     private readonly config: AppConfig,
@@ -39,11 +34,14 @@ export class ImportWorker implements OnApplicationBootstrap, BeforeApplicationSh
     if (this.config.workerIntervalMs > 0) this.loop = this.run();
   }
 
+  /** Shutdown, first step: no new rows are picked. Drives already started are SignupsService's (drainDrives). */
+  onModuleDestroy(): void {
+    this.stopping.abort();
+  }
+
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping.abort();
     await this.loop;
-    await waitAtMost(Promise.allSettled([...this.inFlight]), this.config.shutdownGraceMs);
-    await this.signupRepository.releaseLeases(INSTANCE_ID, new Date());
   }
 
   /**
@@ -55,7 +53,9 @@ export class ImportWorker implements OnApplicationBootstrap, BeforeApplicationSh
     if (room <= 0) return 0;
     const granted = await this.imports.takeTokens(room, this.config.importCapaRps, this.pace.burst);
     if (granted === 0) return 0;
-    const rows = await this.imports.claimDue(INSTANCE_ID, this.config.capaTimeoutMs + LEASE_MARGIN_MS, granted);
+    // Each row's lease owner is unique to its drive (`prefix:<id>`), as the SignupWorker's.
+    const ownerPrefix = `${INSTANCE_ID}:i:${randomUUID().slice(0, 8)}`;
+    const rows = await this.imports.claimDue(ownerPrefix, this.config.capaTimeoutMs + LEASE_MARGIN_MS, granted);
     await this.imports.returnTokens(granted - rows.length, this.pace.burst);
     for (const row of rows) {
       this.metrics.capaCallsForImports.inc();

@@ -156,12 +156,13 @@ export class ImportRepository {
   }
 
   /**
-   * The import claim: up to `limit` due PENDING import rows whose lease is free, oldest first, leased to `owner` in the
-   * same statement (SKIP LOCKED, so replicas never pick the same row). Served by signups_import_pending_due_idx.
+   * The import claim: up to `limit` due PENDING import rows whose lease is free, oldest first, each leased to a drive of
+   * its own (`ownerPrefix:<id>`) in the same statement (SKIP LOCKED, so replicas never pick the same row), on the
+   * database's clock. Served by signups_import_pending_due_idx.
    */
-  async claimDue(owner: string, leaseMs: number, limit: number): Promise<SignupRecord[]> {
+  async claimDue(ownerPrefix: string, leaseMs: number, limit: number): Promise<SignupRecord[]> {
     const { rows } = await this.prisma.pool.query<Signup>(
-      `UPDATE signups SET lease_owner = $1, lease_until = now() + make_interval(secs => $2::float8 / 1000),
+      `UPDATE signups SET lease_owner = $1 || ':' || id::text, lease_until = now() + make_interval(secs => $2::float8 / 1000),
                           next_attempt_at = now() + make_interval(secs => $2::float8 / 1000), updated_at = now()
        WHERE id IN (
          SELECT id FROM signups
@@ -171,7 +172,7 @@ export class ImportRepository {
          FOR UPDATE SKIP LOCKED
        )
        RETURNING ${SIGNUP_COLUMNS.sql}`,
-      [owner, leaseMs, limit],
+      [ownerPrefix, leaseMs, limit],
     );
     return rows.map((row) => toRecord({ ...row, id: BigInt(row.id) }));
   }
