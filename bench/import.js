@@ -4,6 +4,8 @@
 // PENDING signups), with the service's peak RSS during the upload; compared with COPY of the same rows (normalised
 // and fingerprinted beforehand) into `signups` of an identical database through psql.
 //   BENCH_IMPORT_ROWS=1000000  BENCH_PG_URL=postgresql://postgres@127.0.0.1:5432/postgres  BENCH_KEEP_LOGS=1
+//   BENCH_SERVICE_NODE_OPTIONS="--max-old-space-size=128 --max-semi-space-size=4"   V8 heap flags for the service
+//   BENCH_PROFILE_DIR=/tmp/prof                                                      a CPU profile of the service
 
 const { execFileSync } = require('node:child_process');
 const { createReadStream, createWriteStream, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } = require('node:fs');
@@ -107,6 +109,7 @@ async function main() {
         // The sandbox Capa, at one call per second: the upload is measured, not the registration.
         IMPORT_CAPA_RPS: '1',
         ...(process.env.BENCH_PROFILE_DIR ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}` } : {}),
+        ...(process.env.BENCH_SERVICE_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS } : {}),
       },
     });
     await service.waitReady(`http://127.0.0.1:${port}/health/ready`, service.start(), 60_000);
@@ -144,6 +147,7 @@ async function main() {
       startedAt: runId,
       rows: ROWS,
       megabytes,
+      serviceNodeOptions: process.env.BENCH_SERVICE_NODE_OPTIONS ?? null,
       upload: { seconds: Math.round(answer.seconds * 10) / 10, staged, counts: answer.body.counts, idleRssMb, peakRssMb: Math.round(peakRssKb / 1024), peakHeapUsedMb: heapPeak.usedMb, peakHeapTotalMb: heapPeak.totalMb },
       copy: { seconds: Math.round(copySeconds * 10) / 10 },
       loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100),
