@@ -51,10 +51,11 @@ describe('chaos: mixed Capa faults never lose or duplicate a signup', () => {
     const byStatus = statuses.reduce<Record<number, number>>((counts, status) => ({ ...counts, [status]: (counts[status] ?? 0) + 1 }), {});
     const calls = ids.map((externalUserId) => service.simulator.callsFor(externalUserId));
     const stats = service.simulator.stats();
+    const finalShare = (100 * (byStatus[201] ?? 0)) / SIGNUPS;
     console.log(
       [
         `chaos: ${SIGNUPS} signups at concurrency ${CONCURRENCY}`,
-        `answers by status: ${JSON.stringify(byStatus)}`,
+        `answers by status: ${JSON.stringify(byStatus)}; final answer (201) for ${finalShare.toFixed(1)}% of callers`,
         `upstream calls per id: mean ${(calls.reduce((a, b) => a + b, 0) / calls.length).toFixed(2)}, max ${Math.max(...calls)}`,
         `simulator: ${stats.requests} requests, ${stats.usersCreated} users, by status ${JSON.stringify(stats.byStatus)}, resets ${stats.resets}, timeouts ${stats.timeouts}`,
         `answered in ${answeredAt - started} ms, drained (all CREATED) ${drainedAt - answeredAt} ms later`,
