@@ -68,6 +68,15 @@ describe('CapaCircuit (failure rate over a rolling window, with a minimum of cal
     expect(target.status()).toBe('open');
   });
 
+  it('a successful probe starts a fresh window: the failures that opened the circuit do not reopen it', async () => {
+    const target = circuit({ halfOpenMs: 1000 });
+    await run(target, times(20, 'fail'));
+    now += 1000;
+    await run(target, ['ok', 'fail', 'fail']);
+    expect(changes).toEqual(['open', 'half-open', 'closed']);
+    expect(target.figures()).toMatchObject({ calls: 3, failures: 2 });
+  });
+
   it('a failure rate of exactly the threshold does not open it; more does', async () => {
     const even = circuit();
     await run(even, Array.from({ length: 40 }, (_, i): Result => (i % 2 === 0 ? 'ok' : 'fail')));
