@@ -71,8 +71,8 @@ function countBy<T>(values: T[]): Record<string, number> {
 }
 
 describe('Capa partly degraded: 30% transient faults', () => {
-  // The breaker and the retry budget at their defaults: the numbers a new user gets.
-  const service = useTestApp({ env: REALISTIC });
+  // The breaker and the retry budget at their defaults: the numbers a new user gets (a quicker worker, for the drain).
+  const service = useTestApp({ env: { ...REALISTIC, WORKER_BACKOFF_BASE_MS: '100', WORKER_BACKOFF_MAX_MS: '1000' } });
   const SIGNUPS = 300;
 
   it(`${SIGNUPS} signups at ${CONCURRENCY} concurrent: >= 95% get 201 within the deadline, no 5xx, <= 2 Capa calls per signup`, async () => {
@@ -88,34 +88,41 @@ describe('Capa partly degraded: 30% transient faults', () => {
     const answers = await signUpConcurrently(service, 'degraded', SIGNUPS);
     const answeredMs = Date.now() - started;
     const callsWhileAnswering = service.simulator.stats().requests;
-    const rows = await drained(service, 'degraded', 60_000);
-    const stats = service.simulator.stats();
-    const { retryBudget } = await capaStats(service);
-    service.simulator.setFaults({});
-
     const final = answers.filter((answer) => answer.status === 201 && answer.elapsedMs <= DEADLINE_MS + LAG_MARGIN_MS);
     const late = answers.filter((answer) => answer.status !== 201).map((answer) => Math.round(answer.elapsedMs));
-    const callsPerSignup = stats.requests / SIGNUPS;
+    const elapsed = answers.map((answer) => answer.elapsedMs);
     console.log(
       [
         `degraded Capa (30% transient faults): ${SIGNUPS} signups at concurrency ${CONCURRENCY}, answered in ${answeredMs} ms`,
         `final answer (201 within the deadline): ${final.length}/${SIGNUPS} = ${((100 * final.length) / SIGNUPS).toFixed(1)}%`,
-        `answers by status: ${JSON.stringify(countBy(answers.map((answer) => answer.status)))}, p50 ${percentile(answers.map((a) => a.elapsedMs), 50).toFixed(0)} ms, p99 ${percentile(answers.map((a) => a.elapsedMs), 99).toFixed(0)} ms`,
+        `answers by status: ${JSON.stringify(countBy(answers.map((answer) => answer.status)))}, p50 ${percentile(elapsed, 50).toFixed(0)} ms, p99 ${percentile(elapsed, 99).toFixed(0)} ms`,
+        `breaker transitions: ${JSON.stringify(transitions.map((t) => `${t.status}@${t.at - started}ms`))}; 202s answered after (ms): ${JSON.stringify(late)}`,
+      ].join('\n'),
+    );
+
+    const rows = await drained(service, 'degraded', 60_000);
+    const stats = service.simulator.stats();
+    const { retryBudget } = await capaStats(service);
+    service.simulator.setFaults({});
+    const callsPerSignup = stats.requests / SIGNUPS;
+    console.log(
+      [
         `Capa calls per signup: ${callsPerSignup.toFixed(2)} (${callsWhileAnswering} while answering, ${stats.requests} after the drain)`,
         `simulator: by status ${JSON.stringify(stats.byStatus)}, resets ${stats.resets}, timeouts ${stats.timeouts}, users ${stats.usersCreated}`,
-        `retry budget: ${JSON.stringify(retryBudget)}; breaker transitions: ${JSON.stringify(transitions.map((t) => `${t.status}@${t.at - started}ms`))}`,
-        `202s answered after (ms): ${JSON.stringify(late)}`,
+        `retries: ${JSON.stringify(retryBudget)}`,
       ].join('\n'),
     );
 
     expect(answers).toHaveLength(SIGNUPS);
     expect(answers.filter((answer) => answer.status >= 500)).toEqual([]);
     expect(final.length / SIGNUPS).toBeGreaterThanOrEqual(0.95);
+    // A Capa that answers 70% of calls is worth calling: the breaker stays closed.
+    expect(transitions).toEqual([]);
     expect(callsPerSignup).toBeLessThanOrEqual(2);
     expect(rows.filter((row) => row.status !== 'CREATED')).toEqual([]);
     for (const row of rows) expect(row.capa_user_id).toBe(service.simulator.userFor(row.external_user_id)!.userId);
     expect(stats.usersCreated).toBe(SIGNUPS);
-  });
+  }, 120_000);
 });
 
 describe('Capa fully down, then back', () => {
@@ -137,7 +144,7 @@ describe('Capa fully down, then back', () => {
         else await new Promise((resolve) => setTimeout(resolve, 20));
       }
     })();
-    const beforeOpen = await signUpConcurrently(service, 'outage', 5000, () => openedAt !== undefined || Date.now() - outageStarted > 10_000);
+    const beforeOpen = await signUpConcurrently(service, 'outage', 500, () => openedAt !== undefined || Date.now() - outageStarted > 10_000);
     await watch;
 
     const callsWhenOpen = service.simulator.stats().requests;
@@ -177,7 +184,7 @@ describe('Capa fully down, then back', () => {
     expect(rows).toHaveLength(healthy.length + beforeOpen.length + whileOpen.length);
     for (const row of rows) expect(row.capa_user_id).toBe(service.simulator.userFor(row.external_user_id)!.userId);
     expect(stats.usersCreated).toBe(rows.length);
-  });
+  }, 120_000);
 });
 
 describe('retry budget: a Capa failing every call gets a share of retries, not a retry loop per signup', () => {
