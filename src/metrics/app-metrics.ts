@@ -47,6 +47,14 @@ export class AppMetrics implements OnModuleInit {
     labelNames: ['decision'] as const,
     registers: [this.registry],
   });
+  readonly capaUserIdConflicts = new Counter({
+    name: 'capa_user_id_conflicts_total',
+    help:
+      'userIds from Capa that could not be attached: second-user-id (a CREATED signup got another one; the first is kept), ' +
+      'user-id-taken (another signup holds it). Each is in the attempt log; alert on any increase',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
   readonly circuit = new Gauge({
     name: 'capa_circuit_state',
     help: 'Circuit breaker in front of Capa: 1 for the current state (closed, half-open, open), 0 for the others',
@@ -86,7 +94,7 @@ export class AppMetrics implements OnModuleInit {
       help: 'PENDING signups due for a background attempt now (read at scrape time)',
       registers: [this.registry],
       async collect() {
-        this.set(await repository.countDue(new Date()));
+        this.set(await repository.countDue());
       },
     });
     this.setCircuit('closed');
