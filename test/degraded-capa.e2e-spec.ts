@@ -78,6 +78,7 @@ describe('Capa partly degraded: 30% transient faults', () => {
   it(`${SIGNUPS} signups at ${CONCURRENCY} concurrent: >= 95% get 201 within the deadline, no 5xx, <= 2 Capa calls per signup`, async () => {
     service.simulator.setFaults({
       // Seed 10 draws five faults in a row by the 35th call: the luck that tripped the ConsecutiveBreaker of old.
+      // FAULT_SEED=n tries another sequence.
       random: { seed: Number(process.env.FAULT_SEED ?? 10), status500: 0.15, status429: 0.05, reset: 0.05, timeout: 0.05 },
       timeoutHangMs: 1000,
       latencyMs: 5,
