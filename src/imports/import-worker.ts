@@ -51,6 +51,8 @@ export class ImportWorker implements OnApplicationBootstrap, OnModuleDestroy, Be
   async runOnce(): Promise<number | null> {
     const room = this.pace.maxInFlight - this.inFlight.size;
     if (room <= 0) return 0;
+    // Without an import running, the shared bucket (one row every replica locks) is left alone.
+    if (!(await this.imports.hasDue())) return null;
     const granted = await this.imports.takeTokens(room, this.config.importCapaRps, this.pace.burst);
     if (granted === 0) return 0;
     // Each row's lease owner is unique to its drive (`prefix:<id>`), as the SignupWorker's.

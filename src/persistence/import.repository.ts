@@ -89,10 +89,14 @@ export class ImportRepository {
     return Promise.all(records.map(async (record) => (record.status === 'RUNNING' && record.counts.pending === 0 ? ((await this.find(record.id)) ?? record) : record)));
   }
 
-  /** A RUNNING import whose rows have all settled is COMPLETED (whoever notices first; once). */
+  /**
+   * A RUNNING import whose rows have all settled is COMPLETED (whoever notices first; once), finished when its last row
+   * settled (signups_import_settled_idx), not when someone noticed.
+   */
   private async complete(id: string): Promise<boolean> {
     const { rowCount } = await this.prisma.pool.query(
-      `UPDATE imports SET status = 'COMPLETED', finished_at = now()
+      `UPDATE imports SET status = 'COMPLETED',
+              finished_at = coalesce((SELECT max(updated_at) FROM signups WHERE import_id = $1 AND status <> 'PENDING'), now())
        WHERE id = $1 AND status = 'RUNNING' AND NOT EXISTS (SELECT 1 FROM signups WHERE import_id = $1 AND status = 'PENDING')`,
       [id],
     );
@@ -128,6 +132,17 @@ export class ImportRepository {
       [id],
     );
     return rowCount === 1;
+  }
+
+  /** Whether any import row is due with a free lease: one index probe, so an idle worker costs next to nothing. */
+  async hasDue(): Promise<boolean> {
+    const { rows } = await this.prisma.pool.query<{ due: boolean }>(
+      `SELECT EXISTS (
+         SELECT 1 FROM signups
+         WHERE status = 'PENDING' AND import_id IS NOT NULL AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until <= now())
+       ) AS due`,
+    );
+    return rows[0].due;
   }
 
   /**
