@@ -16,6 +16,15 @@ import { CapaAttemptRecord, CapaOutcome, attemptRecord, isRetryable } from './ca
 import { classifyNetworkError, classifyResponse } from './capa-response';
 import { CapaObserver } from './capa-observer';
 import { IN_REQUEST_BACKOFF, backoffDelay } from './retry-schedule';
+import {
+  VERIFICATION_CIRCUIT_OPEN,
+  VerificationAttemptRecord,
+  VerificationCall,
+  VerificationOutcome,
+  classifyVerificationResponse,
+  isRetryableVerification,
+  verificationAttemptRecord,
+} from './verification-call';
 
 /** The body of Capa's `POST /api/partner/v1/user`, in Capa's own field names. */
 export interface CapaCreateUserRequest {
@@ -35,6 +44,16 @@ export interface CreateUserOptions {
   onAttempt: (attempt: CapaAttemptRecord) => Promise<void> | void;
   /** The inbound request this call serves (absent for the background worker), logged with every attempt. */
   requestId?: string;
+}
+
+/** A verification call (link, details) for one signup, within the inbound request's deadline. */
+export interface VerificationCallOptions {
+  deadline: number;
+  /** Called after every real call to Capa (not when the circuit is open), before any retry. */
+  onAttempt: (attempt: VerificationAttemptRecord) => Promise<void> | void;
+  requestId?: string;
+  /** Logged with every attempt (the Capa userId in the path is not). */
+  externalUserId: string;
 }
 
 const CREATE_USER_PATH = '/api/partner/v1/user';
@@ -155,6 +174,82 @@ export class CapaGateway implements OnApplicationShutdown {
       return classifyResponse(response.status, response.headers as Record<string, unknown>, response.data);
     } catch (error) {
       return classifyNetworkError(error);
+    }
+  }
+
+  /**
+   * A call to a verification endpoint (links, details) with createUser's in-request retries (capped exponential
+   * backoff with full jitter, Retry-After, the deadline), per-attempt timeout and circuit breaker. Nothing completes
+   * it in the background: a link is worth nothing late. Answers the last outcome seen.
+   */
+  async callVerification<T>(call: VerificationCall<T>, options: VerificationCallOptions): Promise<VerificationOutcome<T>> {
+    let stop = false;
+    const policy = retry(
+      handleWhenResult((outcome) => !stop && isRetryableVerification(outcome as VerificationOutcome<T>)),
+      {
+        maxAttempts: MAX_ATTEMPTS_PER_REQUEST,
+        backoff: new DelegateBackoff<{ attempt: number; result: { value?: unknown } | { error: Error } }>((context) => {
+          const last = 'value' in context.result ? (context.result.value as VerificationOutcome<T>) : undefined;
+          const retryAfterMs = last?.kind === 'transient' ? last.retryAfterMs : undefined;
+          const delay = backoffDelay(IN_REQUEST_BACKOFF, context.attempt, retryAfterMs);
+          if (Date.now() + delay + MIN_ATTEMPT_MS > options.deadline) stop = true;
+          return stop ? 0 : delay;
+        }),
+      },
+    );
+    let last: VerificationOutcome<T> = VERIFICATION_CIRCUIT_OPEN;
+    return policy.execute(async () => {
+      if (stop) return last;
+      last = await this.verificationAttemptOnce(call, options);
+      if (last === VERIFICATION_CIRCUIT_OPEN) stop = true;
+      return last;
+    });
+  }
+
+  /** One verification call through the same circuit breaker as create; the attempt is reported before this returns. */
+  private async verificationAttemptOnce<T>(call: VerificationCall<T>, options: VerificationCallOptions): Promise<VerificationOutcome<T>> {
+    const timeoutMs = Math.max(1, Math.min(this.config.capaTimeoutMs, options.deadline - Date.now()));
+    let record: VerificationAttemptRecord | undefined;
+    let outcome: VerificationOutcome<T>;
+    try {
+      outcome = await this.breaker.execute(async () => {
+        const at = new Date();
+        const started = performance.now();
+        const result = await this.send(call, timeoutMs);
+        record = verificationAttemptRecord(result, at, performance.now() - started);
+        return result;
+      });
+    } catch (error) {
+      if (error instanceof BrokenCircuitError) return VERIFICATION_CIRCUIT_OPEN;
+      throw error;
+    }
+    if (record) {
+      const { outcome: capaOutcome, httpStatus, latencyMs, errorCode } = record;
+      // Never the link or the details answer: only what kind of answer it was.
+      const fields = { reqId: options.requestId, externalUserId: options.externalUserId, operation: call.operation, capaOutcome, httpStatus, latencyMs, errorCode };
+      if (capaOutcome === 'answered') this.logger.log(fields, 'Capa verification call');
+      else this.logger.warn(fields, 'Capa verification call failed');
+      await options.onAttempt(record);
+    }
+    return outcome;
+  }
+
+  private async send<T>(call: VerificationCall<T>, timeoutMs: number): Promise<VerificationOutcome<T>> {
+    try {
+      const response = await this.http.axiosRef.request({
+        method: call.method,
+        url: `${this.endpoint.baseUrl}${call.path}`,
+        ...(call.body !== undefined ? { data: call.body } : {}),
+        headers: { 'content-type': 'application/json', 'partner-api-key': this.endpoint.partnerApiKey },
+        timeout: timeoutMs,
+        signal: AbortSignal.timeout(timeoutMs),
+        validateStatus: () => true,
+        maxContentLength: call.maxResponseBytes,
+        maxRedirects: 0,
+      });
+      return classifyVerificationResponse(call, response.status, response.headers as Record<string, unknown>, response.data);
+    } catch (error) {
+      return classifyNetworkError(error) as VerificationOutcome<T>;
     }
   }
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BACKGROUND_BACKOFF, BackoffPolicy } from '../capa/retry-schedule';
@@ -33,9 +34,11 @@ export class AppConfig {
   /** Background retries: capped exponential backoff with full jitter. */
   readonly backgroundBackoff: BackoffPolicy;
   readonly circuitThreshold: number;
-  /** How many CREATED mappings each process keeps in memory (they never change); 0 turns the cache off. */
-  readonly createdCacheSize: number;
   readonly circuitHalfOpenMs: number;
+  /** Secrets Capa signs webhooks with (several during a rotation); empty: `/webhooks/capa` is off. */
+  readonly capaWebhookSecrets: readonly string[];
+  /** True when the sandbox generated the webhook secret it shares with the built-in simulator. */
+  readonly webhookSecretGenerated: boolean;
 
   constructor(env: EnvironmentVariables) {
     this.isProduction = env.NODE_ENV === 'production';
@@ -59,8 +62,11 @@ export class AppConfig {
       capMs: env.WORKER_BACKOFF_MAX_MS ?? BACKGROUND_BACKOFF.capMs,
     };
     this.circuitThreshold = env.CAPA_CIRCUIT_THRESHOLD ?? 5;
-    this.createdCacheSize = env.CREATED_CACHE_SIZE ?? 50_000;
     this.circuitHalfOpenMs = env.CAPA_CIRCUIT_HALF_OPEN_MS ?? 10_000;
+
+    const webhookSecrets = splitTokens(env.CAPA_WEBHOOK_SECRETS ?? readSecretFile(env.CAPA_WEBHOOK_SECRETS_FILE, 'CAPA_WEBHOOK_SECRETS_FILE'));
+    this.webhookSecretGenerated = webhookSecrets.length === 0 && this.sandboxMode && !this.isProduction;
+    this.capaWebhookSecrets = this.webhookSecretGenerated ? [randomBytes(32).toString('hex')] : webhookSecrets;
 
     const inbound = splitTokens(env.INBOUND_API_KEYS);
     const admin = env.ADMIN_API_KEY?.trim() ?? '';
@@ -86,6 +92,9 @@ export class AppConfig {
       if (admin === '') problems.push('ADMIN_API_KEY is required in production');
     }
     if (admin !== '' && inbound.includes(admin)) problems.push('ADMIN_API_KEY must differ from every INBOUND_API_KEYS token');
+    if (env.CAPA_WEBHOOK_SECRETS && env.CAPA_WEBHOOK_SECRETS_FILE) {
+      problems.push('set CAPA_WEBHOOK_SECRETS or CAPA_WEBHOOK_SECRETS_FILE, not both');
+    }
     if (env.CAPA_PARTNER_API_KEY && env.CAPA_PARTNER_API_KEY_FILE) {
       problems.push('set CAPA_PARTNER_API_KEY or CAPA_PARTNER_API_KEY_FILE, not both');
     }
@@ -97,12 +106,12 @@ function splitTokens(list: string | undefined): string[] {
   return (list ?? '').split(',').map((token) => token.trim()).filter((token) => token.length > 0);
 }
 
-function readSecretFile(path: string | undefined): string | undefined {
+function readSecretFile(path: string | undefined, variable = 'CAPA_PARTNER_API_KEY_FILE'): string | undefined {
   if (path === undefined) return undefined;
   try {
     return readFileSync(path, 'utf8').trim();
   } catch (error) {
-    throw new Error(`Invalid configuration:\n  CAPA_PARTNER_API_KEY_FILE: cannot read ${path} (${(error as NodeJS.ErrnoException).code})`);
+    throw new Error(`Invalid configuration:\n  ${variable}: cannot read ${path} (${(error as NodeJS.ErrnoException).code})`);
   }
 }
 

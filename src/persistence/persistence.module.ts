@@ -4,6 +4,8 @@ import { AdminRepository } from './admin.repository';
 import { DatabaseConnection } from './database-connection';
 import { PrismaService } from './prisma.service';
 import { SignupRepository } from './signup.repository';
+import { VerificationRepository } from './verification.repository';
+import { WebhookInboxRepository } from './webhook-inbox.repository';
 
 @Global()
 @Module({
@@ -12,7 +14,9 @@ import { SignupRepository } from './signup.repository';
     PrismaService,
     SignupRepository,
     AdminRepository,
+    VerificationRepository,
+    WebhookInboxRepository,
   ],
-  exports: [PrismaService, SignupRepository, DatabaseConnection, AdminRepository],
+  exports: [PrismaService, SignupRepository, DatabaseConnection, AdminRepository, VerificationRepository, WebhookInboxRepository],
 })
 export class PersistenceModule {}

@@ -11,7 +11,8 @@ export const SIGNUP_COLUMNS = Prisma.sql`
   id, external_user_id AS "externalUserId", capa_user_id AS "capaUserId", status::text AS status, method, identifier,
   user_type AS "userType", alias, fingerprint, error_code AS "errorCode", error_message AS "errorMessage",
   attempt_count AS "attemptCount", lease_owner AS "leaseOwner", lease_until AS "leaseUntil",
-  next_attempt_at AS "nextAttemptAt", created_at AS "createdAt", updated_at AS "updatedAt"`;
+  next_attempt_at AS "nextAttemptAt", created_at AS "createdAt", updated_at AS "updatedAt",
+  kyc_status::text AS "kycStatus", kyc_updated_at AS "kycUpdatedAt", kyc_link_issued_at AS "kycLinkIssuedAt"`;
 
 /**
  * The signup flow's own statements: every new signup runs insertPending, recordAttempt and applyTransition, and every

@@ -1,3 +1,6 @@
+import { verificationKindFor } from '../verification/kyc-status';
+import type { KycStatus, VerificationKind } from '../verification/kyc-status';
+
 export const SIGNUP_STATUSES = ['PENDING', 'CREATED', 'FAILED', 'NEEDS_ATTENTION'] as const;
 export type SignupStatus = (typeof SIGNUP_STATUSES)[number];
 export const AUTH_METHODS = ['EMAIL', 'PHONE_NUMBER', 'NONE'] as const;
@@ -34,6 +37,9 @@ export interface SignupRecord {
   nextAttemptAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
+  kycStatus: KycStatus;
+  kycUpdatedAt: Date | null;
+  kycLinkIssuedAt: Date | null;
 }
 
 /** The mapping as the API shows it. */
@@ -48,6 +54,15 @@ export interface SignupMapping {
   createdAt: string;
   updatedAt: string;
   error?: { code: string; message: string | null };
+  kyc: KycView;
+}
+
+/** Where the user stands in identity verification (KYB for businesses). */
+export interface KycView {
+  status: KycStatus;
+  kind: VerificationKind;
+  updatedAt: string | null;
+  linkIssuedAt: string | null;
 }
 
 export function toMapping(row: SignupRecord): SignupMapping {
@@ -64,5 +79,11 @@ export function toMapping(row: SignupRecord): SignupMapping {
     ...(row.errorCode !== null && row.status !== 'CREATED'
       ? { error: { code: row.errorCode, message: row.errorMessage } }
       : {}),
+    kyc: {
+      status: row.kycStatus,
+      kind: verificationKindFor(row.userType),
+      updatedAt: row.kycUpdatedAt?.toISOString() ?? null,
+      linkIssuedAt: row.kycLinkIssuedAt?.toISOString() ?? null,
+    },
   };
 }

@@ -1,0 +1,101 @@
+import { Injectable } from '@nestjs/common';
+import type { PoolClient } from 'pg';
+import type { DeliveryOutcome } from '../capa-webhooks/webhook-delivery';
+import type { KycStatus } from '../verification/kyc-status';
+import { DUPLICATE_WINDOW_MS } from '../verification/webhook-duplicates';
+import { PrismaService } from './prisma.service';
+
+/** A transaction's connection: every statement of one delivery runs on it between BEGIN and COMMIT. */
+export type InboxTransaction = PoolClient;
+
+/** The signup a delivery names, locked for the rest of the transaction. */
+export interface LockedSignup {
+  id: bigint;
+  externalUserId: string;
+  capaUserId: string | null;
+  kycStatus: KycStatus;
+}
+
+/** One inbox row as it is written. */
+export interface NewInboxEntry {
+  sha256: string;
+  body: string;
+  outcome: DeliveryOutcome;
+  type: string | null;
+  event: string | null;
+  externalUserId: string | null;
+  signupId: bigint | null;
+  kycStatus: KycStatus | null;
+}
+
+/**
+ * Capa's webhook deliveries in PostgreSQL. A delivery is handled in one transaction on one pooled connection: the
+ * user's signup row is locked first (SELECT ... FOR UPDATE), so deliveries for one user apply one after the other
+ * and the duplicate checks read what the previous one committed.
+ */
+@Injectable()
+export class WebhookInboxRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async inTransaction<T>(work: (tx: InboxTransaction) => Promise<T>): Promise<T> {
+    const client = await this.prisma.pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      try {
+        await client.query('ROLLBACK');
+      } catch {
+        broken = true;
+      }
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async lockSignup(tx: InboxTransaction, externalUserId: string): Promise<LockedSignup | null> {
+    const { rows } = await tx.query<{ id: string; capaUserId: string | null; kycStatus: KycStatus }>(
+      `SELECT id::text AS id, capa_user_id AS "capaUserId", kyc_status::text AS "kycStatus"
+       FROM signups WHERE external_user_id = $1 FOR UPDATE`,
+      [externalUserId],
+    );
+    const row = rows[0];
+    return row === undefined ? null : { id: BigInt(row.id), externalUserId, capaUserId: row.capaUserId, kycStatus: row.kycStatus };
+  }
+
+  /** The SHA-256 of the latest KYC body received for this user (index capa_webhook_inbox_external_user_id_type_id_idx). */
+  async latestKycSha256(tx: InboxTransaction, externalUserId: string): Promise<string | null> {
+    const { rows } = await tx.query<{ sha256: string }>(
+      `SELECT sha256 FROM capa_webhook_inbox WHERE external_user_id = $1 AND type = 'KYC' ORDER BY id DESC LIMIT 1`,
+      [externalUserId],
+    );
+    return rows[0]?.sha256 ?? null;
+  }
+
+  /** Whether an identical body arrived within the duplicate window, by the database's clock. */
+  async identicalWithinWindow(tx: InboxTransaction, sha256: string): Promise<boolean> {
+    const { rows } = await tx.query(
+      `SELECT 1 FROM capa_webhook_inbox WHERE sha256 = $1 AND received_at > now() - make_interval(secs => $2) LIMIT 1`,
+      [sha256, DUPLICATE_WINDOW_MS / 1000],
+    );
+    return rows.length > 0;
+  }
+
+  async setKycStatus(tx: InboxTransaction, signupId: bigint, status: KycStatus): Promise<void> {
+    await tx.query(`UPDATE signups SET kyc_status = $2::"KycStatus", kyc_updated_at = now() WHERE id = $1`, [signupId, status]);
+  }
+
+  async insertEntry(tx: InboxTransaction, entry: NewInboxEntry): Promise<{ id: bigint; receivedAt: Date }> {
+    const { rows } = await tx.query<{ id: string; receivedAt: Date }>(
+      `INSERT INTO capa_webhook_inbox (sha256, body, outcome, type, event, external_user_id, signup_id, kyc_status)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::"KycStatus")
+       RETURNING id::text AS id, received_at AS "receivedAt"`,
+      [entry.sha256, entry.body, entry.outcome, entry.type, entry.event, entry.externalUserId, entry.signupId, entry.kycStatus],
+    );
+    return { id: BigInt(rows[0].id), receivedAt: rows[0].receivedAt };
+  }
+}
