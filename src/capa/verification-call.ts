@@ -123,6 +123,7 @@ export const VERIFICATION_CIRCUIT_OPEN: VerificationOutcome<never> = {
   errorMessage: 'Capa is failing; calls are paused by the circuit breaker',
 };
 
+/** Only transient faults are retried within the request: a 401/403 will not heal in seconds, and nothing completes a link later. */
 export function isRetryableVerification(outcome: VerificationOutcome<unknown>): boolean {
-  return outcome.kind === 'transient' || outcome.kind === 'misconfigured';
+  return outcome.kind === 'transient';
 }
