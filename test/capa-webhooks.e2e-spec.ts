@@ -19,6 +19,10 @@ describe('POST /webhooks/capa', () => {
       expect(response.status).toBe(200);
       expect(response.body).toEqual({ id: expect.any(String), outcome: 'applied' });
       expect(await kycOf(service, id)).toEqual({ status: 'VERIFIED', kind: 'KYC', updatedAt: expect.any(String), linkIssuedAt: null });
+      // A CREATED mapping is never answered stale: the replay of the registration shows the new status too.
+      const replay = await service.call('POST', '/v1/users', { externalUserId: id });
+      expect(replay.status).toBe(200);
+      expect(replay.body.kyc.status).toBe('VERIFIED');
     });
 
     it("accepts a body signed as JSON.stringify(JSON.parse(body)) (Capa's sample), and stores the raw bytes", async () => {

@@ -27,6 +27,7 @@ export class CapaWebhooksController {
   @ApiResponse({ status: 401, type: ErrorBodyDoc, description: 'INVALID_SIGNATURE: nothing stored' })
   @ApiResponse({ status: 404, type: ErrorBodyDoc, description: 'NOT_FOUND: webhooks are off (no CAPA_WEBHOOK_SECRETS)' })
   @ApiResponse({ status: 413, type: ErrorBodyDoc, description: 'PAYLOAD_TOO_LARGE: body over 64 KiB, refused before any signature work' })
+  @ApiResponse({ status: 415, type: ErrorBodyDoc, description: 'UNSUPPORTED_MEDIA_TYPE: Capa sends application/json' })
   async receive(@Req() request: FastifyRequest): Promise<{ id: string; outcome: string }> {
     const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const received = await this.webhooks.receive(raw, request.headers[SIGNATURE_HEADER], request.id);

@@ -89,6 +89,38 @@ export class WebhookInboxRepository {
     await tx.query(`UPDATE signups SET kyc_status = $2::"KycStatus", kyc_updated_at = now() WHERE id = $1`, [signupId, status]);
   }
 
+  /** Every KYC delivery received for this user, newest first: the user's KYC history. */
+  async kycHistory(externalUserId: string, limit: number): Promise<StoredKycEvent[]> {
+    const rows = await this.prisma.capaWebhookInboxEntry.findMany({
+      where: { externalUserId, type: 'KYC' },
+      orderBy: { id: 'desc' },
+      take: limit,
+      select: { event: true, kycStatus: true, receivedAt: true, outcome: true },
+    });
+    return rows.map(({ kycStatus, ...row }) => ({ ...row, status: kycStatus }));
+  }
+
+  /** The inbox newest first, keyset-paginated on id (capa_webhook_inbox_outcome_id_idx with an outcome). */
+  async listEntries(filter: InboxFilter): Promise<{ rows: StoredInboxEntry[]; hasMore: boolean }> {
+    const search = filter.search;
+    const rows = await this.prisma.capaWebhookInboxEntry.findMany({
+      where: {
+        ...(filter.outcome !== undefined ? { outcome: filter.outcome } : {}),
+        ...(filter.beforeId !== undefined ? { id: { lt: filter.beforeId } } : {}),
+        ...(search !== undefined ? { OR: [{ externalUserId: search }, { sha256: search.toLowerCase() }, { event: search }] } : {}),
+      },
+      orderBy: { id: 'desc' },
+      take: filter.limit + 1,
+      select: { id: true, receivedAt: true, outcome: true, type: true, event: true, externalUserId: true, sha256: true, body: true },
+    });
+    return { rows: rows.slice(0, filter.limit), hasMore: rows.length > filter.limit };
+  }
+
+  async countByOutcome(): Promise<Record<string, number>> {
+    const groups = await this.prisma.capaWebhookInboxEntry.groupBy({ by: ['outcome'], _count: { _all: true } });
+    return Object.fromEntries(groups.map((group) => [group.outcome, group._count._all]));
+  }
+
   async insertEntry(tx: InboxTransaction, entry: NewInboxEntry): Promise<{ id: bigint; receivedAt: Date }> {
     const { rows } = await tx.query<{ id: string; receivedAt: Date }>(
       `INSERT INTO capa_webhook_inbox (sha256, body, outcome, type, event, external_user_id, signup_id, kyc_status)
@@ -98,4 +130,32 @@ export class WebhookInboxRepository {
     );
     return { id: BigInt(rows[0].id), receivedAt: rows[0].receivedAt };
   }
+}
+
+/** One KYC event in a user's history (from the inbox). */
+export interface StoredKycEvent {
+  event: string | null;
+  status: KycStatus | null;
+  receivedAt: Date;
+  outcome: string;
+}
+
+/** One inbox row as operators see it. */
+export interface StoredInboxEntry {
+  id: bigint;
+  receivedAt: Date;
+  outcome: string;
+  type: string | null;
+  event: string | null;
+  externalUserId: string | null;
+  sha256: string;
+  body: string;
+}
+
+export interface InboxFilter {
+  outcome?: string;
+  /** An exact externalUserId, SHA-256 or event name. */
+  search?: string;
+  beforeId?: bigint;
+  limit: number;
 }

@@ -31,6 +31,8 @@ export class VerificationController {
   @ApiResponse({ status: 401, type: ErrorBodyDoc, description: 'UNAUTHORIZED' })
   @ApiResponse({ status: 404, type: ErrorBodyDoc, description: 'NOT_FOUND: no signup for this externalUserId' })
   @ApiResponse({ status: 409, type: ErrorBodyDoc, description: 'NOT_REGISTERED (details[0].status) or ALREADY_VERIFIED' })
+  @ApiResponse({ status: 413, type: ErrorBodyDoc, description: 'PAYLOAD_TOO_LARGE: body over 16 KiB' })
+  @ApiResponse({ status: 415, type: ErrorBodyDoc, description: 'UNSUPPORTED_MEDIA_TYPE: body is not application/json' })
   @ApiResponse({ status: 422, type: ErrorBodyDoc, description: "CAPA_REJECTED: Capa's code in details[0].capaCode" })
   @ApiResponse({ status: 502, type: ErrorBodyDoc, description: 'CAPA_MISCONFIGURED: Capa answered 401/403' })
   @ApiResponse({ status: 503, type: ErrorBodyDoc, description: 'CAPA_UNAVAILABLE (Retry-After): Capa unreachable within the deadline' })
