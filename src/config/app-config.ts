@@ -39,6 +39,8 @@ export class AppConfig {
   readonly capaWebhookSecrets: readonly string[];
   /** True when the sandbox generated the webhook secret it shares with the built-in simulator. */
   readonly webhookSecretGenerated: boolean;
+  /** Port of the built-in Capa simulator in sandbox mode (its control API under /__sim/); 0: any free port. */
+  readonly sandboxPort: number;
 
   constructor(env: EnvironmentVariables) {
     this.isProduction = env.NODE_ENV === 'production';
@@ -67,6 +69,8 @@ export class AppConfig {
     const webhookSecrets = splitTokens(env.CAPA_WEBHOOK_SECRETS ?? readSecretFile(env.CAPA_WEBHOOK_SECRETS_FILE, 'CAPA_WEBHOOK_SECRETS_FILE'));
     this.webhookSecretGenerated = webhookSecrets.length === 0 && this.sandboxMode && !this.isProduction;
     this.capaWebhookSecrets = this.webhookSecretGenerated ? [randomBytes(32).toString('hex')] : webhookSecrets;
+
+    this.sandboxPort = env.SANDBOX_PORT ?? 0;
 
     const inbound = splitTokens(env.INBOUND_API_KEYS);
     const admin = env.ADMIN_API_KEY?.trim() ?? '';

@@ -77,6 +77,9 @@ export class EnvironmentVariables {
   @IsOptional() @IsString()
   CAPA_WEBHOOK_SECRETS?: string;
 
+  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(0) @Max(65535)
+  SANDBOX_PORT?: number;
+
   @IsOptional() @IsString() @MinLength(1)
   CAPA_WEBHOOK_SECRETS_FILE?: string;
 
