@@ -70,10 +70,14 @@ describe('POST /webhooks/capa', () => {
       expect(response.status).toBe(401);
     });
 
-    it('counts refused signatures in /metrics', async () => {
+    it('counts refused signatures and stored deliveries in /metrics', async () => {
+      const id = uniqueId('metrics');
+      await register(service, id);
+      await deliver(service, kycEvent('CREATED_KYC', id));
       await deliver(service, kycEvent('VERIFIED_USER', 'nobody'), { signature: null });
       const metrics = await (await fetch(`${service.url}/metrics`)).text();
       expect(metrics).toMatch(/^capa_webhook_signature_failures_total [1-9]\d*$/m);
+      expect(metrics).toMatch(/^capa_webhooks_total\{outcome="applied"\} [1-9]\d*$/m);
     });
   });
 

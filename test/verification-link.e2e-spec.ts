@@ -167,6 +167,23 @@ describe('POST /v1/users/{externalUserId}/verification-link', () => {
     expect(JSON.stringify(response.body)).not.toContain('https://');
   });
 
+  it('counts link requests by kind and outcome, and signups by KYC status, in /metrics', async () => {
+    const id = uniqueId('link-metrics');
+    await register(service, id, 'BUSINESS');
+    await requestLink(id, { country: 'FR' });
+    const rejected = uniqueId('link-metrics-rejected');
+    await register(service, rejected);
+    await service.query(`UPDATE signups SET user_type = 'INDIVIDUAL' WHERE external_user_id = $1`, [id]);
+    await requestLink(id, { country: 'FR' });
+    await deliver(service, { type: 'KYC', event: 'VERIFIED_USER', externalUserId: rejected });
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    expect(metrics).toMatch(/^verification_link_requests_total\{kind="KYB",outcome="answered"\} [1-9]\d*$/m);
+    expect(metrics).toMatch(/^verification_link_requests_total\{kind="KYC",outcome="rejected"\} [1-9]\d*$/m);
+    expect(metrics).toMatch(/^signups_kyc\{status="VERIFIED"\} [1-9]\d*$/m);
+    expect(metrics).toMatch(/^signups_kyc\{status="NOT_STARTED"\} [1-9]\d*$/m);
+    expect(metrics).not.toContain('verify.sandbox');
+  });
+
   it('502 CAPA_MISCONFIGURED when Capa answers 401', async () => {
     const id = uniqueId('link-misconfigured');
     await register(service, id);
