@@ -2,6 +2,7 @@ import { Controller, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { ErrorBodyDoc } from '../common/api-error.docs';
+import { Public } from '../common/bearer-auth.guard';
 import { CapaWebhooksService } from './capa-webhooks.service';
 import { RawBody } from './raw-body';
 import { SIGNATURE_HEADER } from './webhook-signature';
@@ -9,10 +10,11 @@ import { SIGNATURE_HEADER } from './webhook-signature';
 export const WEBHOOK_BODY_LIMIT_BYTES = 64 * 1024;
 
 /**
- * Capa's webhook receiver. PUBLIC on purpose (mark it @Public() under the deny-by-default guard): Capa sends no
- * bearer token; its HMAC signature over the body is the authentication, checked before anything is stored.
+ * Capa's webhook receiver, public on purpose: Capa sends no bearer token; its HMAC signature over the body is the
+ * authentication, checked before anything is stored.
  */
 @ApiTags('webhooks')
+@Public()
 @Controller('webhooks')
 export class CapaWebhooksController {
   constructor(private readonly webhooks: CapaWebhooksService) {}

@@ -3,6 +3,7 @@ import { AppConfig } from '../config/app-config';
 import { AdminRepository } from './admin.repository';
 import { DatabaseConnection } from './database-connection';
 import { PrismaService } from './prisma.service';
+import { SchemaState } from './schema-state';
 import { SignupRepository } from './signup.repository';
 import { VerificationRepository } from './verification.repository';
 import { WebhookInboxRepository } from './webhook-inbox.repository';
@@ -16,7 +17,8 @@ import { WebhookInboxRepository } from './webhook-inbox.repository';
     AdminRepository,
     VerificationRepository,
     WebhookInboxRepository,
+    SchemaState,
   ],
-  exports: [PrismaService, SignupRepository, DatabaseConnection, AdminRepository, VerificationRepository, WebhookInboxRepository],
+  exports: [PrismaService, SignupRepository, DatabaseConnection, AdminRepository, SchemaState, VerificationRepository, WebhookInboxRepository],
 })
 export class PersistenceModule {}

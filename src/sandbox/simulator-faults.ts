@@ -26,6 +26,11 @@ export interface RandomFaults {
 
 export interface FaultConfig {
   latencyMs?: number;
+  /**
+   * The first call of each externalUserId creates the user at once but answers only after this long: a slow answer
+   * to a committed create, which a repeat (answered at once) overtakes.
+   */
+  firstCallLatencyMs?: number;
   jitterMs?: number;
   script?: Fault[];
   random?: RandomFaults;
@@ -95,6 +100,10 @@ export class FaultPlan {
     const jitter = jitterMs > 0 ? Math.floor(this.drawJitter() * jitterMs) : 0;
     return baseLatencyMs + (this.config.latencyMs ?? 0) + jitter;
   }
+
+  get firstCallLatencyMs(): number {
+    return this.config.firstCallLatencyMs ?? 0;
+  }
 }
 
 export class FaultConfigError extends Error {}
@@ -159,6 +168,7 @@ export function parseFaultConfig(value: unknown): FaultConfig {
   if (!isRecord(value)) throw new FaultConfigError('fault config must be a JSON object');
   const config: FaultConfig = {
     latencyMs: optionalNonNegative(value, 'latencyMs', ''),
+    firstCallLatencyMs: optionalNonNegative(value, 'firstCallLatencyMs', ''),
     jitterMs: optionalNonNegative(value, 'jitterMs', ''),
     timeoutHangMs: optionalNonNegative(value, 'timeoutHangMs', ''),
   };
