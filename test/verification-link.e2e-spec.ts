@@ -143,6 +143,17 @@ describe('POST /v1/users/{externalUserId}/verification-link', () => {
     expect(response.body.details[0].capaCode).toBe('INVALID_VERIFICATION_TYPE_FOR_USER');
   });
 
+  it('422 CAPA_REJECTED with NOT_FOUND_ERROR when Capa does not know the stored userId', async () => {
+    const id = uniqueId('link-unknown-at-capa');
+    await service.query(
+      `INSERT INTO signups (external_user_id, capa_user_id, status, method, fingerprint) VALUES ($1, gen_random_uuid()::text, 'CREATED', 'NONE', 'seeded')`,
+      [id],
+    );
+    const response = await requestLink(id);
+    expect(response.status).toBe(422);
+    expect(response.body.details[0].capaCode).toBe('NOT_FOUND_ERROR');
+  });
+
   it('retries a transient fault within the deadline and answers 200', async () => {
     const id = uniqueId('link-retry');
     await register(service, id);

@@ -88,6 +88,9 @@ export function classifyVerificationResponse<T>(call: VerificationCall<T>, httpS
   const outcome = classifyResponse(httpStatus, headers, body);
   switch (outcome.kind) {
     case 'misconfigured':
+      // 404 is a documented answer of these endpoints (NOT_FOUND_ERROR: Capa does not know this userId), not a wrong
+      // base URL as it is for create; 401/403 stay a misconfiguration (DESIGN.md: 502 CAPA_MISCONFIGURED).
+      return httpStatus === 404 ? { kind: 'rejected', httpStatus, errorCode: outcome.errorCode, errorMessage: outcome.errorMessage } : outcome;
     case 'transient':
     case 'rejected':
       return outcome;

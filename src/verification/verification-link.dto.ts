@@ -28,7 +28,8 @@ export function redirectUriProblem(value: unknown): string | undefined {
   } catch {
     return 'redirectUri is not a valid URI';
   }
-  if (scheme === 'https' && url.hostname === '') return 'redirectUri must name a host';
+  // WHATWG URL reads https:///x as host "x"; an https redirect must name its host right after the slashes.
+  if (scheme === 'https' && (url.hostname === '' || !/^https:\/\/[^/?#@]/i.test(value))) return 'redirectUri must name a host';
   return undefined;
 }
 
