@@ -4,8 +4,9 @@ import type { SignupRecord } from '../signups/signup.types';
 import { KYC_STATUSES, type KycStatus } from '../verification/kyc-status';
 import type { Signup } from '../generated/prisma/client';
 import { PrismaService } from './prisma.service';
+import { Transaction, runInTransaction } from './transaction';
 import type { AttemptActor } from './signup.repository';
-import { SIGNUP_COLUMNS, toRecord } from './signup.repository';
+import { PRISMA_ROW_TYPES, SIGNUP_COLUMNS, toRecord } from './signup.repository';
 
 /** A status set from outside the webhook flow (an operator's refresh), with the one it replaced. */
 export interface KycStatusUpdate {
@@ -36,16 +37,20 @@ export class VerificationRepository {
     return rows[0]?.issuedAt ?? new Date();
   }
 
+  inTransaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+    return runInTransaction(this.prisma.pool, work);
+  }
+
   /** Sets the status read from Capa's details endpoint, answering the row and the status it had, in one statement. */
-  async setKycStatus(signupId: bigint, status: KycStatus): Promise<KycStatusUpdate | null> {
-    const rows = await this.prisma.$queryRawUnsafe<Array<Signup & { previousStatus: KycStatus }>>(
-      `UPDATE signups SET kyc_status = $2::"KycStatus", kyc_updated_at = now()
+  async setKycStatus(tx: Transaction, signupId: bigint, status: KycStatus): Promise<KycStatusUpdate | null> {
+    const { rows } = await tx.query<Signup & { previousStatus: KycStatus }>({
+      text: `UPDATE signups SET kyc_status = $2::"KycStatus", kyc_updated_at = now()
        FROM (SELECT id AS locked_id, kyc_status::text AS previous_status FROM signups WHERE id = $1 FOR UPDATE) AS previous
        WHERE signups.id = previous.locked_id
        RETURNING ${SIGNUP_COLUMNS.sql}, previous.previous_status AS "previousStatus"`,
-      signupId,
-      status,
-    );
+      values: [signupId, status],
+      types: PRISMA_ROW_TYPES,
+    });
     const row = rows[0];
     return row === undefined ? null : { signup: toRecord(row), previousStatus: row.previousStatus };
   }

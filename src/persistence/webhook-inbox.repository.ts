@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import type { PoolClient } from 'pg';
 import type { DeliveryOutcome } from '../capa-webhooks/webhook-delivery';
 import type { KycStatus } from '../verification/kyc-status';
 import { DUPLICATE_WINDOW_MS } from '../verification/webhook-duplicates';
 import { PrismaService } from './prisma.service';
+import { Transaction, runInTransaction } from './transaction';
 
-/** A transaction's connection: every statement of one delivery runs on it between BEGIN and COMMIT. */
-export type InboxTransaction = PoolClient;
+/** A delivery's transaction: every statement of one delivery runs on it between BEGIN and COMMIT. */
+export type InboxTransaction = Transaction;
 
 /** The signup a delivery names, locked for the rest of the transaction. */
 export interface LockedSignup {
@@ -37,24 +37,8 @@ export interface NewInboxEntry {
 export class WebhookInboxRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  async inTransaction<T>(work: (tx: InboxTransaction) => Promise<T>): Promise<T> {
-    const client = await this.prisma.pool.connect();
-    let broken = false;
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      try {
-        await client.query('ROLLBACK');
-      } catch {
-        broken = true;
-      }
-      throw error;
-    } finally {
-      client.release(broken);
-    }
+  inTransaction<T>(work: (tx: InboxTransaction) => Promise<T>): Promise<T> {
+    return runInTransaction(this.prisma.pool, work);
   }
 
   async lockSignup(tx: InboxTransaction, externalUserId: string): Promise<LockedSignup | null> {

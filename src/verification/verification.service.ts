@@ -61,7 +61,11 @@ export class VerificationService {
     const verdict = answerOf(await this.call(signup, 'operator', verificationDetailsCall(kind, capaUserId), requestId));
     const status = kycStatusFromVerdict(verdict);
     if (status === undefined) throw new CapaUnexpectedAnswerError(`Capa's ${kind} verdict ${JSON.stringify(verdict)} names no known status`);
-    const updated = await this.repository.setKycStatus(signup.id, status);
+    const updated = await this.repository.inTransaction(async (tx) => {
+      const update = await this.repository.setKycStatus(tx, signup.id, status);
+      // The transactional outbox (issue 12) writes `kyc.status_changed` here, on `tx`, when update.previousStatus !== status.
+      return update;
+    });
     if (updated === null) throw new NotFoundError(`No signup for externalUserId ${JSON.stringify(externalUserId)}`);
     return updated;
   }
