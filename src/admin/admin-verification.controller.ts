@@ -8,6 +8,7 @@ import { SignupMappingDoc } from '../signups/signup.docs';
 import { toMapping } from '../signups/signup.types';
 import type { SignupMapping } from '../signups/signup.types';
 import { VerificationService } from '../verification/verification.service';
+import { InboxListDoc } from './admin.docs';
 import { ListWebhooksQuery } from './list-webhooks.query';
 import { decodePageCursor, encodePageCursor } from './page-cursor';
 import { InboxListView, toInboxEntryView } from './webhook-views';
@@ -39,7 +40,7 @@ export class AdminVerificationController {
 
   @Get('webhooks')
   @ApiOperation({ summary: "Capa's webhook deliveries as received, newest first, filtered by outcome and/or search" })
-  @ApiResponse({ status: 200, description: '{items: [{id, receivedAt, outcome, type, event, externalUserId, sha256, body}], nextCursor}' })
+  @ApiResponse({ status: 200, type: InboxListDoc })
   @ApiResponse({ status: 400, type: ErrorBodyDoc, description: 'VALIDATION_FAILED: bad outcome, limit, search or cursor' })
   async webhooks(@Query() query: ListWebhooksQuery): Promise<InboxListView> {
     const beforeId = query.cursor === undefined ? undefined : (decodePageCursor(query.cursor) ?? undefined);

@@ -92,3 +92,20 @@ export class AdminStatsDoc {
   signupsOverTime: HourlyCountsDoc[];
   @ApiProperty({ type: WebhookStatsDoc, description: "Capa's webhook deliveries by outcome" }) webhooks: WebhookStatsDoc;
 }
+
+class InboxEntryDoc {
+  @ApiProperty({ example: '42' }) id: string;
+  @ApiProperty({ format: 'date-time' }) receivedAt: string;
+  @ApiProperty({ enum: ['applied', 'duplicate', 'unmatched', 'unreadable', 'ignored'] }) outcome: string;
+  @ApiProperty({ type: String, nullable: true, example: 'KYC' }) type: string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'VERIFIED_USER' }) event: string | null;
+  @ApiProperty({ type: String, nullable: true }) externalUserId: string | null;
+  @ApiProperty({ description: 'SHA-256 of the raw body, hex' }) sha256: string;
+  @ApiProperty({ description: 'The body as received' }) body: string;
+}
+
+export class InboxListDoc {
+  @ApiProperty({ type: [InboxEntryDoc], description: 'Newest first' }) items: InboxEntryDoc[];
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page; null on the last page' })
+  nextCursor: string | null;
+}
