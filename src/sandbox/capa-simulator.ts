@@ -254,9 +254,8 @@ export class CapaSimulator {
   }
 
   private createUser(req: IncomingMessage, body: BodyReadResult, json: JsonParseResult): Outcome {
-    const apiKey = req.headers['partner-api-key'];
-    if (typeof apiKey !== 'string' || apiKey === '') return this.rejection(401, 'UNAUTHORIZED', 'API Key is missing');
-    if (!this.apiKeys.has(apiKey)) return this.rejection(401, 'UNAUTHORIZED', 'Invalid API Key');
+    const unauthorized = this.unauthorized(req);
+    if (unauthorized !== undefined) return unauthorized;
     if (body.outcome === 'too-large') return this.rejection(413, 'PAYLOAD_TOO_LARGE', 'Request body is too large');
     if (!isJsonContentType(req.headers['content-type'])) {
       return this.rejection(400, 'BAD_REQUEST', 'Content-Type must be application/json');
