@@ -84,3 +84,24 @@ describe('a userId from Capa always wins', () => {
     });
   });
 });
+
+describe("a drive's lease outlasts its call", () => {
+  const service = useTestApp({ env: { REQUEST_DEADLINE_MS: '3000', CAPA_TIMEOUT_MS: '3000' } });
+
+  it('lasts past the request deadline by more than a pooled-connection wait (5 s), on the database clock', async () => {
+    service.simulator.setFaults({ firstCallLatencyMs: 1000 });
+    const externalUserId = uniqueId('lease-length');
+    const started = Date.now();
+    const answer = service.call('POST', '/v1/users', { externalUserId });
+    await until(() => service.simulator.userFor(externalUserId) !== undefined);
+    const { rows } = await service.query(
+      `SELECT lease_owner, extract(epoch from (lease_until - now())) * 1000 AS left_ms FROM signups WHERE external_user_id = $1`,
+      [externalUserId],
+    );
+    const deadlineLeftMs = 3000 - (Date.now() - started);
+    expect(Number(rows[0].left_ms)).toBeGreaterThan(deadlineLeftMs + 5000);
+    // The owner names this drive, not just this process: two drives of one process never share a lease.
+    expect(rows[0].lease_owner).toMatch(/:[0-9a-f-]{36}$/);
+    expect((await answer).status).toBe(201);
+  });
+});
