@@ -74,6 +74,8 @@ export class CapaWebhooksService {
   async applyInTransaction(tx: InboxTransaction, delivery: CapaDelivery): Promise<ReceivedDelivery> {
     const { externalUserId, type, event } = delivery;
     const signup = externalUserId !== null && delivery.readable ? await this.inbox.lockSignup(tx, externalUserId) : null;
+    // Read after the lock is held, in statements of their own: under READ COMMITTED only a statement that starts after
+    // the previous delivery committed sees its inbox row (a subquery of the locking SELECT would not).
     const earlier: EarlierDeliveries = {};
     if (signup !== null && type === 'KYC') earlier.latestKycSha256 = await this.inbox.latestKycSha256(tx, signup.externalUserId);
     if (signup !== null && type === 'TRANSACTION') earlier.identicalWithinWindow = await this.inbox.identicalWithinWindow(tx, delivery.sha256);
