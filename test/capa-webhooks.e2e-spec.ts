@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
+import { CapaWebhooksService } from '../src/capa-webhooks/capa-webhooks.service';
+import { readDelivery } from '../src/capa-webhooks/webhook-delivery';
 import { signCapaPayload } from '../src/capa-webhooks/webhook-signature';
+import { WebhookInboxRepository } from '../src/persistence/webhook-inbox.repository';
 import { useTestApp, uniqueId } from './support/test-app';
 import { OLD_WEBHOOK_SECRET, WEBHOOK_ENV, WEBHOOK_SECRET, deliver, inboxRows, kycOf, register } from './support/webhooks';
 
@@ -192,6 +195,36 @@ describe('POST /webhooks/capa', () => {
       await register(service, id, 'BUSINESS');
       await deliver(service, kycEvent('VERIFIED_USER', id));
       expect(await kycOf(service, id)).toMatchObject({ status: 'VERIFIED', kind: 'KYB' });
+    });
+  });
+
+  describe('what a delivery hands on (where the transactional outbox writes its events)', () => {
+    const apply = (body: unknown) => {
+      const webhooks = service.app.get(CapaWebhooksService);
+      return service.app.get(WebhookInboxRepository).inTransaction((tx) => webhooks.applyInTransaction(tx, readDelivery(Buffer.from(JSON.stringify(body)))));
+    };
+
+    it('a KYC status change: ids, previous and new status, the Capa event; nothing when the status stays', async () => {
+      const id = uniqueId('handoff');
+      const { userId } = (await register(service, id)).body;
+      const changed = await apply(kycEvent('VERIFIED_USER', id));
+      expect(changed).toEqual({
+        inboxId: expect.any(BigInt),
+        outcome: 'applied',
+        kycChange: { signupId: expect.any(BigInt), externalUserId: id, userId, previousStatus: 'NOT_STARTED', status: 'VERIFIED', capaEvent: 'VERIFIED_USER' },
+        transaction: null,
+      });
+      expect(await apply(kycEvent('VERIFIED_USER', id))).toMatchObject({ outcome: 'duplicate', kycChange: null });
+      expect(await apply(kycEvent('CREATED_KYC', id))).toMatchObject({ outcome: 'ignored', kycChange: null });
+    });
+
+    it('a TRANSACTION event: the payload as Capa sent it, with the user’s ids; nothing for a duplicate or an unknown user', async () => {
+      const id = uniqueId('handoff-tx');
+      const { userId } = (await register(service, id)).body;
+      const payload = { type: 'TRANSACTION', event: 'COMPLETED_OFF_RAMP', externalUserId: id, transactionId: 't-9', amount: '12.50' };
+      expect(await apply(payload)).toMatchObject({ outcome: 'applied', kycChange: null, transaction: { externalUserId: id, userId, payload } });
+      expect(await apply(payload)).toMatchObject({ outcome: 'duplicate', transaction: null });
+      expect(await apply({ ...payload, externalUserId: uniqueId('stranger') })).toMatchObject({ outcome: 'unmatched', transaction: null });
     });
   });
 
