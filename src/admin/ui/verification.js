@@ -58,4 +58,6 @@
   $('webhook-next').addEventListener('click', () => void page().attempt(() => loadWebhooks(true)));
 
   window.verificationPage = { showKycHistory, loadWebhooks: () => loadWebhooks(false) };
+  // app.js runs first and may already have opened the console (a token kept from before a reload).
+  if (!$('console').hidden) void page().attempt(() => loadWebhooks(false));
 })();
