@@ -210,6 +210,7 @@ describe('POST /webhooks/capa', () => {
       const changed = await apply(kycEvent('VERIFIED_USER', id));
       expect(changed).toEqual({
         inboxId: expect.any(BigInt),
+        receivedAt: expect.any(Date),
         outcome: 'applied',
         kycChange: { signupId: expect.any(BigInt), externalUserId: id, userId, previousStatus: 'NOT_STARTED', status: 'VERIFIED', capaEvent: 'VERIFIED_USER' },
         transaction: null,

@@ -29,6 +29,8 @@ export interface TransactionForward {
 /** What one delivery came to, once its transaction committed. */
 export interface ReceivedDelivery {
   inboxId: bigint;
+  /** When the inbox row was written (the transaction's time, by the database's clock). */
+  receivedAt: Date;
   outcome: DeliveryOutcome;
   kycChange: KycStatusChange | null;
   transaction: TransactionForward | null;
@@ -105,6 +107,6 @@ export class CapaWebhooksService {
       signupId: signup?.id ?? null,
       kycStatus: type === 'KYC' ? decision.kycStatus : null,
     });
-    return { inboxId: entry.id, outcome: decision.outcome, kycChange, transaction };
+    return { inboxId: entry.id, receivedAt: entry.receivedAt, outcome: decision.outcome, kycChange, transaction };
   }
 }
