@@ -1,4 +1,4 @@
-import { classifyVerificationResponse, verificationDetailsCall, verificationLinkCall } from './verification-call';
+import { classifyVerificationResponse, verificationDetailsCall, verificationLinkCall, verificationWithoutSecret } from './verification-call';
 
 const USER = '9486244c-ff7d-4c22-9984-797179d7deaa';
 
@@ -64,5 +64,14 @@ describe('classifyVerificationResponse', () => {
   it('never keeps the body of an answer it cannot read (it may hold a link or personal data)', () => {
     const outcome = classifyVerificationResponse(call, 200, {}, { data: { verificationSession: 'https://secret-link' } });
     expect(JSON.stringify(outcome)).not.toContain('secret-link');
+  });
+});
+
+describe('verificationWithoutSecret', () => {
+  it('redacts the partner key from error text, and leaves answers alone', () => {
+    const rejected = classifyVerificationResponse(verificationLinkCall('KYC', USER, 'MX'), 400, {}, { message: 'bad key the-partner-key used' });
+    expect(verificationWithoutSecret(rejected, 'the-partner-key')).toMatchObject({ errorMessage: 'bad key [REDACTED] used' });
+    const answered = { kind: 'answered' as const, value: 'https://x', httpStatus: 201 };
+    expect(verificationWithoutSecret(answered, 'x')).toBe(answered);
   });
 });

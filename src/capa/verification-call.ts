@@ -130,3 +130,9 @@ export const VERIFICATION_CIRCUIT_OPEN: VerificationOutcome<never> = {
 export function isRetryableVerification(outcome: VerificationOutcome<unknown>): boolean {
   return outcome.kind === 'transient';
 }
+
+/** Capa's error text may echo the partner key: it never reaches a record or a log (as withoutSecret for create). */
+export function verificationWithoutSecret<T>(outcome: VerificationOutcome<T>, secret: string | undefined): VerificationOutcome<T> {
+  if (outcome.kind === 'answered' || secret === undefined || secret.length === 0 || !outcome.errorMessage.includes(secret)) return outcome;
+  return { ...outcome, errorMessage: outcome.errorMessage.split(secret).join('[REDACTED]') };
+}
