@@ -204,3 +204,20 @@ describe('POST /v1/users/{externalUserId}/verification-link', () => {
     expect(response.body.code).toBe('CAPA_MISCONFIGURED');
   });
 });
+
+describe('verification links and the circuit breaker in front of Capa', () => {
+  const service = useTestApp({ env: { ...WEBHOOK_ENV, CAPA_CIRCUIT_MIN_CALLS: '3', CAPA_CIRCUIT_FAILURE_RATE: '0.5', CAPA_CIRCUIT_HALF_OPEN_MS: '60000' } });
+
+  it('failing link calls open the shared circuit: the next link request is 503 without reaching Capa', async () => {
+    const id = uniqueId('link-circuit');
+    await register(service, id);
+    service.simulator.setFaults({ script: Array.from({ length: 10 }, () => ({ kind: 'status' as const, status: 500 })) });
+    expect((await service.call('POST', `${usersPath(id)}/verification-link`, { country: 'MX' })).status).toBe(503);
+    const before = service.simulator.stats().requests;
+    const response = await service.call('POST', `${usersPath(id)}/verification-link`, { country: 'MX' });
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(service.simulator.stats().requests).toBe(before);
+    expect((await service.call('GET', '/admin/stats', undefined, { authorization: `Bearer ${ADMIN_TOKEN}` })).body.capa.circuit).toBe('open');
+  });
+});
