@@ -3,6 +3,7 @@ import { SIGNUP_STATUSES, toMapping } from '../signups/signup.types';
 import type { SignupMapping, SignupRecord, SignupStatus } from '../signups/signup.types';
 import type { HourlySignupCount, StoredAttempt } from './admin.types';
 import type { CapaCallSummary } from './capa-call-stats';
+import type { KycHistoryView, WebhookStatsView } from './webhook-views';
 
 /** `GET /admin/users` answer. */
 export interface SignupListView {
@@ -20,6 +21,7 @@ export interface SignupDetailView extends SignupMapping {
   leaseUntil: string | null;
   nextAttemptAt: string | null;
   attempts: AttemptView[];
+  kyc: SignupMapping['kyc'] & { history: KycHistoryView[] };
 }
 
 export type StatusCounts = Record<SignupStatus, number>;
@@ -34,11 +36,14 @@ export interface AdminStatsView {
   byStatus: StatusCounts;
   capa: CapaCallSummary & { circuit: CircuitStatus };
   signupsOverTime: HourlyStatusCounts[];
+  webhooks: WebhookStatsView;
 }
 
-export function toDetailView(row: SignupRecord, attempts: StoredAttempt[]): SignupDetailView {
+export function toDetailView(row: SignupRecord, attempts: StoredAttempt[], kycHistory: KycHistoryView[] = []): SignupDetailView {
+  const mapping = toMapping(row);
   return {
-    ...toMapping(row),
+    ...mapping,
+    kyc: { ...mapping.kyc, history: kycHistory },
     attemptCount: row.attemptCount,
     leaseOwner: row.leaseOwner,
     leaseUntil: row.leaseUntil?.toISOString() ?? null,
