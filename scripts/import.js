@@ -60,7 +60,7 @@ async function api(opts, method, path, init = {}) {
 /** Streams the file up, with a bar for the bytes sent (the server stages the rows as they arrive). */
 async function uploadFile(opts, bar) {
   const size = statSync(opts.file).size;
-  bar.start(size, 0, { label: 'upload', unit: 'bytes', rate: '', eta: '' });
+  bar.start(size, 0, { label: 'upload', unit: 'bytes', rate: '', left: '' });
   let sent = 0;
   const counted = createReadStream(opts.file).pipe(
     new Transform({
@@ -85,7 +85,7 @@ const doneRows = (counts) => counts.rows - counts.pending;
 
 /** Follows the import until no row is pending and it is no longer RUNNING; answers its last state. */
 async function follow(opts, view, bar) {
-  bar.start(view.counts.rows, doneRows(view.counts), { label: 'rows  ', unit: 'rows', rate: '', eta: '' });
+  bar.start(view.counts.rows, doneRows(view.counts), { label: 'rows  ', unit: 'rows', rate: '', left: '' });
   while (view.status === 'RUNNING' || view.counts.pending > 0) {
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     const answer = await api(opts, 'GET', `/v1/imports/${view.id}`);
@@ -93,7 +93,7 @@ async function follow(opts, view, bar) {
     view = answer.body;
     bar.update(doneRows(view.counts), {
       rate: `${view.ratePerSecond}/s`,
-      eta: view.etaSeconds === null ? '?' : `${view.etaSeconds}s`,
+      left: view.etaSeconds === null ? 'time left unknown' : `${view.etaSeconds} s left`,
     });
   }
   bar.stop();
@@ -140,7 +140,7 @@ async function main() {
   const opts = options(process.argv.slice(2));
   const bar = new cliProgress.SingleBar(
     {
-      format: '{label} [{bar}] {percentage}% | {value}/{total} {unit} | {rate} | eta {eta}',
+      format: '{label} [{bar}] {percentage}% | {value}/{total} {unit} | {rate} | {left}',
       noTTYOutput: true,
       notTTYSchedule: 5000,
       stream: process.stderr,

@@ -33,7 +33,8 @@ describe('npm run import (the CLI, against the running app)', () => {
 
     const result = await runCli([file, '--url', service.url, '--token', INBOUND_TOKEN]);
     expect(result.stderr).toMatch(/import [0-9a-f-]{36} created/);
-    expect(result.stderr).toMatch(/rows +\[/);
+    // The bar's last frame: rows done, the measured rate and the time left.
+    expect(result.stderr).toMatch(/rows +\[.*\| 152\/152 rows \| [\d.]+\/s \| 0 s left/);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/COMPLETED/);
     expect(result.stdout).toMatch(/rows +152\n/);
