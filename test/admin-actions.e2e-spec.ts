@@ -178,6 +178,19 @@ describe('admin detail, retry and resolve', () => {
       expect((await rowOf(externalUserId)).status).toBe('NEEDS_ATTENTION');
     });
 
+    it('two concurrent resolves with one Capa userId: exactly one wins, the other gets 409 from the unique index', async () => {
+      for (let round = 0; round < 8; round++) {
+        const first = await needsAttentionSignup();
+        const second = await needsAttentionSignup();
+        const userId = randomUUID();
+        const answers = await Promise.all([first, second].map((id) => admin('POST', adminPath(id, '/resolve'), { userId })));
+        expect(answers.map((answer) => answer.status).sort()).toEqual([200, 409]);
+        expect(answers.find((answer) => answer.status === 409)?.body.code).toBe('USER_ID_ALREADY_ATTACHED');
+        const { rows } = await service.query(`SELECT count(*)::int AS holders FROM signups WHERE capa_user_id = $1`, [userId]);
+        expect(rows[0].holders).toBe(1);
+      }
+    });
+
     it.each([
       ['not a UUID', { userId: 'not-a-uuid' }],
       ['a number', { userId: 42 }],

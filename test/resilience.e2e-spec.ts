@@ -136,7 +136,13 @@ describe('never lose or duplicate a signup', () => {
 
   it('records every upstream call as an attempt, with the error capped and never the API key', async () => {
     const externalUserId = uniqueId('attempts');
-    service.simulator.setFaults({ script: [{ kind: 'status', status: 500, body: `<html>${'x'.repeat(5000)} ${CAPA_KEY}</html>` }, { kind: 'reset' }] });
+    // The key well inside the cap (a truncated-away key would prove nothing), in a text page and in a JSON message.
+    service.simulator.setFaults({
+      script: [
+        { kind: 'status', status: 500, body: `<html>proxy debug: partner-api-key=${CAPA_KEY} ${'x'.repeat(5000)}</html>` },
+        { kind: 'status', status: 503, body: { statusCode: 503, message: `Upstream refused key ${CAPA_KEY}`, error: 'Service Unavailable' } },
+      ],
+    });
     expect((await service.call('POST', '/v1/users', { externalUserId })).status).toBe(201);
     const { rows } = await service.query(
       `SELECT a.* FROM capa_attempts a JOIN signups s ON s.id = a.signup_id WHERE s.external_user_id = $1 ORDER BY a.id`,
@@ -144,10 +150,12 @@ describe('never lose or duplicate a signup', () => {
     );
     expect(rows.map((row) => [row.outcome, row.http_status])).toEqual([
       ['transient', 500],
-      ['transient', null],
+      ['transient', 503],
       ['created', 201],
     ]);
     expect(rows[0].error_message.length).toBeLessThanOrEqual(1000);
+    expect(rows[0].error_message).toContain('partner-api-key=[REDACTED]');
+    expect(rows[1].error_message).toBe('Upstream refused key [REDACTED]');
     expect(rows.every((row) => row.latency_ms >= 0 && row.at instanceof Date)).toBe(true);
     const everything = await service.query(`SELECT string_agg(t::text, ' ') AS dump FROM capa_attempts t`);
     const signups = await service.query(`SELECT string_agg(t::text, ' ') AS dump FROM signups t`);

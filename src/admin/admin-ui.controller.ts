@@ -4,6 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NotFoundError } from '../common/api-error';
+import { Public } from '../common/bearer-auth.guard';
 
 /** Next to this file both in src/ (tests) and in dist/ (the build copies src/admin/ui to dist/admin/ui). */
 const UI_DIRECTORY = join(__dirname, 'ui');
@@ -21,6 +22,7 @@ const UI_FILES: Record<string, string> = {
  * with the token the operator types in. Helmet's CSP (script-src 'self') applies, so the page has no inline script.
  */
 @ApiExcludeController()
+@Public()
 @Controller('admin/ui')
 export class AdminUiController {
   private readonly logger = new Logger(AdminUiController.name);

@@ -19,3 +19,14 @@ export class UserIdAlreadyAttachedError extends ApiError {
     super(HttpStatus.CONFLICT, 'USER_ID_ALREADY_ATTACHED', `Capa userId ${capaUserId} is already attached to ${JSON.stringify(holder)}`);
   }
 }
+
+/** An operator's re-drive of a signup that another drive (a caller's request, a worker) is driving right now. */
+export class LeaseHeldError extends ApiError {
+  constructor(row: SignupRecord) {
+    super(
+      HttpStatus.CONFLICT,
+      'LEASE_HELD',
+      `Signup ${JSON.stringify(row.externalUserId)} is being driven by ${row.leaseOwner ?? 'another drive'} until ${row.leaseUntil?.toISOString() ?? 'now'}`,
+    );
+  }
+}

@@ -5,7 +5,7 @@ import { SignupRepository } from '../persistence/signup.repository';
 import { toMapping } from '../signups/signup.types';
 import type { SignupMapping } from '../signups/signup.types';
 import { SignupsService } from '../signups/signups.service';
-import { InvalidStateError, UserIdAlreadyAttachedError } from './admin.errors';
+import { InvalidStateError, LeaseHeldError, UserIdAlreadyAttachedError } from './admin.errors';
 import { AdminStatsView, SignupDetailView, SignupListView, hourStart, hourlySeries, toDetailView } from './admin-views';
 import { CapaCallStats } from './capa-call-stats';
 import { ListSignupsQuery } from './list-signups.query';
@@ -44,16 +44,21 @@ export class AdminService {
   }
 
   async retry(externalUserId: string, requestId?: string): Promise<SignupMapping> {
-    return toMapping(await this.signups.retryNow(externalUserId, requestId));
+    const { held, row } = await this.signups.retryNow(externalUserId, requestId);
+    if (held) throw new LeaseHeldError(row);
+    return toMapping(row);
   }
 
   async resolve(externalUserId: string, capaUserId: string): Promise<SignupMapping> {
     // UUIDs are case-insensitive; one spelling keeps exact-match search working.
     const userId = capaUserId.toLowerCase();
-    const holder = await this.admin.findByCapaUserId(userId);
-    if (holder !== null && holder.externalUserId !== externalUserId) throw new UserIdAlreadyAttachedError(userId, holder.externalUserId);
-    const resolved = await this.admin.attachCapaUserId(externalUserId, userId, new Date());
-    if (resolved !== null) return toMapping(resolved);
+    const attached = await this.admin.attachCapaUserId(externalUserId, userId, new Date());
+    if (attached.taken) {
+      // The unique index decided; the holder is read only to name it in the answer.
+      const holder = await this.admin.findByCapaUserId(userId);
+      throw new UserIdAlreadyAttachedError(userId, holder?.externalUserId ?? 'another signup');
+    }
+    if (attached.row !== null) return toMapping(attached.row);
     throw new InvalidStateError(await this.signups.get(externalUserId), 'resolve', RESOLVABLE_STATUSES);
   }
 

@@ -5,7 +5,10 @@ export type CapaOutcome =
   | { kind: 'rejected'; httpStatus: number; errorCode: string; errorMessage: string }
   /** Capa says the user exists but gave no userId: a human must attach it. */
   | { kind: 'exists-without-id'; httpStatus: number; errorCode: string; errorMessage: string }
-  /** 401/403: this service's key or partner account is misconfigured; keep the signup and retry later. */
+  /**
+   * 401/403 (this service's key or partner account) or 404/405 on create (a wrong base URL or path): a fault of this
+   * service's configuration, not of the request; keep the signup and retry later.
+   */
   | { kind: 'misconfigured'; httpStatus: number; errorCode: string; errorMessage: string }
   /** Timeouts, network errors, 5xx, 408, 429, an open circuit: retry later. */
   | {
@@ -31,6 +34,8 @@ export interface CapaAttemptRecord {
   latencyMs: number;
   errorCode: string | null;
   errorMessage: string | null;
+  /** The userId Capa answered, kept on the attempt so no answer of Capa is ever lost. */
+  capaUserId: string | null;
 }
 
 export const MAX_ERROR_MESSAGE_LENGTH = 1000;
@@ -44,9 +49,19 @@ export function attemptRecord(outcome: CapaOutcome, at: Date, latencyMs: number)
     latencyMs: Math.round(latencyMs),
     errorCode: error?.errorCode ?? null,
     errorMessage: error ? capText(error.errorMessage, MAX_ERROR_MESSAGE_LENGTH) : null,
+    capaUserId: outcome.kind === 'created' ? outcome.userId : null,
   };
 }
 
 export function capText(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/**
+ * The outcome with every occurrence of `secret` (the partner API key) in Capa's error text replaced, so an upstream that
+ * echoes the key (an "Invalid API Key: ..." message, a proxy's debug page) never puts it in an attempt row or a log.
+ */
+export function withoutSecret(outcome: CapaOutcome, secret: string | undefined): CapaOutcome {
+  if (outcome.kind === 'created' || secret === undefined || secret.length === 0 || !outcome.errorMessage.includes(secret)) return outcome;
+  return { ...outcome, errorMessage: outcome.errorMessage.split(secret).join('[REDACTED]') };
 }

@@ -1,3 +1,4 @@
+import { withoutSecret } from './capa-outcome';
 import { classifyNetworkError, classifyResponse, parseRetryAfter } from './capa-response';
 
 describe('classifyResponse', () => {
@@ -49,6 +50,11 @@ describe('classifyResponse', () => {
     expect(classifyResponse(status, {}, { message: 'Invalid API Key', error: 'UNAUTHORIZED' })).toMatchObject({ kind: 'misconfigured', httpStatus: status });
   });
 
+  it.each([404, 405])('%i on create means a wrong base URL or path: a misconfiguration, never a rejection', (status) => {
+    expect(classifyResponse(status, {}, { error: 'NOT_FOUND_ERROR' })).toMatchObject({ kind: 'misconfigured', httpStatus: status });
+    expect(classifyResponse(status, {}, '<html>Not Found</html>')).toMatchObject({ kind: 'misconfigured', httpStatus: status });
+  });
+
   it.each([408, 429, 500, 502, 503, 504])('%i is transient', (status) => {
     expect(classifyResponse(status, {}, null)).toMatchObject({ kind: 'transient', httpStatus: status, errorMessage: `HTTP ${status}` });
   });
@@ -68,12 +74,29 @@ describe('classifyResponse', () => {
   });
 
   it('other 4xx are permanent rejections', () => {
-    expect(classifyResponse(404, {}, { error: 'NOT_FOUND_ERROR' })).toMatchObject({ kind: 'rejected', errorCode: 'NOT_FOUND_ERROR' });
+    expect(classifyResponse(400, {}, { error: 'INVALID_USER_INPUT_ERROR' })).toMatchObject({ kind: 'rejected', errorCode: 'INVALID_USER_INPUT_ERROR' });
     expect(classifyResponse(422, {}, {})).toMatchObject({ kind: 'rejected', errorCode: 'HTTP_422' });
   });
 
   it('unexpected 1xx/3xx are transient', () => {
     expect(classifyResponse(302, {}, null)).toMatchObject({ kind: 'transient', errorCode: 'UNEXPECTED_STATUS' });
+  });
+});
+
+describe('withoutSecret', () => {
+  const key = 'partner-key-9f8e7d';
+
+  it('replaces every occurrence of the key in the error text', () => {
+    const outcome = classifyResponse(401, {}, { message: `Invalid API Key ${key} (${key})`, error: 'UNAUTHORIZED' });
+    expect(withoutSecret(outcome, key)).toMatchObject({ kind: 'misconfigured', errorMessage: 'Invalid API Key [REDACTED] ([REDACTED])' });
+  });
+
+  it('leaves outcomes without the key, successes and an unset key as they are', () => {
+    const rejected = classifyResponse(400, {}, { message: 'Provided email is not valid' });
+    expect(withoutSecret(rejected, key)).toBe(rejected);
+    const created = classifyResponse(201, {}, { data: { userId: key } });
+    expect(withoutSecret(created, key)).toBe(created);
+    expect(withoutSecret(rejected, undefined)).toBe(rejected);
   });
 });
 

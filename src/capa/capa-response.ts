@@ -1,6 +1,8 @@
 import { CapaOutcome, capText } from './capa-outcome';
 
 const MAX_RAW_BODY = 2000;
+/** 401/403: a bad key or partner account; 404/405 on create: a wrong base URL or path. Never the request's fault. */
+const MISCONFIGURED_STATUSES: ReadonlySet<number> = new Set([401, 403, 404, 405]);
 const EXISTS_PATTERN = /already exist|already registered|duplicate|conflict/i;
 
 /**
@@ -20,7 +22,7 @@ export function classifyResponse(httpStatus: number, headers: Record<string, unk
   }
 
   const { errorCode, errorMessage } = errorOf(httpStatus, body);
-  if (httpStatus === 401 || httpStatus === 403) return { kind: 'misconfigured', httpStatus, errorCode, errorMessage };
+  if (MISCONFIGURED_STATUSES.has(httpStatus)) return { kind: 'misconfigured', httpStatus, errorCode, errorMessage };
   if (httpStatus === 429 || httpStatus === 408 || httpStatus >= 500) {
     const retryAfterMs = parseRetryAfter(headers['retry-after'], now);
     return { kind: 'transient', httpStatus, errorCode, errorMessage, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };

@@ -12,7 +12,7 @@ import {
 } from 'cockatiel';
 import { AppConfig } from '../config/app-config';
 import { CapaEndpoint } from './capa-endpoint';
-import { CapaAttemptRecord, CapaOutcome, attemptRecord, isRetryable } from './capa-outcome';
+import { CapaAttemptRecord, CapaOutcome, attemptRecord, isRetryable, withoutSecret } from './capa-outcome';
 import { classifyNetworkError, classifyResponse } from './capa-response';
 import { CapaObserver } from './capa-observer';
 import { IN_REQUEST_BACKOFF, backoffDelay } from './retry-schedule';
@@ -152,9 +152,9 @@ export class CapaGateway implements OnApplicationShutdown {
         maxContentLength: 64 * 1024,
         maxRedirects: 0,
       });
-      return classifyResponse(response.status, response.headers as Record<string, unknown>, response.data);
+      return withoutSecret(classifyResponse(response.status, response.headers as Record<string, unknown>, response.data), this.endpoint.partnerApiKey);
     } catch (error) {
-      return classifyNetworkError(error);
+      return withoutSecret(classifyNetworkError(error), this.endpoint.partnerApiKey);
     }
   }
 

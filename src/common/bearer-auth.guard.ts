@@ -7,19 +7,27 @@ import { UnauthorizedError } from './api-error';
 
 export type TokenAudience = 'inbound' | 'admin';
 const AUDIENCE_KEY = 'bearer-audience';
+const PUBLIC = 'public';
 
 /** Marks a controller or route as requiring a bearer token of the given audience. */
 export const RequiresToken = (audience: TokenAudience) => SetMetadata(AUDIENCE_KEY, audience);
 
 /**
- * Checks `Authorization: Bearer <token>` against the tokens of the route's audience.
+ * Marks a controller or route as open without a token, on purpose: health probes, metrics, the operator page's
+ * static files, receivers that authenticate by a signature of their own. Everything else needs a token.
+ */
+export const Public = () => SetMetadata(AUDIENCE_KEY, PUBLIC);
+
+/**
+ * Deny by default: a route answers 401 unless it carries a valid bearer token of its audience (`@RequiresToken`) or
+ * is marked `@Public()`; a route with neither (a new controller someone forgot to mark) admits no token at all.
  * Tokens are compared as SHA-256 digests with timingSafeEqual, so neither content nor length leaks through timing.
  */
 @Injectable()
 export class BearerAuthGuard implements CanActivate {
   private readonly digests: Record<TokenAudience, Buffer[]>;
   /** The audience of each route (controller class, handler), read from its metadata once. */
-  private readonly audiences = new WeakMap<object, WeakMap<object, TokenAudience | null>>();
+  private readonly audiences = new WeakMap<object, WeakMap<object, TokenAudience | typeof PUBLIC | null>>();
 
   constructor(
     private readonly reflector: Reflector,
@@ -33,7 +41,8 @@ export class BearerAuthGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const audience = this.audienceOf(context);
-    if (audience === null) return true;
+    if (audience === PUBLIC) return true;
+    if (audience === null) throw new UnauthorizedError();
     const header = context.switchToHttp().getRequest<FastifyRequest>().headers.authorization;
     const token = /^Bearer ([^\s]+)$/i.exec(header ?? '')?.[1];
     if (token === undefined) throw new UnauthorizedError();
@@ -44,14 +53,14 @@ export class BearerAuthGuard implements CanActivate {
     return true;
   }
 
-  private audienceOf(context: ExecutionContext): TokenAudience | null {
+  private audienceOf(context: ExecutionContext): TokenAudience | typeof PUBLIC | null {
     const controller = context.getClass();
     const handler = context.getHandler();
     let ofController = this.audiences.get(controller);
     if (ofController === undefined) this.audiences.set(controller, (ofController = new WeakMap()));
     let audience = ofController.get(handler);
     if (audience === undefined) {
-      audience = this.reflector.getAllAndOverride<TokenAudience | undefined>(AUDIENCE_KEY, [handler, controller]) ?? null;
+      audience = this.reflector.getAllAndOverride<TokenAudience | typeof PUBLIC | undefined>(AUDIENCE_KEY, [handler, controller]) ?? null;
       ofController.set(handler, audience);
     }
     return audience;

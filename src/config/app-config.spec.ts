@@ -11,6 +11,18 @@ const production = {
   ADMIN_API_KEY: 'admin',
 };
 
+/** The boot error's message for this environment; fails the test when the environment is accepted. */
+function bootError(env: Record<string, string>): string {
+  let message: string | undefined;
+  try {
+    loadAppConfig(env);
+  } catch (error) {
+    message = (error as Error).message;
+  }
+  if (message === undefined) throw new Error(`expected the boot to fail for ${JSON.stringify(Object.keys(env))}`);
+  return message;
+}
+
 describe('loadAppConfig', () => {
   it('has the documented defaults', () => {
     const config = loadAppConfig({});
@@ -40,15 +52,48 @@ describe('loadAppConfig', () => {
   });
 
   it('names every bad variable, never its value', () => {
-    expect(() => loadAppConfig({ PORT: 'eighty', CAPA_TIMEOUT_MS: '-1', LOG_LEVEL: 'loud', CAPA_BASE_URL: 'not a url', CAPA_PARTNER_API_KEY: 'k' })).toThrow(
-      /PORT[\s\S]*CAPA_TIMEOUT_MS[\s\S]*LOG_LEVEL|CAPA_BASE_URL/,
-    );
-    try {
-      loadAppConfig({ CAPA_BASE_URL: 'ftp://sneaky-secret-host' });
-    } catch (error) {
-      expect((error as Error).message).toContain('CAPA_BASE_URL');
-      expect((error as Error).message).not.toContain('sneaky-secret-host');
+    const message = bootError({ PORT: 'eighty', CAPA_TIMEOUT_MS: '-1', LOG_LEVEL: 'loud', CAPA_BASE_URL: 'not a url', CAPA_PARTNER_API_KEY: 'k' });
+    for (const name of ['PORT', 'CAPA_TIMEOUT_MS', 'LOG_LEVEL', 'CAPA_BASE_URL']) expect(message).toContain(name);
+    const ftp = bootError({ ...production, CAPA_BASE_URL: 'ftp://sneaky-secret-host' });
+    expect(ftp).toContain('CAPA_BASE_URL');
+    expect(ftp).not.toContain('sneaky-secret-host');
+  });
+
+  it.each([
+    ['true', true],
+    ['TRUE', true],
+    ['1', true],
+    ['yes', true],
+    ['Yes', true],
+    ['false', false],
+    ['False', false],
+    ['0', false],
+    ['no', false],
+    ['NO', false],
+  ])('MIGRATE_ON_BOOT=%s is %s', (value, expected) => {
+    expect(loadAppConfig({ MIGRATE_ON_BOOT: value }).migrateOnBoot).toBe(expected);
+  });
+
+  it.each(['on', 'off', '2', 'y', 'truthy', ''])('MIGRATE_ON_BOOT=%j stops the boot, naming the variable', (value) => {
+    const message = bootError({ MIGRATE_ON_BOOT: value });
+    expect(message).toContain('MIGRATE_ON_BOOT');
+    expect(message).toContain('true, false, 1, 0, yes, no');
+  });
+
+  it.each(['INBOUND_API_KEYS', 'ADMIN_API_KEY'])('with a real CAPA_BASE_URL, %s is required whatever NODE_ENV says', (name) => {
+    for (const nodeEnv of [undefined, 'development', 'test']) {
+      const env: Record<string, string> = { ...production };
+      delete env[name];
+      if (nodeEnv === undefined) delete env.NODE_ENV;
+      else env.NODE_ENV = nodeEnv;
+      expect(bootError(env)).toContain(`${name} is required when CAPA_BASE_URL is set`);
     }
+  });
+
+  it('the development tokens are accepted in sandbox mode only', () => {
+    expect(loadAppConfig({ NODE_ENV: 'development' })).toMatchObject({ sandboxMode: true, usesDevTokens: true });
+    const { INBOUND_API_KEYS: _inbound, ADMIN_API_KEY: _admin, NODE_ENV: _env, ...realCapa } = production;
+    expect(bootError(realCapa)).toMatch(/INBOUND_API_KEYS is required[\s\S]*ADMIN_API_KEY is required/);
   });
 
   it.each(['CAPA_BASE_URL', 'INBOUND_API_KEYS', 'ADMIN_API_KEY'])('production refuses to boot without %s', (name) => {

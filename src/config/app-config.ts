@@ -22,7 +22,7 @@ export class AppConfig {
   readonly requestDeadlineMs: number;
   readonly inboundApiKeys: readonly string[];
   readonly adminApiKey: string;
-  /** True when the tokens are the built-in development ones (never in production). */
+  /** True when the tokens are the built-in development ones (sandbox mode only, never with a real Capa). */
   readonly usesDevTokens: boolean;
   readonly logLevel: string;
   readonly migrateOnBoot: boolean;
@@ -60,7 +60,7 @@ export class AppConfig {
     this.capaTimeoutMs = env.CAPA_TIMEOUT_MS ?? 5000;
     this.requestDeadlineMs = env.REQUEST_DEADLINE_MS ?? 10_000;
     this.logLevel = env.LOG_LEVEL ?? 'info';
-    this.migrateOnBoot = (env.MIGRATE_ON_BOOT ?? 'true') === 'true';
+    this.migrateOnBoot = env.MIGRATE_ON_BOOT ?? true;
     this.workerIntervalMs = env.WORKER_INTERVAL_MS ?? 1000;
     this.workerBatchSize = env.WORKER_BATCH_SIZE ?? 20;
     this.shutdownGraceMs = env.SHUTDOWN_GRACE_MS ?? 15_000;
@@ -107,10 +107,14 @@ export class AppConfig {
     if (this.capaBaseUrl !== undefined && !this.capaPartnerApiKey) {
       problems.push('CAPA_PARTNER_API_KEY (or CAPA_PARTNER_API_KEY_FILE) is required when CAPA_BASE_URL is set');
     }
-    if (this.isProduction) {
-      if (this.capaBaseUrl === undefined) problems.push('CAPA_BASE_URL is required in production (the sandbox never runs there)');
-      if (inbound.length === 0) problems.push('INBOUND_API_KEYS is required in production');
-      if (admin === '') problems.push('ADMIN_API_KEY is required in production');
+    if (this.isProduction && this.capaBaseUrl === undefined) {
+      problems.push('CAPA_BASE_URL is required in production (the sandbox never runs there)');
+    }
+    // The published development tokens would open a real Capa account to anyone: only the sandbox accepts them.
+    if (this.capaBaseUrl !== undefined || this.isProduction) {
+      const why = this.capaBaseUrl !== undefined ? 'when CAPA_BASE_URL is set (the development tokens work only in sandbox mode)' : 'in production';
+      if (inbound.length === 0) problems.push(`INBOUND_API_KEYS is required ${why}`);
+      if (admin === '') problems.push(`ADMIN_API_KEY is required ${why}`);
     }
     if (admin !== '' && inbound.includes(admin)) problems.push('ADMIN_API_KEY must differ from every INBOUND_API_KEYS token');
     if (env.CAPA_PARTNER_API_KEY && env.CAPA_PARTNER_API_KEY_FILE) {

@@ -1,6 +1,6 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import {
-  IsBooleanString,
+  IsBoolean,
   IsIn,
   IsInt,
   IsOptional,
@@ -11,6 +11,19 @@ import {
   MinLength,
   validateSync,
 } from 'class-validator';
+
+const BOOLEAN_MESSAGE = '$property must be one of true, false, 1, 0, yes, no (any case)';
+const TRUE_WORDS = new Set(['true', '1', 'yes']);
+const FALSE_WORDS = new Set(['false', '0', 'no']);
+
+/** `true/false/1/0/yes/no` in any case to a boolean; anything else is left as it is, for IsBoolean to reject. */
+export function toBoolean(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const word = value.trim().toLowerCase();
+  if (TRUE_WORDS.has(word)) return true;
+  if (FALSE_WORDS.has(word)) return false;
+  return value;
+}
 
 /** The environment variables this service reads, as strings from the process, checked once at boot. */
 export class EnvironmentVariables {
@@ -50,8 +63,8 @@ export class EnvironmentVariables {
   @IsOptional() @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL?: string;
 
-  @IsOptional() @IsBooleanString()
-  MIGRATE_ON_BOOT?: string;
+  @IsOptional() @Transform(({ value }) => toBoolean(value)) @IsBoolean({ message: BOOLEAN_MESSAGE })
+  MIGRATE_ON_BOOT?: boolean;
 
   @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(10) @Max(600_000)
   WORKER_INTERVAL_MS?: number;

@@ -2,13 +2,16 @@ import { Controller, Get, UseFilters } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, PrismaHealthIndicator } from '@nestjs/terminus';
 import { PrismaService } from '../persistence/prisma.service';
+import { SchemaState } from '../persistence/schema-state';
 import { ShutdownState } from './shutdown-state';
 import { TerminusBodyFilter } from './terminus-body.filter';
+import { Public } from '../common/bearer-auth.guard';
 
 const DATABASE_PING_TIMEOUT_MS = 1000;
 
 @ApiTags('operations')
 @UseFilters(TerminusBodyFilter)
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(
@@ -17,6 +20,7 @@ export class HealthController {
     private readonly prismaIndicator: PrismaHealthIndicator,
     private readonly prisma: PrismaService,
     private readonly shutdown: ShutdownState,
+    private readonly schema: SchemaState,
   ) {}
 
   @Get('live')
@@ -28,7 +32,9 @@ export class HealthController {
 
   @Get('ready')
   @HealthCheck()
-  @ApiOperation({ summary: 'Readiness: 200 when PostgreSQL answers and the app is not shutting down, else 503' })
+  @ApiOperation({
+    summary: 'Readiness: 200 when PostgreSQL answers, its schema has every migration of this build, and the app is not shutting down; else 503',
+  })
   ready() {
     return this.health.check([
       () => {
@@ -36,6 +42,16 @@ export class HealthController {
         return this.shutdown.isShuttingDown ? indicator.down({ state: 'shutting-down' }) : indicator.up({ state: 'serving' });
       },
       () => this.prismaIndicator.pingCheck('database', this.prisma, { timeout: DATABASE_PING_TIMEOUT_MS }),
+      async () => {
+        const indicator = this.indicators.check('schema');
+        const pending = await this.schema.pendingMigrations().catch(() => null);
+        if (pending === null) return indicator.down({ reason: 'cannot read the migration history' });
+        if (pending.length === 0) return indicator.up({ migrations: 'current' });
+        return indicator.down({
+          reason: 'the database schema is behind this build: run `prisma migrate deploy` or set MIGRATE_ON_BOOT=true',
+          pending,
+        });
+      },
     ]);
   }
 }

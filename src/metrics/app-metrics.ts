@@ -41,6 +41,14 @@ export class AppMetrics implements OnModuleInit {
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
+  readonly capaUserIdConflicts = new Counter({
+    name: 'capa_user_id_conflicts_total',
+    help:
+      'userIds from Capa that could not be attached: second-user-id (a CREATED signup got another one; the first is kept), ' +
+      'user-id-taken (another signup holds it). Each is in the attempt log; alert on any increase',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
   readonly circuit = new Gauge({
     name: 'capa_circuit_state',
     help: 'Circuit breaker in front of Capa: 1 for the current state (closed, half-open, open), 0 for the others',
@@ -80,7 +88,7 @@ export class AppMetrics implements OnModuleInit {
       help: 'PENDING signups due for a background attempt now (read at scrape time)',
       registers: [this.registry],
       async collect() {
-        this.set(await repository.countDue(new Date()));
+        this.set(await repository.countDue());
       },
     });
     this.setCircuit('closed');

@@ -3,7 +3,7 @@ import type { HourlySignupCount, SignupListFilter, SignupPage, StoredAttempt } f
 import type { SignupRecord, SignupStatus } from '../signups/signup.types';
 import { Prisma, type Signup } from '../generated/prisma/client';
 import { PrismaService } from './prisma.service';
-import { SIGNUP_COLUMNS, toRecord } from './signup.repository';
+import { PRISMA_ROW_TYPES, SIGNUP_COLUMNS, isUniqueViolation, toRecord } from './signup.repository';
 
 /** The operators' reads and repairs of signups. Every query here is shaped to be served by an index. */
 @Injectable()
@@ -33,7 +33,7 @@ export class AdminRepository {
     return { rows: rows.slice(0, filter.limit).map(toRecord), hasMore: rows.length > filter.limit };
   }
 
-  /** The signup a Capa userId is attached to, if any (index signups_capa_user_id_idx). */
+  /** The signup a Capa userId is attached to, if any (unique index signups_capa_user_id_key). */
   async findByCapaUserId(capaUserId: string): Promise<SignupRecord | null> {
     const row = await this.prisma.signup.findFirst({ where: { capaUserId } });
     return row && toRecord(row);
@@ -51,22 +51,32 @@ export class AdminRepository {
 
   /**
    * Attaches a Capa userId an operator found to a NEEDS_ATTENTION or FAILED row, and logs it as an operator attempt,
-   * in one statement. Null when the row does not exist or is in another state.
+   * in one statement. `null` row when the row does not exist or is in another state; `taken` when another signup holds
+   * that userId, decided by the unique index signups_capa_user_id_key (two concurrent resolves cannot both win).
    */
-  async attachCapaUserId(externalUserId: string, capaUserId: string, now: Date): Promise<SignupRecord | null> {
-    const rows = await this.prisma.$queryRaw<Signup[]>`
-      WITH resolved AS (
-        UPDATE signups
-        SET status = 'CREATED', capa_user_id = ${capaUserId}, error_code = NULL, error_message = NULL,
-            lease_owner = NULL, lease_until = NULL, next_attempt_at = NULL, updated_at = ${now}
-        WHERE external_user_id = ${externalUserId} AND status IN ('NEEDS_ATTENTION', 'FAILED')
-        RETURNING *
-      ), logged AS (
-        INSERT INTO capa_attempts (signup_id, at, actor, outcome, http_status, latency_ms)
-        SELECT id, ${now}, 'operator', 'resolved', NULL, 0 FROM resolved
-      )
-      SELECT ${SIGNUP_COLUMNS} FROM resolved`;
-    return rows.length === 1 ? toRecord(rows[0]) : null;
+  async attachCapaUserId(externalUserId: string, capaUserId: string, now: Date): Promise<{ taken: true } | { taken: false; row: SignupRecord | null }> {
+    try {
+      const { rows } = await this.prisma.pool.query<Signup>({
+        text: `
+          WITH resolved AS (
+            UPDATE signups
+            SET status = 'CREATED', capa_user_id = $2, error_code = NULL, error_message = NULL,
+                lease_owner = NULL, lease_until = NULL, next_attempt_at = NULL, updated_at = $3
+            WHERE external_user_id = $1 AND status IN ('NEEDS_ATTENTION', 'FAILED')
+            RETURNING *
+          ), logged AS (
+            INSERT INTO capa_attempts (signup_id, at, actor, outcome, http_status, latency_ms, capa_user_id)
+            SELECT id, $3, 'operator', 'resolved', NULL, 0, $2 FROM resolved
+          )
+          SELECT ${SIGNUP_COLUMNS.sql} FROM resolved`,
+        values: [externalUserId, capaUserId, now],
+        types: PRISMA_ROW_TYPES,
+      });
+      return { taken: false, row: rows.length === 1 ? toRecord(rows[0]) : null };
+    } catch (error) {
+      if (isUniqueViolation(error, 'signups_capa_user_id_key')) return { taken: true };
+      throw error;
+    }
   }
 
   /** Signups created since `since`, counted per UTC hour and status. */

@@ -75,7 +75,7 @@ describe('applyMigrations', () => {
       expect.arrayContaining([
         'signups_pkey',
         'signups_external_user_id_key',
-        'signups_capa_user_id_idx',
+        'signups_capa_user_id_key',
         'signups_identifier_idx',
         'capa_attempts_pkey',
         'capa_attempts_signup_id_id_idx',

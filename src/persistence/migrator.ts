@@ -89,6 +89,11 @@ export async function applyMigrations(
   }
 }
 
+/** The names of the migrations this build ships, in the order they apply. */
+export async function shippedMigrationNames(migrationsDir = DEFAULT_MIGRATIONS_DIR): Promise<string[]> {
+  return (await readMigrations(migrationsDir)).map((migration) => migration.name);
+}
+
 async function readMigrations(migrationsDir: string): Promise<MigrationFile[]> {
   const entries = await readdir(migrationsDir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
     throw new Error(`Cannot read the migrations directory ${migrationsDir}: ${error.message}`);

@@ -3,6 +3,7 @@ import { AppConfig } from '../config/app-config';
 import { AdminRepository } from './admin.repository';
 import { DatabaseConnection } from './database-connection';
 import { PrismaService } from './prisma.service';
+import { SchemaState } from './schema-state';
 import { SignupRepository } from './signup.repository';
 
 @Global()
@@ -12,7 +13,8 @@ import { SignupRepository } from './signup.repository';
     PrismaService,
     SignupRepository,
     AdminRepository,
+    SchemaState,
   ],
-  exports: [PrismaService, SignupRepository, DatabaseConnection, AdminRepository],
+  exports: [PrismaService, SignupRepository, DatabaseConnection, AdminRepository, SchemaState],
 })
 export class PersistenceModule {}

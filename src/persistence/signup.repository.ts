@@ -6,48 +6,96 @@ import { Prisma, type Signup } from '../generated/prisma/client';
 import { types as pgTypes, type CustomTypesConfig } from 'pg';
 import { PrismaService } from './prisma.service';
 
-/** `signups` columns under the Prisma model's field names, so raw rows map with toRecord like Prisma's own. */
+/**
+ * `signups` columns under the Prisma model's field names, so raw rows map with toRecord like Prisma's own, plus the
+ * database's clock at the read (`observedAt`): leases and schedules are compared with it, never with a replica's clock.
+ */
 export const SIGNUP_COLUMNS = Prisma.sql`
   id, external_user_id AS "externalUserId", capa_user_id AS "capaUserId", status::text AS status, method, identifier,
   user_type AS "userType", alias, fingerprint, error_code AS "errorCode", error_message AS "errorMessage",
   attempt_count AS "attemptCount", lease_owner AS "leaseOwner", lease_until AS "leaseUntil",
-  next_attempt_at AS "nextAttemptAt", created_at AS "createdAt", updated_at AS "updatedAt"`;
+  next_attempt_at AS "nextAttemptAt", created_at AS "createdAt", updated_at AS "updatedAt", now() AS "observedAt"`;
+
+/** A lease's end, `$n` milliseconds from now on the database's clock. */
+const leaseEnd = (param: string) => `now() + ${param} * interval '1 millisecond'`;
+/** A lease nobody holds any more, by the database's clock. */
+const LEASE_FREE = `(lease_until IS NULL OR lease_until <= now())`;
 
 /**
  * The signup flow's own statements: every new signup runs insertPending, recordAttempt and applyTransition, and every
  * uncached read or replay findByExternalUserId. They run on the driver adapter's pg pool, not through Prisma's query
  * engine, which cost ~200 µs of CPU per statement (more than the whole rest of a request) and held new signups to
- * ~0.45x of raw pg (measured; BENCHMARKS.md). Everything else (the worker, operators, stats) goes through Prisma's
- * client. The rows are the Prisma model's (test/signup-repository.e2e-spec.ts).
+ * ~0.45x of raw pg (measured; BENCHMARKS.md). The rows are the Prisma model's (test/signup-repository.e2e-spec.ts).
+ * Every lease is written and compared on the database's clock.
  */
 const HOT_STATEMENTS = {
   findByExternalUserId: `SELECT ${SIGNUP_COLUMNS.sql} FROM signups WHERE external_user_id = $1`,
   insertPending: `
     INSERT INTO signups (external_user_id, method, identifier, user_type, alias, fingerprint, status,
                          lease_owner, lease_until, next_attempt_at, created_at, updated_at)
-    VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', $7, $8, $8, $9, $9)
+    VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', $7, ${leaseEnd('$8')}, ${leaseEnd('$8')}, $9, $9)
     ON CONFLICT (external_user_id) DO NOTHING
     RETURNING ${SIGNUP_COLUMNS.sql}`,
-  // CREATED always wins: a userId from Capa is the truth, whoever holds the lease.
+  claimPending: `
+    UPDATE signups SET lease_owner = $2, lease_until = ${leaseEnd('$3')}, next_attempt_at = ${leaseEnd('$3')}, updated_at = $4
+    WHERE id = $1 AND status = 'PENDING' AND ${LEASE_FREE}
+    RETURNING ${SIGNUP_COLUMNS.sql}`,
+  replaceFailed: `
+    UPDATE signups SET method = $4, identifier = $5, user_type = $6, alias = $7, fingerprint = $8, status = 'PENDING',
+                       error_code = NULL, error_message = NULL,
+                       lease_owner = $2, lease_until = ${leaseEnd('$3')}, next_attempt_at = ${leaseEnd('$3')}, updated_at = $9
+    WHERE id = $1 AND status = 'FAILED' AND fingerprint = $10
+    RETURNING ${SIGNUP_COLUMNS.sql}`,
+  takeForRedrive: `
+    UPDATE signups SET status = 'PENDING', lease_owner = $2, lease_until = ${leaseEnd('$3')}, next_attempt_at = ${leaseEnd('$3')},
+                       updated_at = $4
+    WHERE id = $1 AND (status IN ('FAILED', 'NEEDS_ATTENTION') OR (status = 'PENDING' AND ${LEASE_FREE}))
+    RETURNING ${SIGNUP_COLUMNS.sql}`,
+  // A userId from Capa always wins, whoever holds the lease and whatever another call concluded meanwhile.
   settleCreated: `
     UPDATE signups SET status = 'CREATED', capa_user_id = $2, error_code = NULL, error_message = NULL,
                        next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL,
                        attempt_count = attempt_count + $3, updated_at = $4
-    WHERE id = $1 AND status = 'PENDING'
+    WHERE id = $1 AND status IN ('PENDING', 'NEEDS_ATTENTION', 'FAILED')
     RETURNING ${SIGNUP_COLUMNS.sql}`,
-  // Any other outcome only by the lease holder.
+  // Any other outcome only by the drive that holds the lease.
   settleOther: `
-    UPDATE signups SET status = $2::"SignupStatus", error_code = $3, error_message = $4, next_attempt_at = $5,
+    UPDATE signups SET status = $2::"SignupStatus", error_code = $3, error_message = $4,
+                       next_attempt_at = CASE WHEN $5::bigint IS NULL THEN NULL ELSE now() + $5::bigint * interval '1 millisecond' END,
                        lease_owner = NULL, lease_until = NULL, attempt_count = attempt_count + $6, updated_at = $7
     WHERE id = $1 AND status = 'PENDING' AND lease_owner = $8
     RETURNING ${SIGNUP_COLUMNS.sql}`,
+  // Capa gave a userId that another signup already holds: keep the row for an operator (the id is on the attempt).
+  settleUserIdTaken: `
+    UPDATE signups SET status = 'NEEDS_ATTENTION', error_code = 'USER_ID_ALREADY_ATTACHED', error_message = $2,
+                       next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL,
+                       attempt_count = attempt_count + $3, updated_at = $4
+    WHERE id = $1 AND status IN ('PENDING', 'FAILED')
+    RETURNING ${SIGNUP_COLUMNS.sql}`,
+  // The worker's pick: each claimed row gets its own lease owner (one drive per row), `$1:<id>`.
+  claimDue: `
+    UPDATE signups SET lease_owner = $1 || ':' || id::text, lease_until = ${leaseEnd('$2')}, next_attempt_at = ${leaseEnd('$2')},
+                       updated_at = $4
+    WHERE id IN (
+      SELECT id FROM signups
+      WHERE status = 'PENDING' AND next_attempt_at <= now() AND ${LEASE_FREE}
+      ORDER BY next_attempt_at
+      LIMIT $3
+      FOR UPDATE SKIP LOCKED
+    )
+    RETURNING ${SIGNUP_COLUMNS.sql}`,
+  releaseLeases: `
+    UPDATE signups SET lease_owner = NULL, lease_until = NULL, next_attempt_at = now(), updated_at = $2
+    WHERE lease_owner = ANY($1::text[]) AND status = 'PENDING'`,
   recordAttempt: `
-    INSERT INTO capa_attempts (signup_id, at, actor, outcome, http_status, latency_ms, error_code, error_message)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    INSERT INTO capa_attempts (signup_id, at, actor, outcome, http_status, latency_ms, error_code, error_message, capa_user_id)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 } as const;
 
+type RowStatement = Exclude<keyof typeof HOT_STATEMENTS, 'recordAttempt' | 'releaseLeases'>;
+
 /** Values typed as Prisma types them: BIGINT as bigint (pg's default is a string); the rest as pg parses them. */
-const PRISMA_ROW_TYPES: CustomTypesConfig = {
+export const PRISMA_ROW_TYPES: CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
     oid === pgTypes.builtins.INT8 && format !== 'binary' ? (value: string) => BigInt(value) : pgTypes.getTypeParser(oid, format)) as CustomTypesConfig['getTypeParser'],
 };
@@ -55,11 +103,22 @@ const PRISMA_ROW_TYPES: CustomTypesConfig = {
 /** Who made an attempt: a caller's request, the background worker, or an operator. */
 export type AttemptActor = 'request' | 'worker' | 'operator';
 
-/** A lease on a PENDING row: who holds it and until when. */
+/**
+ * A lease on a PENDING row for one drive: `owner` is unique to that drive (never shared by a process's drives), and
+ * the lease lasts `ms` from the moment the database writes it.
+ */
 export interface Lease {
   owner: string;
-  until: Date;
+  ms: number;
 }
+
+/** What settling a CREATED outcome came to. */
+export type CreatedSettlement =
+  | { kind: 'settled'; row: SignupRecord }
+  /** The row was CREATED already (by another call or an operator); `row` shows which userId it keeps. */
+  | { kind: 'already-created'; row: SignupRecord | null }
+  /** Another signup holds this userId (the unique index); the row went to NEEDS_ATTENTION if it could. */
+  | { kind: 'user-id-taken'; row: SignupRecord | null };
 
 /** The signup mappings in PostgreSQL. Every write that could race is a single conditional statement. */
 @Injectable()
@@ -74,76 +133,57 @@ export class SignupRepository {
   /** Writes a new PENDING row holding the lease; null when the externalUserId is already there. */
   async insertPending(request: SignupRequest, lease: Lease, now = new Date()): Promise<SignupRecord | null> {
     const { externalUserId, method, identifier, userType, alias, fingerprint } = request;
-    // If this owner dies, the row is due for the worker as soon as its lease runs out (next_attempt_at = lease_until).
-    const rows = await this.hot('insertPending', [externalUserId, method, identifier, userType, alias, fingerprint, lease.owner, lease.until, now]);
+    // If this drive dies, the row is due for the worker as soon as its lease runs out (next_attempt_at = lease_until).
+    const rows = await this.hot('insertPending', [externalUserId, method, identifier, userType, alias, fingerprint, lease.owner, lease.ms, now]);
     return rows[0] ?? null;
   }
 
   /** Takes the lease of a PENDING row whose lease is free; null when someone else holds it or it settled. */
   async claimPending(id: bigint, lease: Lease, now: Date): Promise<SignupRecord | null> {
-    const rows = await this.prisma.signup.updateManyAndReturn({
-      where: { id, status: 'PENDING', OR: [{ leaseUntil: null }, { leaseUntil: { lte: now } }] },
-      data: { leaseOwner: lease.owner, leaseUntil: lease.until, nextAttemptAt: lease.until, updatedAt: now },
-    });
-    return rows.length === 1 ? toRecord(rows[0]) : null;
+    const rows = await this.hot('claimPending', [id, lease.owner, lease.ms, now]);
+    return rows[0] ?? null;
   }
 
   /** A corrected payload takes over a FAILED row, as long as nobody changed it since it was read. */
   async replaceFailed(previous: SignupRecord, request: SignupRequest, lease: Lease, now: Date): Promise<SignupRecord | null> {
-    const rows = await this.prisma.signup.updateManyAndReturn({
-      where: { id: previous.id, status: 'FAILED', fingerprint: previous.fingerprint },
-      data: {
-        ...payloadOf(request),
-        status: 'PENDING',
-        errorCode: null,
-        errorMessage: null,
-        leaseOwner: lease.owner,
-        leaseUntil: lease.until,
-        nextAttemptAt: lease.until,
-        updatedAt: now,
-      },
-    });
-    return rows.length === 1 ? toRecord(rows[0]) : null;
-  }
-
-  /**
-   * Applies a transition to a PENDING row. CREATED always wins (a userId from Capa is the truth);
-   * the other transitions only by the lease holder. Null when the row was not ours to change.
-   */
-  async applyTransition(id: bigint, owner: string, transition: Transition, attempts: number, now: Date): Promise<SignupRecord | null> {
-    const rows =
-      transition.status === 'CREATED'
-        ? await this.hot('settleCreated', [id, transition.capaUserId, attempts, now])
-        : await this.hot('settleOther', [
-            id,
-            transition.status,
-            transition.errorCode,
-            transition.errorMessage,
-            transition.status === 'PENDING' ? transition.nextAttemptAt : null,
-            attempts,
-            now,
-            owner,
-          ]);
+    const { method, identifier, userType, alias, fingerprint } = request;
+    const rows = await this.hot('replaceFailed', [previous.id, lease.owner, lease.ms, method, identifier, userType, alias, fingerprint, now, previous.fingerprint]);
     return rows[0] ?? null;
   }
 
   /**
-   * The worker's pick: due PENDING rows whose lease is free, locked with SKIP LOCKED so replicas never pick the same
-   * row, leased to `owner` in the same statement. Served by the partial index signups_pending_due_idx.
+   * Applies a non-CREATED transition to a PENDING row, only for the drive that holds its lease.
+   * Null when the row was not ours to change.
    */
-  async claimDue(owner: string, leaseMs: number, limit: number, now: Date): Promise<SignupRecord[]> {
-    const leaseUntil = new Date(now.getTime() + leaseMs);
-    const rows = await this.prisma.$queryRaw<Signup[]>`
-      UPDATE signups SET lease_owner = ${owner}, lease_until = ${leaseUntil}, next_attempt_at = ${leaseUntil}, updated_at = ${now}
-      WHERE id IN (
-        SELECT id FROM signups
-        WHERE status = 'PENDING' AND next_attempt_at <= ${now} AND (lease_until IS NULL OR lease_until <= ${now})
-        ORDER BY next_attempt_at
-        LIMIT ${limit}
-        FOR UPDATE SKIP LOCKED
-      )
-      RETURNING ${SIGNUP_COLUMNS}`;
-    return rows.map(toRecord);
+  async applyTransition(id: bigint, owner: string, transition: Exclude<Transition, { status: 'CREATED' }>, attempts: number, now: Date): Promise<SignupRecord | null> {
+    const retryInMs = transition.status === 'PENDING' ? Math.round(transition.retryInMs) : null;
+    const rows = await this.hot('settleOther', [id, transition.status, transition.errorCode, transition.errorMessage, retryInMs, attempts, now, owner]);
+    return rows[0] ?? null;
+  }
+
+  /**
+   * Attaches the userId Capa answered, whoever holds the lease, from PENDING, NEEDS_ATTENTION or FAILED. A CREATED row
+   * keeps its first userId; a userId another signup holds is refused by the unique index, never attached twice.
+   */
+  async settleCreated(id: bigint, capaUserId: string, attempts: number, now: Date): Promise<CreatedSettlement> {
+    try {
+      const rows = await this.hot('settleCreated', [id, capaUserId, attempts, now]);
+      if (rows.length === 1) return { kind: 'settled', row: rows[0] };
+      return { kind: 'already-created', row: await this.findById(id) };
+    } catch (error) {
+      if (!isUniqueViolation(error, 'signups_capa_user_id_key')) throw error;
+      const message = `Capa answered userId ${capaUserId}, which another signup already holds`;
+      const rows = await this.hot('settleUserIdTaken', [id, message, attempts, now]);
+      return { kind: 'user-id-taken', row: rows[0] ?? (await this.findById(id)) };
+    }
+  }
+
+  /**
+   * The worker's pick: due PENDING rows whose lease is free, locked with SKIP LOCKED so replicas never pick the same
+   * row, each leased to its own drive (`ownerPrefix:<id>`) in the same statement. Served by signups_pending_due_idx.
+   */
+  async claimDue(ownerPrefix: string, leaseMs: number, limit: number, now: Date): Promise<SignupRecord[]> {
+    return this.hot('claimDue', [ownerPrefix, leaseMs, limit, now]);
   }
 
   /**
@@ -151,39 +191,30 @@ export class SignupRepository {
    * under this lease. Null when the row is CREATED or someone else holds its lease.
    */
   async takeForRedrive(id: bigint, lease: Lease, now: Date): Promise<SignupRecord | null> {
-    const rows = await this.prisma.signup.updateManyAndReturn({
-      where: {
-        id,
-        OR: [
-          { status: { in: ['FAILED', 'NEEDS_ATTENTION'] } },
-          { status: 'PENDING', OR: [{ leaseUntil: null }, { leaseUntil: { lte: now } }] },
-        ],
-      },
-      data: { status: 'PENDING', leaseOwner: lease.owner, leaseUntil: lease.until, nextAttemptAt: lease.until, updatedAt: now },
-    });
-    return rows.length === 1 ? toRecord(rows[0]) : null;
+    const rows = await this.hot('takeForRedrive', [id, lease.owner, lease.ms, now]);
+    return rows[0] ?? null;
   }
 
   /** PENDING rows due now or overdue: the worker's backlog. */
-  async countDue(now: Date): Promise<number> {
-    return this.prisma.signup.count({ where: { status: 'PENDING', nextAttemptAt: { lte: now } } });
+  async countDue(): Promise<number> {
+    const rows = await this.prisma.$queryRaw<Array<{ due: number }>>`
+      SELECT count(*)::int AS due FROM signups WHERE status = 'PENDING' AND next_attempt_at <= now()`;
+    return rows[0]?.due ?? 0;
   }
 
   async recordAttempt(signupId: bigint, actor: AttemptActor, attempt: CapaAttemptRecord): Promise<void> {
-    const { at, outcome, httpStatus, latencyMs, errorCode, errorMessage } = attempt;
+    const { at, outcome, httpStatus, latencyMs, errorCode, errorMessage, capaUserId } = attempt;
     await this.prisma.pool.query({
       text: HOT_STATEMENTS.recordAttempt,
-      values: [signupId, at, actor, outcome, httpStatus, latencyMs, errorCode, errorMessage],
+      values: [signupId, at, actor, outcome, httpStatus, latencyMs, errorCode, errorMessage, capaUserId],
     });
   }
 
-  /** Lets go of every lease this owner holds (graceful shutdown) so another replica can take the rows at once. */
-  async releaseLeases(owner: string, now: Date): Promise<number> {
-    const { count } = await this.prisma.signup.updateMany({
-      where: { leaseOwner: owner, status: 'PENDING' },
-      data: { leaseOwner: null, leaseUntil: null, nextAttemptAt: now, updatedAt: now },
-    });
-    return count;
+  /** Lets go of the leases of these drives (ones that did not finish before shutdown), so another replica takes over. */
+  async releaseLeases(owners: readonly string[], now: Date): Promise<number> {
+    if (owners.length === 0) return 0;
+    const result = await this.prisma.pool.query({ text: HOT_STATEMENTS.releaseLeases, values: [owners, now] });
+    return result.rowCount ?? 0;
   }
 
   async countByStatus(): Promise<Record<SignupStatus, number>> {
@@ -193,23 +224,23 @@ export class SignupRepository {
     return counts;
   }
 
+  private async findById(id: bigint): Promise<SignupRecord | null> {
+    const rows = await this.prisma.$queryRaw<Signup[]>`SELECT ${SIGNUP_COLUMNS} FROM signups WHERE id = ${id}`;
+    return rows.length === 1 ? toRecord(rows[0]) : null;
+  }
+
   /** One of the HOT_STATEMENTS on the adapter's pool, rows mapped like Prisma's. */
-  private async hot(name: Exclude<keyof typeof HOT_STATEMENTS, 'recordAttempt'>, values: unknown[]): Promise<SignupRecord[]> {
+  private async hot(name: RowStatement, values: unknown[]): Promise<SignupRecord[]> {
     // Unnamed statements, like Prisma's own, so a PgBouncer in transaction mode in front of PostgreSQL keeps working.
     const { rows } = await this.prisma.pool.query<Signup>({ text: HOT_STATEMENTS[name], values, types: PRISMA_ROW_TYPES });
     return rows.map(toRecord);
   }
 }
 
-function payloadOf(request: SignupRequest) {
-  return {
-    externalUserId: request.externalUserId,
-    method: request.method,
-    identifier: request.identifier,
-    userType: request.userType,
-    alias: request.alias,
-    fingerprint: request.fingerprint,
-  };
+/** A unique-index violation (SQLSTATE 23505) on the named constraint. */
+export function isUniqueViolation(error: unknown, constraint: string): boolean {
+  const fields = error as { code?: unknown; constraint?: unknown } | null;
+  return fields?.code === '23505' && fields.constraint === constraint;
 }
 
 export function toRecord(row: Signup): SignupRecord {

@@ -156,10 +156,10 @@ export class CapaSimulator {
     const body = await readBody(req, MAX_CREATE_USER_BODY_BYTES);
     if (body.outcome === 'aborted') return;
     const json: JsonParseResult = body.outcome === 'complete' ? parseJson(body.text) : { ok: false };
-    this.countCall(json);
+    const calls = this.countCall(json);
 
     if (fault?.kind === 'timeout') return this.hang(res);
-    await delay(this.faultPlan.delayMs(this.baseLatencyMs));
+    await delay(this.faultPlan.delayMs(this.baseLatencyMs, calls === 1));
 
     if (fault?.kind === 'reset') return this.resetConnection(res);
     if (fault?.kind === 'status') return this.answerScriptedStatus(res, fault);
@@ -199,13 +199,15 @@ export class CapaSimulator {
     return { status: 201, body: { status: 'ok', data: { userId } } };
   }
 
-  private countCall(json: JsonParseResult): void {
-    if (!json.ok || typeof json.value !== 'object' || json.value === null) return;
+  /** Counts a call for its externalUserId; answers how many calls that id has had, this one included (0: no id). */
+  private countCall(json: JsonParseResult): number {
+    if (!json.ok || typeof json.value !== 'object' || json.value === null) return 0;
     const externalUserId = (json.value as Record<string, unknown>).externalUserId;
-    if (typeof externalUserId !== 'string' || externalUserId === '') return;
+    if (typeof externalUserId !== 'string' || externalUserId === '') return 0;
     const calls = (this.callsByUser.get(externalUserId) ?? 0) + 1;
     this.callsByUser.set(externalUserId, calls);
     if (calls > this.counters.maxCallsPerUser) this.counters.maxCallsPerUser = calls;
+    return calls;
   }
 
   private hang(res: ServerResponse): void {

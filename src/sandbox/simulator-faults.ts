@@ -26,6 +26,11 @@ export interface RandomFaults {
 
 export interface FaultConfig {
   latencyMs?: number;
+  /**
+   * Extra latency for the first call of each externalUserId only (the one that creates the user): a slow first answer
+   * while repeats answer at once, as when a repeat overtakes the call still in flight.
+   */
+  firstCallLatencyMs?: number;
   jitterMs?: number;
   script?: Fault[];
   random?: RandomFaults;
@@ -90,10 +95,11 @@ export class FaultPlan {
     return undefined;
   }
 
-  delayMs(baseLatencyMs: number): number {
+  delayMs(baseLatencyMs: number, firstCall = false): number {
     const jitterMs = this.config.jitterMs ?? 0;
     const jitter = jitterMs > 0 ? Math.floor(this.drawJitter() * jitterMs) : 0;
-    return baseLatencyMs + (this.config.latencyMs ?? 0) + jitter;
+    const first = firstCall ? (this.config.firstCallLatencyMs ?? 0) : 0;
+    return baseLatencyMs + (this.config.latencyMs ?? 0) + first + jitter;
   }
 }
 
@@ -159,6 +165,7 @@ export function parseFaultConfig(value: unknown): FaultConfig {
   if (!isRecord(value)) throw new FaultConfigError('fault config must be a JSON object');
   const config: FaultConfig = {
     latencyMs: optionalNonNegative(value, 'latencyMs', ''),
+    firstCallLatencyMs: optionalNonNegative(value, 'firstCallLatencyMs', ''),
     jitterMs: optionalNonNegative(value, 'jitterMs', ''),
     timeoutHangMs: optionalNonNegative(value, 'timeoutHangMs', ''),
   };

@@ -35,34 +35,34 @@ describe('transitionFor', () => {
   const mid = () => 0.5;
 
   it('created -> CREATED with the userId', () => {
-    expect(transitionFor({ kind: 'created', userId: 'capa-9', httpStatus: 201 }, 1, now)).toEqual({ status: 'CREATED', capaUserId: 'capa-9' });
+    expect(transitionFor({ kind: 'created', userId: 'capa-9', httpStatus: 201 }, 1)).toEqual({ status: 'CREATED', capaUserId: 'capa-9' });
   });
 
   it('rejected -> FAILED with Capa code and message', () => {
     const outcome: CapaOutcome = { kind: 'rejected', httpStatus: 400, errorCode: 'BAD_REQUEST', errorMessage: 'Provided email is not valid' };
-    expect(transitionFor(outcome, 1, now)).toEqual({ status: 'FAILED', errorCode: 'BAD_REQUEST', errorMessage: 'Provided email is not valid' });
+    expect(transitionFor(outcome, 1)).toEqual({ status: 'FAILED', errorCode: 'BAD_REQUEST', errorMessage: 'Provided email is not valid' });
   });
 
   it('exists without id -> NEEDS_ATTENTION', () => {
     const outcome: CapaOutcome = { kind: 'exists-without-id', httpStatus: 409, errorCode: 'Conflict', errorMessage: 'exists' };
-    expect(transitionFor(outcome, 1, now)).toMatchObject({ status: 'NEEDS_ATTENTION', errorCode: 'Conflict' });
+    expect(transitionFor(outcome, 1)).toMatchObject({ status: 'NEEDS_ATTENTION', errorCode: 'Conflict' });
   });
 
   it('transient -> stays PENDING, next attempt after a jittered backoff that grows with attempts', () => {
     const outcome: CapaOutcome = { kind: 'transient', httpStatus: 503, errorCode: 'HTTP_503', errorMessage: 'down' };
-    const first = transitionFor(outcome, 1, now, undefined, mid);
-    const tenth = transitionFor(outcome, 10, now, undefined, mid);
-    expect(first).toEqual({ status: 'PENDING', errorCode: 'HTTP_503', errorMessage: 'down', nextAttemptAt: new Date(now.getTime() + 500) });
-    expect((tenth as { nextAttemptAt: Date }).nextAttemptAt.getTime() - now.getTime()).toBe(150_000);
+    const first = transitionFor(outcome, 1, undefined, mid);
+    const tenth = transitionFor(outcome, 10, undefined, mid);
+    expect(first).toEqual({ status: 'PENDING', errorCode: 'HTTP_503', errorMessage: 'down', retryInMs: 500 });
+    expect(tenth).toMatchObject({ retryInMs: 150_000 });
   });
 
   it('honours Retry-After for the next background attempt', () => {
     const outcome: CapaOutcome = { kind: 'transient', httpStatus: 429, errorCode: 'HTTP_429', errorMessage: 'slow down', retryAfterMs: 42_000 };
-    expect(transitionFor(outcome, 1, now, undefined, () => 0)).toMatchObject({ nextAttemptAt: new Date(now.getTime() + 42_000) });
+    expect(transitionFor(outcome, 1, undefined, () => 0)).toMatchObject({ retryInMs: 42_000 });
   });
 
-  it.each([401, 403])('a %i (bad or rotated key) keeps the row PENDING, never FAILED', (httpStatus) => {
+  it.each([401, 403, 404, 405])('a %i (bad key, partner account, base URL or path) keeps the row PENDING, never FAILED', (httpStatus) => {
     const outcome: CapaOutcome = { kind: 'misconfigured', httpStatus, errorCode: 'UNAUTHORIZED', errorMessage: 'Invalid API Key' };
-    expect(transitionFor(outcome, 3, now, undefined, mid)).toMatchObject({ status: 'PENDING', errorCode: 'UNAUTHORIZED' });
+    expect(transitionFor(outcome, 3, undefined, mid)).toMatchObject({ status: 'PENDING', errorCode: 'UNAUTHORIZED' });
   });
 });

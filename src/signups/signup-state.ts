@@ -43,7 +43,8 @@ export type Transition =
   | { status: 'CREATED'; capaUserId: string }
   | { status: 'FAILED'; errorCode: string; errorMessage: string }
   | { status: 'NEEDS_ATTENTION'; errorCode: string; errorMessage: string }
-  | { status: 'PENDING'; errorCode: string; errorMessage: string; nextAttemptAt: Date };
+  /** Retried by the worker after `retryInMs`, counted from the database's clock when the row is settled. */
+  | { status: 'PENDING'; errorCode: string; errorMessage: string; retryInMs: number };
 
 /**
  * The state machine of DESIGN.md: a userId makes it CREATED; a permanent rejection FAILED; "exists, no id"
@@ -52,7 +53,6 @@ export type Transition =
 export function transitionFor(
   outcome: CapaOutcome,
   attemptCount: number,
-  now: Date,
   backoff: BackoffPolicy = BACKGROUND_BACKOFF,
   random = Math.random,
 ): Transition {
@@ -66,13 +66,8 @@ export function transitionFor(
     case 'misconfigured':
     case 'transient': {
       const retryAfterMs = outcome.kind === 'transient' ? outcome.retryAfterMs : undefined;
-      const delay = backoffDelay(backoff, Math.max(attemptCount, 1), retryAfterMs, random);
-      return {
-        status: 'PENDING',
-        errorCode: outcome.errorCode,
-        errorMessage: outcome.errorMessage,
-        nextAttemptAt: new Date(now.getTime() + delay),
-      };
+      const retryInMs = backoffDelay(backoff, Math.max(attemptCount, 1), retryAfterMs, random);
+      return { status: 'PENDING', errorCode: outcome.errorCode, errorMessage: outcome.errorMessage, retryInMs };
     }
   }
 }

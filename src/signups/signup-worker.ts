@@ -1,24 +1,23 @@
-import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { waitAtMost } from '../common/deadline';
 import { INSTANCE_ID } from '../common/instance-id';
 import { AppConfig } from '../config/app-config';
 import { SignupRepository } from '../persistence/signup.repository';
-import { SignupsService } from './signups.service';
-
-/** How much longer than one Capa attempt a worker's lease lasts, so it never runs out under a call in flight. */
-const LEASE_MARGIN_MS = 5000;
+import { LEASE_MARGIN_MS, SignupsService } from './signups.service';
 
 /**
  * Drives due PENDING rows to a final state, in every replica. Rows are picked with SKIP LOCKED and leased in one
- * statement, so replicas share the backlog without ever calling Capa twice at once for the same row.
+ * statement, each to a drive of its own, so replicas share the backlog without ever calling Capa twice at once for
+ * the same row.
  */
 @Injectable()
-export class SignupWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class SignupWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(SignupWorker.name);
   private readonly stopping = new AbortController();
   private loop: Promise<void> | undefined;
-  private readonly inFlight = new Set<Promise<unknown>>();
+  /** The claim statement in progress, if any: rows it leases become drives that shutdown must know about. */
+  private claiming: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly repository: SignupRepository,
@@ -30,24 +29,26 @@ export class SignupWorker implements OnApplicationBootstrap, BeforeApplicationSh
     if (this.config.workerIntervalMs > 0) this.loop = this.run();
   }
 
-  /** Stops picking rows, lets the drives in flight finish (bounded), then lets go of every lease this process holds. */
-  async beforeApplicationShutdown(): Promise<void> {
+  /** Shutdown, first step: no new rows are picked. Drives already started are left to SignupsService.drainDrives. */
+  onModuleDestroy(): void {
     this.stopping.abort();
-    await this.loop;
-    await waitAtMost(Promise.allSettled([...this.inFlight]), this.config.shutdownGraceMs);
-    const released = await this.repository.releaseLeases(INSTANCE_ID, new Date());
-    if (released > 0) this.logger.log(`Released ${released} lease(s) for other replicas`);
+  }
+
+  /** Resolves once no claim statement is in progress any more (every leased row is a registered drive). */
+  async stopped(): Promise<void> {
+    this.stopping.abort();
+    await this.claiming.catch(() => undefined);
   }
 
   /** One pass: claims up to a batch of due rows and drives them concurrently. Answers how many it claimed. */
   async runOnce(): Promise<number> {
     const leaseMs = this.config.capaTimeoutMs + LEASE_MARGIN_MS;
-    const rows = await this.repository.claimDue(INSTANCE_ID, leaseMs, this.config.workerBatchSize, new Date());
-    const drives = rows.map((row) => {
-      const drive = this.signups.drive(row, Date.now() + this.config.capaTimeoutMs, 'worker');
-      this.inFlight.add(drive);
-      return drive.finally(() => this.inFlight.delete(drive));
-    });
+    // One prefix per pass; the statement makes each row's owner unique (`prefix:<id>`): one drive per row.
+    const ownerPrefix = `${INSTANCE_ID}:w:${randomUUID().slice(0, 8)}`;
+    const claim = this.repository.claimDue(ownerPrefix, leaseMs, this.config.workerBatchSize, new Date());
+    this.claiming = claim;
+    const rows = await claim;
+    const drives = rows.map((row) => this.signups.drive(row, Date.now() + this.config.capaTimeoutMs, 'worker'));
     const results = await Promise.allSettled(drives);
     for (const result of results) {
       if (result.status === 'rejected') this.logger.error({ err: result.reason }, 'Background drive failed; the lease will expire and it is retried');

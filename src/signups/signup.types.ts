@@ -34,6 +34,11 @@ export interface SignupRecord {
   nextAttemptAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
+  /**
+   * The database's clock when the row was read (absent on rows read through Prisma's client). Leases and schedules
+   * are compared with it, never with this process's clock, so replicas whose clocks differ agree on who holds a lease.
+   */
+  observedAt?: Date;
 }
 
 /** The mapping as the API shows it. */

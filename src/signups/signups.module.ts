@@ -1,13 +1,14 @@
 import { Module } from '@nestjs/common';
 import { CapaModule } from '../capa/capa.module';
 import { SignupsController } from './signups.controller';
+import { SignupDrain } from './signup-drain';
 import { SignupWorker } from './signup-worker';
 import { SignupsService } from './signups.service';
 
 @Module({
   imports: [CapaModule],
   controllers: [SignupsController],
-  providers: [SignupsService, SignupWorker],
+  providers: [SignupsService, SignupWorker, SignupDrain],
   exports: [SignupsService],
 })
 export class SignupsModule {}

@@ -1,10 +1,12 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CapaGateway } from '../capa/capa.gateway';
-import { ApiError, NotFoundError } from '../common/api-error';
+import { NotFoundError } from '../common/api-error';
 import { waitAtMost } from '../common/deadline';
 import { INSTANCE_ID } from '../common/instance-id';
 import { AppConfig } from '../config/app-config';
+import { AppMetrics } from '../metrics/app-metrics';
 import { AttemptActor, Lease, SignupRepository } from '../persistence/signup.repository';
 import { CreatedMappingCache } from './created-mapping-cache';
 import { ExternalUserIdConflictError, SignupAnswer, answerFor, replayAnswer } from './signup-answer';
@@ -12,8 +14,11 @@ import { capaRequestFor } from './signup-request';
 import { decideOnRepeat, isLeaseFree, transitionFor } from './signup-state';
 import { SignupRecord, SignupRequest, toMapping } from './signup.types';
 
-/** Extra lease time beyond the deadline, so a lease never runs out under a call still in flight. */
-const LEASE_MARGIN_MS = 2000;
+/**
+ * Lease time beyond a drive's deadline. No Capa call outlives the deadline, but recording the last attempt and settling
+ * may each wait for a pooled connection (up to 5 s: PrismaService's connectionTimeoutMillis): the lease must outlast both.
+ */
+export const LEASE_MARGIN_MS = 15_000;
 /** Races (a row changing between read and conditional write) are re-decided at most this often. */
 const MAX_ROUNDS = 20;
 const MAX_POLL_MS = 200;
@@ -24,14 +29,18 @@ const MAX_POLL_MS = 200;
  */
 @Injectable()
 export class SignupsService {
-  /** Drives in progress in this process, so local duplicates wait on a promise instead of polling. */
+  private readonly logger = new Logger(SignupsService.name);
+  /** Drives in progress in this process by externalUserId, so local duplicates wait on a promise instead of polling. */
   private readonly inFlight = new Map<string, Promise<SignupRecord>>();
+  /** Drives in progress in this process by lease owner: what shutdown waits for, and whose leases it releases. */
+  private readonly drives = new Map<string, Promise<SignupRecord>>();
   private readonly created: CreatedMappingCache;
 
   constructor(
     private readonly repository: SignupRepository,
     private readonly gateway: CapaGateway,
     private readonly config: AppConfig,
+    private readonly metrics: AppMetrics,
   ) {
     this.created = new CreatedMappingCache(config.createdCacheSize);
   }
@@ -47,24 +56,24 @@ export class SignupsService {
     let row = await this.find(request.externalUserId);
     for (let round = 0; round < MAX_ROUNDS; round++) {
       if (row === null) {
-        const inserted = await this.repository.insertPending(request, this.leaseUntil(deadline));
+        const inserted = await this.repository.insertPending(request, this.newLease(deadline));
         if (inserted !== null) return this.driveAndAnswer(inserted, deadline, 'request', requestId);
         row = await this.find(request.externalUserId);
         continue;
       }
-      const now = new Date();
+      const now = row.observedAt ?? new Date();
       switch (decideOnRepeat(row, request.fingerprint, now)) {
         case 'replay':
           return this.answer(row, false, now);
         case 'conflict':
           throw new ExternalUserIdConflictError(request.externalUserId);
         case 'replace-failed': {
-          const taken = await this.repository.replaceFailed(row, request, this.leaseUntil(deadline), now);
+          const taken = await this.repository.replaceFailed(row, request, this.newLease(deadline), new Date());
           if (taken !== null) return this.driveAndAnswer(taken, deadline, 'request', requestId);
           break;
         }
         case 'claim': {
-          const taken = await this.repository.claimPending(row.id, this.leaseUntil(deadline), now);
+          const taken = await this.repository.claimPending(row.id, this.newLease(deadline), new Date());
           if (taken !== null) return this.driveAndAnswer(taken, deadline, 'request', requestId);
           break;
         }
@@ -98,31 +107,46 @@ export class SignupsService {
 
   /**
    * An operator's "retry now": FAILED / NEEDS_ATTENTION / unleased PENDING rows are driven at once (one round of
-   * attempts within the request deadline). A row another owner is driving is left to it (LeaseHeldError).
+   * attempts within the request deadline). A row another drive holds is left to it: `held`, with the row as it is.
    */
-  async retryNow(externalUserId: string, requestId?: string): Promise<SignupRecord> {
+  async retryNow(externalUserId: string, requestId?: string): Promise<{ held: boolean; row: SignupRecord }> {
     const row = await this.get(externalUserId);
-    if (row.status === 'CREATED') return row;
+    if (row.status === 'CREATED') return { held: false, row };
     const deadline = Date.now() + this.config.requestDeadlineMs;
-    const taken = await this.repository.takeForRedrive(row.id, this.leaseUntil(deadline), new Date());
+    const taken = await this.repository.takeForRedrive(row.id, this.newLease(deadline), new Date());
     if (taken === null) {
       const current = await this.get(externalUserId);
-      if (current.status === 'CREATED') return current;
-      throw new LeaseHeldError(current);
+      return { held: current.status !== 'CREATED', row: current };
     }
-    return this.drive(taken, deadline, 'operator', requestId);
+    return { held: false, row: await this.drive(taken, deadline, 'operator', requestId) };
   }
 
   /**
-   * Calls Capa for a row whose lease this process holds, records every attempt, and applies the outcome.
-   * Answers the row as it stands afterwards (also when another owner settled it meanwhile).
+   * Calls Capa for a row whose lease this drive holds (`row.leaseOwner`, unique to it), records every attempt, and
+   * applies the outcome. Answers the row as it stands afterwards (also when another owner settled it meanwhile).
    */
   drive(row: SignupRecord, deadline: number, actor: AttemptActor, requestId?: string): Promise<SignupRecord> {
-    const drive = this.callCapaAndSettle(row, deadline, actor, requestId).finally(() => {
+    const owner = row.leaseOwner;
+    if (owner === null) throw new Error(`Signup ${row.externalUserId} is driven without a lease`);
+    const drive = this.callCapaAndSettle(row, owner, deadline, actor, requestId).finally(() => {
       if (this.inFlight.get(row.externalUserId) === drive) this.inFlight.delete(row.externalUserId);
+      this.drives.delete(owner);
     });
     this.inFlight.set(row.externalUserId, drive);
+    this.drives.set(owner, drive);
     return drive;
+  }
+
+  /**
+   * Shutdown: waits up to `timeoutMs` for the drives in progress, then releases the leases of those that did not
+   * finish, so another replica takes them over at once. A finished drive has settled its row or let its lease go.
+   */
+  async drainDrives(timeoutMs: number): Promise<{ finished: number; released: number }> {
+    const started = [...this.drives.values()];
+    await waitAtMost(Promise.allSettled(started), timeoutMs);
+    const unfinished = [...this.drives.keys()];
+    const released = await this.repository.releaseLeases(unfinished, new Date());
+    return { finished: started.length - unfinished.length, released };
   }
 
   private async driveAndAnswer(row: SignupRecord, deadline: number, actor: AttemptActor, requestId?: string): Promise<SignupAnswer> {
@@ -130,7 +154,7 @@ export class SignupsService {
     return this.answer(settled, settled.status === 'CREATED', new Date());
   }
 
-  private async callCapaAndSettle(row: SignupRecord, deadline: number, actor: AttemptActor, requestId?: string): Promise<SignupRecord> {
+  private async callCapaAndSettle(row: SignupRecord, owner: string, deadline: number, actor: AttemptActor, requestId?: string): Promise<SignupRecord> {
     let attempts = 0;
     const outcome = await this.gateway.createUser(capaRequestFor(row), {
       deadline,
@@ -140,16 +164,38 @@ export class SignupsService {
         await this.repository.recordAttempt(row.id, actor, attempt);
       },
     });
-    const now = new Date();
-    const transition = transitionFor(outcome, row.attemptCount + attempts, now, this.config.backgroundBackoff);
-    const settled = await this.repository.applyTransition(row.id, INSTANCE_ID, transition, attempts, now);
+    const transition = transitionFor(outcome, row.attemptCount + attempts, this.config.backgroundBackoff);
+    const settled =
+      transition.status === 'CREATED'
+        ? await this.settleCreated(row, transition.capaUserId, attempts)
+        : await this.repository.applyTransition(row.id, owner, transition, attempts, new Date());
     this.created.remember(settled);
     return settled ?? (await this.get(row.externalUserId));
   }
 
+  /** A userId from Capa always wins; one that cannot be attached is already on its attempt row, and shouted about. */
+  private async settleCreated(row: SignupRecord, capaUserId: string, attempts: number): Promise<SignupRecord | null> {
+    const settlement = await this.repository.settleCreated(row.id, capaUserId, attempts, new Date());
+    const current = settlement.row;
+    if (settlement.kind === 'already-created' && current !== null && current.capaUserId !== capaUserId) {
+      this.metrics.capaUserIdConflicts.inc({ kind: 'second-user-id' });
+      this.logger.error(
+        { externalUserId: row.externalUserId, keptUserId: current.capaUserId, answeredUserId: capaUserId },
+        'Capa answered a second, different userId for a CREATED signup; the first one is kept, the second is in the attempt log',
+      );
+    } else if (settlement.kind === 'user-id-taken') {
+      this.metrics.capaUserIdConflicts.inc({ kind: 'user-id-taken' });
+      this.logger.error(
+        { externalUserId: row.externalUserId, answeredUserId: capaUserId },
+        'Capa answered a userId that another signup holds; the signup needs an operator, the userId is in the attempt log',
+      );
+    }
+    return current;
+  }
+
   /** answerFor, with the JSON the cache already holds for a CREATED row instead of serialising it again. */
   private answer(row: SignupRecord, createdByThisRequest: boolean, now: Date): SignupAnswer {
-    return answerFor(row, createdByThisRequest, now, this.created.remember(row)?.json);
+    return answerFor(row, createdByThisRequest, row.observedAt ?? now, this.created.remember(row)?.json);
   }
 
   private async find(externalUserId: string): Promise<SignupRecord | null> {
@@ -162,7 +208,7 @@ export class SignupsService {
   private async waitUntilSettled(row: SignupRecord, deadline: number): Promise<SignupRecord> {
     let current = row;
     let pollMs = 10;
-    while (current.status === 'PENDING' && !isLeaseFree(current, new Date())) {
+    while (current.status === 'PENDING' && !isLeaseFree(current, current.observedAt ?? new Date())) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) return current;
       const local = this.inFlight.get(current.externalUserId);
@@ -178,13 +224,8 @@ export class SignupsService {
     return current;
   }
 
-  leaseUntil(deadline: number): Lease {
-    return { owner: INSTANCE_ID, until: new Date(deadline + LEASE_MARGIN_MS) };
-  }
-}
-
-export class LeaseHeldError extends ApiError {
-  constructor(row: SignupRecord) {
-    super(409, 'LEASE_HELD', `Signup ${JSON.stringify(row.externalUserId)} is being driven by ${row.leaseOwner ?? 'another owner'} until ${row.leaseUntil?.toISOString() ?? 'now'}`);
+  /** A lease for one new drive: an owner value no other drive has, lasting until past the drive's deadline. */
+  private newLease(deadline: number): Lease {
+    return { owner: `${INSTANCE_ID}:${randomUUID()}`, ms: Math.max(0, deadline - Date.now()) + LEASE_MARGIN_MS };
   }
 }

@@ -1,0 +1,34 @@
+import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { waitAtMost } from '../common/deadline';
+import { AppConfig } from '../config/app-config';
+import { SignupWorker } from './signup-worker';
+import { SignupsService } from './signups.service';
+
+/**
+ * The shutdown order that keeps a rolling deploy from repeating a call another replica still has in flight:
+ * stop picking rows, let the HTTP server drain (in-flight requests finish their drives), let the worker's drives
+ * finish, all within SHUTDOWN_GRACE_MS, and only then release the leases of the drives that did not finish.
+ * Runs before the database pool and the Capa client close (onApplicationShutdown).
+ */
+@Injectable()
+export class SignupDrain implements BeforeApplicationShutdown {
+  private readonly logger = new Logger(SignupDrain.name);
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly worker: SignupWorker,
+    private readonly signups: SignupsService,
+    private readonly config: AppConfig,
+  ) {}
+
+  async beforeApplicationShutdown(): Promise<void> {
+    const deadline = Date.now() + this.config.shutdownGraceMs;
+    await waitAtMost(this.worker.stopped(), deadline - Date.now());
+    // Stops accepting and waits for in-flight requests; Nest's own close of the adapter later finds it closed.
+    const drained = await waitAtMost(this.adapterHost.httpAdapter.close().then(() => true), deadline - Date.now());
+    if (drained === undefined) this.logger.warn('In-flight requests did not finish within SHUTDOWN_GRACE_MS');
+    const { finished, released } = await this.signups.drainDrives(deadline - Date.now());
+    if (finished > 0 || released > 0) this.logger.log(`Shutdown: ${finished} drive(s) finished, ${released} unfinished lease(s) released`);
+  }
+}
