@@ -18,6 +18,8 @@ export class EventReceiver {
   readonly delivered: Array<{ id: string; body: any; at: number }> = [];
   readonly attemptsById = new Map<string, number>();
   readonly rejectedSignatures: string[] = [];
+  /** While true, every delivery is answered 503. */
+  failing = false;
   private readonly webhook: Webhook;
   private readonly server: Server;
   private readonly hanging = new Set<ServerResponse>();
@@ -70,7 +72,7 @@ export class EventReceiver {
     }
     const attempts = (this.attemptsById.get(id) ?? 0) + 1;
     this.attemptsById.set(id, attempts);
-    if (attempts <= (this.options.failFirst ?? 0)) {
+    if (this.failing || attempts <= (this.options.failFirst ?? 0)) {
       response.writeHead(500).end('not yet');
       return;
     }
