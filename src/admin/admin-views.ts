@@ -3,6 +3,7 @@ import { SIGNUP_STATUSES, toMapping } from '../signups/signup.types';
 import type { SignupMapping, SignupRecord, SignupStatus } from '../signups/signup.types';
 import type { HourlySignupCount, StoredAttempt } from './admin.types';
 import type { CapaCallSummary } from './capa-call-stats';
+import type { EventStatsView } from '../events/event-stats';
 
 /** `GET /admin/users` answer. */
 export interface SignupListView {
@@ -34,6 +35,7 @@ export interface AdminStatsView {
   byStatus: StatusCounts;
   capa: CapaCallSummary & { circuit: CircuitStatus };
   signupsOverTime: HourlyStatusCounts[];
+  events: EventStatsView;
 }
 
 export function toDetailView(row: SignupRecord, attempts: StoredAttempt[]): SignupDetailView {

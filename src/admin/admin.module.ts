@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CapaModule } from '../capa/capa.module';
+import { EventsModule } from '../events/events.module';
 import { SignupsModule } from '../signups/signups.module';
 import { AdminUiController } from './admin-ui.controller';
 import { AdminController } from './admin.controller';
@@ -7,7 +8,7 @@ import { AdminService } from './admin.service';
 import { CapaCallStats } from './capa-call-stats';
 
 @Module({
-  imports: [CapaModule, SignupsModule],
+  imports: [CapaModule, SignupsModule, EventsModule],
   controllers: [AdminController, AdminUiController],
   providers: [AdminService, CapaCallStats],
 })

@@ -20,3 +20,45 @@ export class EventPageDoc {
   @ApiProperty({ type: [EventDoc], description: 'In feed (commit) order' }) items: EventDoc[];
   @ApiProperty({ description: 'Pass as `after` next; unchanged when nothing is new' }) nextCursor: string;
 }
+
+export class EndpointSummaryDoc {
+  @ApiProperty({ description: 'One of EVENT_WEBHOOK_URLS' }) endpoint: string;
+  @ApiProperty() pending: number;
+  @ApiProperty() delivered: number;
+  @ApiProperty({ description: 'Given up after the retry window' }) failed: number;
+  @ApiProperty({ description: 'Deliveries owed: pending plus events not yet scheduled' }) backlog: number;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time' }) oldestUndeliveredAt: string | null;
+}
+
+export class EventStatsDoc {
+  @ApiProperty({ type: [EndpointSummaryDoc] }) endpoints: EndpointSummaryDoc[];
+  @ApiProperty() backlog: number;
+  @ApiProperty() failed: number;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time' }) oldestUndeliveredAt: string | null;
+  @ApiProperty({ description: 'Age of the oldest undelivered event (0 when none is owed)' }) lagSeconds: number;
+}
+
+export class DeliveryDoc {
+  @ApiProperty() deliveryId: string;
+  @ApiProperty({ format: 'uuid' }) eventId: string;
+  @ApiProperty({ enum: EVENT_TYPES }) type: string;
+  @ApiProperty() externalUserId: string;
+  @ApiProperty({ format: 'date-time' }) occurredAt: string;
+  @ApiProperty() endpoint: string;
+  @ApiProperty({ enum: ['PENDING', 'DELIVERED', 'FAILED'] }) status: string;
+  @ApiProperty() attempts: number;
+  @ApiProperty({ type: String, nullable: true, example: 'HTTP 503' }) lastError: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time' }) lastAttemptAt: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time', description: 'PENDING only' }) nextAttemptAt: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time' }) deliveredAt: string | null;
+}
+
+export class DeliveryListDoc {
+  @ApiProperty({ type: [DeliveryDoc], description: 'Newest first' }) items: DeliveryDoc[];
+  @ApiProperty({ type: String, nullable: true }) nextCursor: string | null;
+}
+
+export class RedeliveryDoc {
+  @ApiProperty({ format: 'uuid' }) eventId: string;
+  @ApiProperty({ type: [DeliveryDoc] }) deliveries: DeliveryDoc[];
+}
