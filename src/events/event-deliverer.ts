@@ -15,6 +15,11 @@ const SCHEDULE_BATCH = 500;
 /** A lease outlives an attempt (the timeout) by this much, so it never runs out under a request in flight. */
 const LEASE_MARGIN_MS = 5000;
 
+const SANDBOX_HINT =
+  'Events are in the feed (GET /v1/events); none are pushed: EVENT_WEBHOOK_URLS is not set. To receive them on a local ' +
+  'endpoint: EVENT_WEBHOOK_SECRET=whsec_$(openssl rand -base64 32) node scripts/event-receiver.js 4000, then start this ' +
+  'service with EVENT_WEBHOOK_URLS=http://127.0.0.1:4000/events and the same EVENT_WEBHOOK_SECRET.';
+
 /**
  * Pushes every event to every EVENT_WEBHOOK_URLS endpoint, in every replica: one loop per endpoint, so a dead or slow
  * endpoint delays only itself, and never the signup flow (which only wrote its outbox row). Each pass schedules the
@@ -39,7 +44,10 @@ export class EventDeliverer implements OnApplicationBootstrap, BeforeApplication
 
   async onApplicationBootstrap(): Promise<void> {
     const urls = this.config.eventWebhookUrls;
-    if (urls.length === 0 || this.sender === undefined) return;
+    if (urls.length === 0 || this.sender === undefined) {
+      if (this.config.sandboxMode) this.logger.log(SANDBOX_HINT);
+      return;
+    }
     await this.deliveries.registerEndpoints(urls);
     for (const url of urls) this.loops.push(this.run(url));
     this.logger.log(`Pushing events to ${urls.length} endpoint(s): ${urls.map(displayUrl).join(', ')}`);
