@@ -8,6 +8,7 @@ import { requestIdFor } from './common/request-id';
 import { logRequest } from './common/logging';
 import { securityHeaders } from './common/security-headers';
 import { AppConfig } from './config/app-config';
+import { ShutdownState } from './health/shutdown-state';
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
@@ -41,6 +42,13 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id).headers(headers);
     done();
+  });
+  const shutdown = app.get(ShutdownState);
+  // Once draining, every answer closes its connection: an idle keep-alive socket would hold the server's close open
+  // (Fastify's keepAliveTimeout is 72 s) long after the last in-flight request finished.
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
+    if (shutdown.isShuttingDown) void reply.header('connection', 'close');
+    done(null, payload);
   });
   setupOpenApi(app);
   return app;

@@ -10,6 +10,8 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
         'Every error answers {statusCode, code, message, details?}.',
     )
     .setVersion('1')
+    // Relative: the document is right whatever host, port or ingress path serves it.
+    .addServer('/', 'This service')
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An INBOUND_API_KEYS token (/v1) or ADMIN_API_KEY (/admin)' })
     .build();
   return SwaggerModule.createDocument(app, config);

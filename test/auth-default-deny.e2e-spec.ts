@@ -77,7 +77,8 @@ describe('every non-public route needs a token', () => {
     for (const route of guarded) {
       const path = concrete(route.path);
       const wrongAudience = route.path.startsWith('/admin') ? INBOUND_TOKEN : ADMIN_TOKEN;
-      for (const headers of [{}, { authorization: 'Bearer not-a-token' }, { authorization: `Bearer ${wrongAudience}` }]) {
+      const headerSets: Array<Record<string, string>> = [{}, { authorization: 'Bearer not-a-token' }, { authorization: `Bearer ${wrongAudience}` }];
+      for (const headers of headerSets) {
         const response = await send(url, route.method, path, headers);
         const shapeOk = route.method === 'HEAD' || response.body?.code === 'UNAUTHORIZED';
         if (response.status !== 401 || !shapeOk) failures.push(`${route.method} ${path} (${JSON.stringify(headers)}): ${response.status}`);

@@ -35,6 +35,20 @@ describe('OpenAPI document', () => {
     await expect(SwaggerParser.validate(structuredClone(doc) as never)).resolves.toBeDefined();
   });
 
+  it("has no errors under Redocly's built-in recommended ruleset (what `npx @redocly/cli lint` runs)", async () => {
+    const { createConfig, lintFromString } = await import('@redocly/openapi-core');
+    const config = await createConfig({ extends: ['recommended'] });
+    const problems = await lintFromString({ source: JSON.stringify(doc), absoluteRef: '/docs-json', config });
+    const errors = problems
+      .filter((problem) => problem.severity === 'error')
+      .map((problem) => `${problem.ruleId}: ${problem.message} (${problem.location[0]?.pointer ?? ''})`);
+    expect(errors).toEqual([]);
+    // Public operations say so explicitly; guarded ones name the bearer scheme.
+    expect(doc.paths['/health/ready'].get.security).toEqual([]);
+    expect(doc.paths['/metrics'].get.security).toEqual([]);
+    expect(doc.paths['/v1/users'].post.security).toEqual([{ bearer: [] }]);
+  });
+
   it('documents every route the app serves, and only those', () => {
     const served = servedRoutes(app.app);
     const excluded = excludedFromDocs(app.app);

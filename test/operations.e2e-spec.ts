@@ -113,7 +113,12 @@ describe('operations (real child process)', () => {
     expect(response.headers.get('strict-transport-security')).toContain('max-age=');
   });
 
-  it('SIGTERM: readiness turns 503, the in-flight request finishes, leases are released, the process exits 0', async () => {
+  it('SIGTERM: readiness turns 503, in-flight requests finish (created and not), no lease is left, the process exits 0', async () => {
+    // One in-flight signup whose Capa call hangs until the request deadline (it ends PENDING, for the worker), and one
+    // that Capa answers slowly (it ends CREATED): both must settle and let go of their leases before the exit.
+    simulator.setFaults({ script: [{ kind: 'timeout' }], timeoutHangMs: 60_000 });
+    const hanging = request(service.url, 'POST', '/v1/users', { externalUserId: 'hanging-during-shutdown' }, auth);
+    while (simulator.callsFor('hanging-during-shutdown') === 0) await new Promise((resolve) => setTimeout(resolve, 10));
     simulator.setFaults({ latencyMs: 1500 });
     const inFlight = request(service.url, 'POST', '/v1/users', { externalUserId: 'during-shutdown' }, auth);
     while (simulator.callsFor('during-shutdown') === 0) await new Promise((resolve) => setTimeout(resolve, 10));
@@ -133,6 +138,9 @@ describe('operations (real child process)', () => {
     }
     const answer = await inFlight;
     expect(answer.status).toBe(201);
+    const accepted = await hanging;
+    expect(accepted.status).toBe(202);
+    expect(accepted.body).toMatchObject({ status: 'PENDING', error: { code: 'TIMEOUT' } });
     expect(await exit).toEqual({ code: 0, signal: null });
     // Logs are written asynchronously: everything up to the exit is flushed, the drained request's line included.
     const lines = service.logs.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
@@ -147,8 +155,10 @@ describe('operations (real child process)', () => {
 
     const db = new Client({ connectionString: database.url });
     await db.connect();
-    const { rows } = await db.query(`SELECT count(*)::int AS held FROM signups WHERE lease_owner IS NOT NULL`);
+    const { rows } = await db.query(`SELECT count(*)::int AS held FROM signups WHERE lease_owner IS NOT NULL OR lease_until IS NOT NULL`);
+    const pending = await db.query(`SELECT status::text, next_attempt_at FROM signups WHERE external_user_id = 'hanging-during-shutdown'`);
     await db.end();
     expect(rows[0].held).toBe(0);
+    expect(pending.rows[0]).toMatchObject({ status: 'PENDING', next_attempt_at: expect.any(Date) });
   });
 });

@@ -1,4 +1,4 @@
-import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable, SetMetadata, applyDecorators } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { hash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
@@ -8,6 +8,8 @@ import { UnauthorizedError } from './api-error';
 export type TokenAudience = 'inbound' | 'admin';
 const AUDIENCE_KEY = 'bearer-audience';
 const PUBLIC = 'public';
+/** Where @nestjs/swagger's ApiSecurity keeps an operation's security requirements. */
+const OPENAPI_SECURITY_KEY = 'swagger/apiSecurity';
 
 /** Marks a controller or route as requiring a bearer token of the given audience. */
 export const RequiresToken = (audience: TokenAudience) => SetMetadata(AUDIENCE_KEY, audience);
@@ -16,7 +18,17 @@ export const RequiresToken = (audience: TokenAudience) => SetMetadata(AUDIENCE_K
  * Marks a controller or route as open without a token, on purpose: health probes, metrics, the operator page's
  * static files, receivers that authenticate by a signature of their own. Everything else needs a token.
  */
-export const Public = () => SetMetadata(AUDIENCE_KEY, PUBLIC);
+export const Public = () => applyDecorators(SetMetadata(AUDIENCE_KEY, PUBLIC), NoSecurityInOpenApi());
+
+/**
+ * `security: []` on the operations in the OpenAPI document: they take no token. @nestjs/swagger has no decorator for an
+ * empty requirement list; its ApiSecurity stores requirements under this metadata key, so an empty list is written there.
+ */
+function NoSecurityInOpenApi(): ClassDecorator & MethodDecorator {
+  return (target: object, _key?: string | symbol, descriptor?: PropertyDescriptor) => {
+    Reflect.defineMetadata(OPENAPI_SECURITY_KEY, [], descriptor?.value ?? target);
+  };
+}
 
 /**
  * Deny by default: a route answers 401 unless it carries a valid bearer token of its audience (`@RequiresToken`) or

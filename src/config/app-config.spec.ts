@@ -90,6 +90,13 @@ describe('loadAppConfig', () => {
     }
   });
 
+  it('the published development tokens are refused with a real Capa, also when set explicitly', () => {
+    const message = bootError({ ...production, NODE_ENV: 'development', INBOUND_API_KEYS: `a,${DEV_INBOUND_API_KEY}`, ADMIN_API_KEY: DEV_ADMIN_API_KEY });
+    expect(message).toContain('INBOUND_API_KEYS must not contain the published development token');
+    expect(message).toContain('ADMIN_API_KEY must not be the published development token');
+    expect(loadAppConfig({ INBOUND_API_KEYS: DEV_INBOUND_API_KEY, ADMIN_API_KEY: DEV_ADMIN_API_KEY }).sandboxMode).toBe(true);
+  });
+
   it('the development tokens are accepted in sandbox mode only', () => {
     expect(loadAppConfig({ NODE_ENV: 'development' })).toMatchObject({ sandboxMode: true, usesDevTokens: true });
     const { INBOUND_API_KEYS: _inbound, ADMIN_API_KEY: _admin, NODE_ENV: _env, ...realCapa } = production;

@@ -115,6 +115,9 @@ export class AppConfig {
       const why = this.capaBaseUrl !== undefined ? 'when CAPA_BASE_URL is set (the development tokens work only in sandbox mode)' : 'in production';
       if (inbound.length === 0) problems.push(`INBOUND_API_KEYS is required ${why}`);
       if (admin === '') problems.push(`ADMIN_API_KEY is required ${why}`);
+      // Set explicitly (a compose file's default, say), the published tokens are no secret either.
+      if (inbound.includes(DEV_INBOUND_API_KEY)) problems.push(`INBOUND_API_KEYS must not contain the published development token ${why}`);
+      if (admin === DEV_ADMIN_API_KEY) problems.push(`ADMIN_API_KEY must not be the published development token ${why}`);
     }
     if (admin !== '' && inbound.includes(admin)) problems.push('ADMIN_API_KEY must differ from every INBOUND_API_KEYS token');
     if (env.CAPA_PARTNER_API_KEY && env.CAPA_PARTNER_API_KEY_FILE) {

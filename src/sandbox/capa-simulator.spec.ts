@@ -339,6 +339,21 @@ describe('latency', () => {
 
     expect(Date.now() - started).toBeGreaterThanOrEqual(190);
   });
+
+  it('firstCallLatencyMs: the first call creates the user at once and answers late; a repeat meanwhile answers at once', async () => {
+    await startSimulator({ duplicateMode: 'error' });
+    simulator.setFaults({ firstCallLatencyMs: 600 });
+    const started = Date.now();
+    const first = createUser({ externalUserId: 'overtaken' });
+    await waitFor(() => simulator.userFor('overtaken') !== undefined);
+    const repeat = await createUser({ externalUserId: 'overtaken' });
+    expect(repeat.status).toBe(409);
+    expect(Date.now() - started).toBeLessThan(500);
+    const answer = await first;
+    expect(answer.status).toBe(201);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(590);
+    expect(await userIdOf(answer)).toBe(simulator.userFor('overtaken')?.userId);
+  });
 });
 
 describe('control API over HTTP', () => {

@@ -159,13 +159,14 @@ export class CapaSimulator {
     const calls = this.countCall(json);
 
     if (fault?.kind === 'timeout') return this.hang(res);
-    await delay(this.faultPlan.delayMs(this.baseLatencyMs, calls === 1));
+    await delay(this.faultPlan.delayMs(this.baseLatencyMs));
 
     if (fault?.kind === 'reset') return this.resetConnection(res);
     if (fault?.kind === 'status') return this.answerScriptedStatus(res, fault);
 
     // Processed even if the client has given up meanwhile: a real server commits regardless.
     const outcome = this.createUser(req, body, json);
+    if (calls === 1 && this.faultPlan.firstCallLatencyMs > 0) await delay(this.faultPlan.firstCallLatencyMs);
     if (fault?.kind === 'commit-then-reset') return this.resetConnection(res);
     if (fault?.kind === 'commit-then-500') return this.answerRejection(res, defaultRejection(500));
     this.answer(res, outcome.status, outcome.body);

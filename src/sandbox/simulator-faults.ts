@@ -27,8 +27,8 @@ export interface RandomFaults {
 export interface FaultConfig {
   latencyMs?: number;
   /**
-   * Extra latency for the first call of each externalUserId only (the one that creates the user): a slow first answer
-   * while repeats answer at once, as when a repeat overtakes the call still in flight.
+   * The first call of each externalUserId creates the user at once but answers only after this long: a slow answer
+   * to a committed create, which a repeat (answered at once) overtakes.
    */
   firstCallLatencyMs?: number;
   jitterMs?: number;
@@ -95,11 +95,14 @@ export class FaultPlan {
     return undefined;
   }
 
-  delayMs(baseLatencyMs: number, firstCall = false): number {
+  delayMs(baseLatencyMs: number): number {
     const jitterMs = this.config.jitterMs ?? 0;
     const jitter = jitterMs > 0 ? Math.floor(this.drawJitter() * jitterMs) : 0;
-    const first = firstCall ? (this.config.firstCallLatencyMs ?? 0) : 0;
-    return baseLatencyMs + (this.config.latencyMs ?? 0) + first + jitter;
+    return baseLatencyMs + (this.config.latencyMs ?? 0) + jitter;
+  }
+
+  get firstCallLatencyMs(): number {
+    return this.config.firstCallLatencyMs ?? 0;
   }
 }
 

@@ -27,8 +27,12 @@ export class SignupDrain implements BeforeApplicationShutdown {
     await waitAtMost(this.worker.stopped(), deadline - Date.now());
     // Stops accepting and waits for in-flight requests; Nest's own close of the adapter later finds it closed.
     const drained = await waitAtMost(this.adapterHost.httpAdapter.close().then(() => true), deadline - Date.now());
-    if (drained === undefined) this.logger.warn('In-flight requests did not finish within SHUTDOWN_GRACE_MS');
+    if (drained === undefined) {
+      // Past the grace period the process is going away anyway: cut the requests still open instead of hanging on them.
+      this.logger.warn('In-flight requests did not finish within SHUTDOWN_GRACE_MS; their connections are closed');
+      this.adapterHost.httpAdapter.getHttpServer().closeAllConnections();
+    }
     const { finished, released } = await this.signups.drainDrives(deadline - Date.now());
-    if (finished > 0 || released > 0) this.logger.log(`Shutdown: ${finished} drive(s) finished, ${released} unfinished lease(s) released`);
+    this.logger.log(`Shutdown: requests ${drained ? 'drained' : 'cut off'}, ${finished} more drive(s) finished, ${released} unfinished lease(s) released`);
   }
 }
