@@ -10,6 +10,8 @@ export interface ReceiverOptions {
   failFirst?: number;
   /** Accept connections and never answer. */
   hang?: boolean;
+  /** Hold each acknowledged delivery this long before answering. */
+  delayMs?: number;
 }
 
 /** A real HTTP endpoint for event webhooks that verifies each delivery with the standardwebhooks package. */
@@ -20,6 +22,9 @@ export class EventReceiver {
   readonly rejectedSignatures: string[] = [];
   /** While true, every delivery is answered 503. */
   failing = false;
+  /** Deliveries of one event id that were in flight at the same time as another of the same id. */
+  readonly overlapping: string[] = [];
+  private readonly inFlight = new Set<string>();
   private readonly webhook: Webhook;
   private readonly server: Server;
   private readonly hanging = new Set<ServerResponse>();
@@ -76,6 +81,10 @@ export class EventReceiver {
       response.writeHead(500).end('not yet');
       return;
     }
+    if (this.inFlight.has(id)) this.overlapping.push(id);
+    this.inFlight.add(id);
+    if (this.options.delayMs) await new Promise((resolve) => setTimeout(resolve, this.options.delayMs));
+    this.inFlight.delete(id);
     this.delivered.push({ id, body, at: Date.now() });
     response.writeHead(204).end();
   }
