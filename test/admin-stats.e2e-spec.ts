@@ -17,7 +17,7 @@ describe('GET /admin/stats', () => {
     expect(response.body).toMatchObject({
       total: 0,
       byStatus: { PENDING: 0, CREATED: 0, FAILED: 0, NEEDS_ATTENTION: 0 },
-      capa: { calls: 0, failures: 0, failureRate: 0, latencyMs: { p50: null, p99: null }, circuit: 'closed' },
+      capa: { calls: 0, failures: 0, failureRate: 0, latencyMs: { p50: null, p99: null }, retryBudget: { allowed: 0, refused: 0 }, circuit: 'closed' },
     });
     expect(response.body.signupsOverTime).toHaveLength(24);
   });
@@ -48,6 +48,8 @@ describe('GET /admin/stats', () => {
       failureRate: 1 / 6,
       byOutcome: { created: 3, rejected: 1, 'exists-without-id': 1, misconfigured: 0, transient: 1 },
       latencyMs: { p50: expect.any(Number), p99: expect.any(Number) },
+      // The retry after the 503, sent within the retry budget.
+      retryBudget: { allowed: 1, refused: 0 },
       circuit: 'closed',
     });
     expect(body.capa.latencyMs.p99).toBeGreaterThanOrEqual(body.capa.latencyMs.p50);

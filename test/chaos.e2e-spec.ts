@@ -1,4 +1,5 @@
-import { uniqueId, useTestApp } from './support/test-app';
+import { CapaObserver } from '../src/capa/capa-observer';
+import { ADMIN_TOKEN, uniqueId, useTestApp } from './support/test-app';
 
 const SIGNUPS = 300;
 const CONCURRENCY = 25;
@@ -23,6 +24,8 @@ describe('chaos: mixed Capa faults never lose or duplicate a signup', () => {
       latencyMs: 5,
       jitterMs: 20,
     });
+    const circuit: string[] = [];
+    service.app.get(CapaObserver).subscribe({ circuitChanged: (status) => circuit.push(status) });
     const ids = Array.from({ length: SIGNUPS }, () => uniqueId('chaos'));
     const statuses: number[] = [];
     const started = Date.now();
@@ -51,13 +54,16 @@ describe('chaos: mixed Capa faults never lose or duplicate a signup', () => {
     const byStatus = statuses.reduce<Record<number, number>>((counts, status) => ({ ...counts, [status]: (counts[status] ?? 0) + 1 }), {});
     const calls = ids.map((externalUserId) => service.simulator.callsFor(externalUserId));
     const stats = service.simulator.stats();
+    const finalShare = (100 * (byStatus[201] ?? 0)) / SIGNUPS;
+    const { retryBudget } = (await service.call('GET', '/admin/stats', undefined, { authorization: `Bearer ${ADMIN_TOKEN}` })).body.capa;
     console.log(
       [
         `chaos: ${SIGNUPS} signups at concurrency ${CONCURRENCY}`,
-        `answers by status: ${JSON.stringify(byStatus)}`,
+        `answers by status: ${JSON.stringify(byStatus)}; final answer (201) for ${finalShare.toFixed(1)}% of callers`,
         `upstream calls per id: mean ${(calls.reduce((a, b) => a + b, 0) / calls.length).toFixed(2)}, max ${Math.max(...calls)}`,
         `simulator: ${stats.requests} requests, ${stats.usersCreated} users, by status ${JSON.stringify(stats.byStatus)}, resets ${stats.resets}, timeouts ${stats.timeouts}`,
         `answered in ${answeredAt - started} ms, drained (all CREATED) ${drainedAt - answeredAt} ms later`,
+        `breaker transitions: ${JSON.stringify(circuit)}; retries ${JSON.stringify(retryBudget)}`,
       ].join('\n'),
     );
 

@@ -53,12 +53,18 @@ class CapaOutcomeCountsDoc {
   @ApiProperty() transient: number;
 }
 
+class RetryBudgetDoc {
+  @ApiProperty({ description: 'Retries sent to Capa (in-request and background) since this process started' }) allowed: number;
+  @ApiProperty({ description: 'Retries the retry budget held back (the caller got 202, or the signup was rescheduled)' }) refused: number;
+}
+
 class CapaStatsDoc {
   @ApiProperty({ description: 'Calls to Capa by this process since it started' }) calls: number;
   @ApiProperty({ description: 'Calls that failed as calls: timeouts, network errors, 5xx, 429, 401/403' }) failures: number;
   @ApiProperty({ description: 'failures / calls (0 before the first call)' }) failureRate: number;
   @ApiPropertyOptional({ type: CapaOutcomeCountsDoc }) byOutcome: CapaOutcomeCountsDoc;
   @ApiProperty({ type: LatencyDoc, description: 'Over the last 1000 calls, milliseconds' }) latencyMs: LatencyDoc;
+  @ApiProperty({ type: RetryBudgetDoc }) retryBudget: RetryBudgetDoc;
   @ApiProperty({ enum: ['closed', 'open', 'half-open'] }) circuit: string;
 }
 

@@ -19,6 +19,8 @@ export interface CapaCallSummary {
   byOutcome: Record<CapaOutcomeKind, number>;
   /** Over the last LATENCY_WINDOW_SIZE calls; null before the first call. */
   latencyMs: { p50: number | null; p99: number | null };
+  /** Retries sent to Capa and retries the retry budget held back, since this process started. */
+  retryBudget: { allowed: number; refused: number };
 }
 
 /** This process's Capa calls since boot, as the gateway reports them through CapaObserver. */
@@ -34,9 +36,10 @@ export class CapaCallStats {
     transient: 0,
   };
   private readonly latencies = new LatencyWindow(LATENCY_WINDOW_SIZE);
+  private readonly retryBudget = { allowed: 0, refused: 0 };
 
   constructor(observer: CapaObserver) {
-    observer.subscribe({ callFinished: (attempt) => this.record(attempt) });
+    observer.subscribe({ callFinished: (attempt) => this.record(attempt), retryDecided: (decision) => (this.retryBudget[decision] += 1) });
   }
 
   record(attempt: CapaAttemptRecord): void {
@@ -53,6 +56,7 @@ export class CapaCallStats {
       failureRate: this.calls === 0 ? 0 : this.failures / this.calls,
       byOutcome: { ...this.byOutcome },
       latencyMs: { p50: this.latencies.percentile(50), p99: this.latencies.percentile(99) },
+      retryBudget: { ...this.retryBudget },
     };
   }
 }

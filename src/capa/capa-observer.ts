@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { CapaAttemptRecord } from './capa-outcome';
-import type { CircuitStatus } from './capa.gateway';
+import type { CircuitStatus } from './capa-circuit';
 
 /** Receives what the gateway did, for metrics and admin stats; the gateway stays free of both. */
 @Injectable()
@@ -18,9 +18,17 @@ export class CapaObserver {
   circuitChanged(status: CircuitStatus): void {
     for (const listener of this.listeners) listener.circuitChanged?.(status);
   }
+
+  /** A retry was sent to Capa ('allowed') or held back by the retry budget ('refused'). */
+  retryDecided(decision: RetryBudgetDecision): void {
+    for (const listener of this.listeners) listener.retryDecided?.(decision);
+  }
 }
+
+export type RetryBudgetDecision = 'allowed' | 'refused';
 
 export interface CapaObserverListener {
   callFinished(attempt: CapaAttemptRecord): void;
   circuitChanged(status: CircuitStatus): void;
+  retryDecided(decision: RetryBudgetDecision): void;
 }

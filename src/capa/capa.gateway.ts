@@ -1,21 +1,16 @@
 import { HttpService } from '@nestjs/axios';
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import {
-  BrokenCircuitError,
-  CircuitBreakerPolicy,
-  CircuitState,
-  ConsecutiveBreaker,
-  DelegateBackoff,
-  circuitBreaker,
-  handleWhenResult,
-  retry,
-} from 'cockatiel';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AppConfig } from '../config/app-config';
+import { CapaCircuit, CircuitStatus, NOT_CALLED } from './capa-circuit';
 import { CapaEndpoint } from './capa-endpoint';
 import { CapaAttemptRecord, CapaOutcome, attemptRecord, isRetryable, withoutSecret } from './capa-outcome';
 import { classifyNetworkError, classifyResponse } from './capa-response';
 import { CapaObserver } from './capa-observer';
-import { IN_REQUEST_BACKOFF, backoffDelay } from './retry-schedule';
+import { RetryBudget, RetryDecision } from './retry-budget';
+import { IN_REQUEST_BACKOFF, MIN_ATTEMPT_MS, attemptTimeoutMs, backoffDelay } from './retry-schedule';
+
+export type { CircuitStatus } from './capa-circuit';
 
 /** The body of Capa's `POST /api/partner/v1/user`, in Capa's own field names. */
 export interface CapaCreateUserRequest {
@@ -26,34 +21,53 @@ export interface CapaCreateUserRequest {
   alias?: string;
 }
 
-export type CircuitStatus = 'closed' | 'open' | 'half-open';
-
-export interface CreateUserOptions {
+export interface CapaCallOptions {
   /** Epoch ms after which no new attempt starts; each attempt's timeout also ends by then. */
   deadline: number;
-  /** Called after every real call to Capa (not when the circuit is open), before any retry. */
+  /** Called after every real call to Capa (not when the circuit or the retry budget held it back), before any retry. */
   onAttempt: (attempt: CapaAttemptRecord) => Promise<void> | void;
   /** The inbound request this call serves (absent for the background worker), logged with every attempt. */
   requestId?: string;
+  /** The work was attempted before (the worker's next try of a signup): even its first call is a retry, paid from the retry budget. */
+  retry?: boolean;
+  /** Nobody waits for the answer (the worker): an attempt may use CAPA_TIMEOUT_MS up to the deadline instead of keeping room for another. */
+  background?: boolean;
 }
 
 const CREATE_USER_PATH = '/api/partner/v1/user';
-/** An attempt with less time than this left before the deadline is not worth starting. */
-const MIN_ATTEMPT_MS = 50;
-const MAX_ATTEMPTS_PER_REQUEST = 8;
+const MAX_ATTEMPTS_PER_CALL = 8;
+
 const CIRCUIT_OPEN: CapaOutcome = {
   kind: 'transient',
   httpStatus: null,
   errorCode: 'CIRCUIT_OPEN',
   errorMessage: 'Capa is failing; calls are paused by the circuit breaker',
 };
+const RETRY_BUDGET_EXHAUSTED = 'RETRY_BUDGET_EXHAUSTED';
 
-/** The one place that speaks HTTP to Capa: timeouts, retries, circuit breaking and error mapping. Knows no database. */
+/**
+ * A retry the budget held back. Its Retry-After spreads the rows the worker had to put back over the next window
+ * (the budget refills as calls leave it), so the worker does not claim and put them back again many times a second.
+ */
+function retryBudgetExhausted(windowMs: number, random = Math.random): CapaOutcome {
+  return {
+    kind: 'transient',
+    httpStatus: null,
+    errorCode: RETRY_BUDGET_EXHAUSTED,
+    errorMessage: 'Capa is failing often; retries are paused by the retry budget',
+    retryAfterMs: Math.round(windowMs * (0.5 + random() / 2)),
+  };
+}
+
+/**
+ * The one place that speaks HTTP to Capa: timeouts, retries, circuit breaking and error mapping. Knows no database.
+ * Every operation goes through callWithRetries, so the breaker and the retry budget cover all of them.
+ */
 @Injectable()
 export class CapaGateway implements OnApplicationShutdown {
   private readonly logger = new Logger(CapaGateway.name);
-  private readonly breaker: CircuitBreakerPolicy;
-  private readonly url: string;
+  private readonly circuit: CapaCircuit<CapaOutcome>;
+  private readonly budget: RetryBudget;
 
   constructor(
     private readonly http: HttpService,
@@ -61,90 +75,103 @@ export class CapaGateway implements OnApplicationShutdown {
     private readonly config: AppConfig,
     private readonly observer: CapaObserver,
   ) {
-    this.url = `${endpoint.baseUrl}${CREATE_USER_PATH}`;
-    this.breaker = circuitBreaker(
-      handleWhenResult((outcome) => isRetryable(outcome as CapaOutcome)),
-      { halfOpenAfter: config.circuitHalfOpenMs, breaker: new ConsecutiveBreaker(config.circuitThreshold) },
+    const windowMs = config.circuitWindowMs;
+    this.circuit = new CapaCircuit<CapaOutcome>(
+      { failureRate: config.circuitFailureRate, windowMs, minCalls: config.circuitMinCalls, halfOpenMs: config.circuitHalfOpenMs },
+      isRetryable,
+      (status) => this.observer.circuitChanged(status),
     );
-    this.breaker.onStateChange(() => {
-      const status = this.circuitStatus();
-      this.logger.warn(`Circuit breaker in front of Capa is now ${status}`);
-      this.observer.circuitChanged(status);
-    });
+    this.budget = new RetryBudget({ ratio: config.retryBudgetRatio, minPerSecond: config.retryBudgetMinPerSecond, windowMs });
   }
 
   circuitStatus(): CircuitStatus {
-    switch (this.breaker.state) {
-      case CircuitState.Closed:
-        return 'closed';
-      case CircuitState.HalfOpen:
-        return 'half-open';
-      default:
-        return 'open';
-    }
+    return this.circuit.status();
+  }
+
+  /** Registers the user at Capa (retried as callWithRetries says). */
+  createUser(request: CapaCreateUserRequest, options: CapaCallOptions): Promise<CapaOutcome> {
+    const url = `${this.endpoint.baseUrl}${CREATE_USER_PATH}`;
+    return this.callWithRetries((timeoutMs) => this.post(url, request, timeoutMs), options, { externalUserId: request.externalUserId });
   }
 
   /**
-   * Registers the user at Capa, retrying transient outcomes with capped exponential backoff and full jitter
-   * (Retry-After honoured) until a final outcome or the deadline. Answers the last outcome seen.
+   * One Capa operation, retried on transient outcomes with capped exponential backoff and full jitter (Retry-After
+   * honoured) until a final outcome, the deadline, an open circuit or a refusal of the retry budget. Answers the last
+   * outcome Capa gave, or why Capa was not asked at all.
    */
-  async createUser(request: CapaCreateUserRequest, options: CreateUserOptions): Promise<CapaOutcome> {
-    let stop = false;
-    const policy = retry(
-      handleWhenResult((outcome) => !stop && isRetryable(outcome as CapaOutcome)),
-      {
-        maxAttempts: MAX_ATTEMPTS_PER_REQUEST,
-        backoff: new DelegateBackoff<{ attempt: number; result: { value?: unknown } | { error: Error } }>((context) => {
-          const last = 'value' in context.result ? (context.result.value as CapaOutcome) : undefined;
-          const retryAfterMs = last?.kind === 'transient' ? last.retryAfterMs : undefined;
-          const delay = backoffDelay(IN_REQUEST_BACKOFF, context.attempt, retryAfterMs);
-          if (Date.now() + delay + MIN_ATTEMPT_MS > options.deadline) stop = true;
-          return stop ? 0 : delay;
-        }),
-      },
-    );
-    let last: CapaOutcome = CIRCUIT_OPEN;
-    return policy.execute(async () => {
-      if (stop) return last;
-      last = await this.attemptOnce(request, options);
-      if (last === CIRCUIT_OPEN) stop = true;
-      return last;
-    });
+  private async callWithRetries(
+    send: (timeoutMs: number) => Promise<CapaOutcome>,
+    options: CapaCallOptions,
+    logFields: Record<string, unknown>,
+  ): Promise<CapaOutcome> {
+    let last: CapaOutcome | undefined;
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS_PER_CALL; attempt++) {
+      const outcome = await this.attempt(send, options, options.retry === true || attempt > 1, logFields);
+      if (outcome === CIRCUIT_OPEN || (outcome.kind === 'transient' && outcome.errorCode === RETRY_BUDGET_EXHAUSTED)) return last ?? outcome;
+      last = outcome;
+      if (!isRetryable(outcome)) break;
+      const delay = backoffDelay(IN_REQUEST_BACKOFF, attempt, outcome.kind === 'transient' ? outcome.retryAfterMs : undefined);
+      if (Date.now() + delay + MIN_ATTEMPT_MS > options.deadline) break;
+      await sleep(delay);
+    }
+    return last ?? CIRCUIT_OPEN;
   }
 
-  /** One call to Capa through the circuit breaker; the attempt is reported before this returns. */
-  async attemptOnce(request: CapaCreateUserRequest, options: CreateUserOptions): Promise<CapaOutcome> {
-    const timeoutMs = Math.max(1, Math.min(this.config.capaTimeoutMs, options.deadline - Date.now()));
+  /** One call to Capa through the retry budget (for a retry) and the circuit breaker; reported before this returns. */
+  private async attempt(
+    send: (timeoutMs: number) => Promise<CapaOutcome>,
+    options: CapaCallOptions,
+    isRetry: boolean,
+    logFields: Record<string, unknown>,
+  ): Promise<CapaOutcome> {
+    if (isRetry && !this.askRetryBudget()) return retryBudgetExhausted(this.config.circuitWindowMs);
     let record: CapaAttemptRecord | undefined;
-    let outcome: CapaOutcome;
-    try {
-      outcome = await this.breaker.execute(async () => {
-        const at = new Date();
-        const started = performance.now();
-        const result = await this.post(request, timeoutMs);
-        record = attemptRecord(result, at, performance.now() - started);
-        return result;
-      });
-    } catch (error) {
-      if (error instanceof BrokenCircuitError) return CIRCUIT_OPEN;
-      throw error;
+    const outcome = await this.circuit.execute(async () => {
+      if (isRetry) this.observer.retryDecided('allowed');
+      else this.budget.recordFirstAttempt();
+      const timeoutMs = attemptTimeoutMs(this.config.capaTimeoutMs, options.deadline - Date.now(), options.background !== true);
+      const at = new Date();
+      const started = performance.now();
+      const result = await send(timeoutMs);
+      record = attemptRecord(result, at, performance.now() - started);
+      return result;
+    });
+    if (outcome === NOT_CALLED) {
+      if (isRetry) this.budget.refund();
+      return CIRCUIT_OPEN;
     }
     if (record) {
       const { outcome: capaOutcome, httpStatus, latencyMs, errorCode } = record;
-      const fields = { reqId: options.requestId, externalUserId: request.externalUserId, capaOutcome, httpStatus, latencyMs, errorCode };
+      const fields = { reqId: options.requestId, ...logFields, capaOutcome, httpStatus, latencyMs, errorCode, retry: isRetry };
       if (capaOutcome === 'created') this.logger.log(fields, 'Capa call');
-      else this.logger.warn(fields, 'Capa call did not create the user');
+      else this.logger.warn(fields, 'Capa call did not succeed');
       this.observer.callFinished(record);
       await options.onAttempt(record);
     }
     return outcome;
   }
 
-  private async post(request: CapaCreateUserRequest, timeoutMs: number): Promise<CapaOutcome> {
+  private askRetryBudget(): boolean {
+    const decision = this.budget.tryRetry();
+    if (!decision.allowed) this.observer.retryDecided('refused');
+    if (decision.report !== undefined) this.logBudget(decision.report);
+    return decision.allowed;
+  }
+
+  private logBudget(report: NonNullable<RetryDecision['report']>): void {
+    const figures = this.budget.figures();
+    const window = `${figures.retries} retries and ${figures.firstAttempts} first attempts in the last ${figures.windowMs} ms (limit ${Math.floor(figures.limit)})`;
+    const fields = { retryBudget: report, ...figures, limit: Math.floor(figures.limit) };
+    if (report === 'exhausted') this.logger.warn(fields, `Retry budget for Capa calls exhausted: ${window}; retries wait, callers get 202`);
+    else if (report === 'still-exhausted') this.logger.warn(fields, `Retry budget for Capa calls still exhausted: ${figures.refused} refused; ${window}`);
+    else this.logger.warn(fields, `Retry budget for Capa calls has room again: ${window}`);
+  }
+
+  private async post(url: string, body: unknown, timeoutMs: number): Promise<CapaOutcome> {
     try {
       // The axios instance of @nestjs/axios, called directly: its Observable wrapper cancels the request once
       // answered, which builds a CanceledError (with a stack) on every successful call.
-      const response = await this.http.axiosRef.post(this.url, request, {
+      const response = await this.http.axiosRef.post(url, body, {
         headers: { 'content-type': 'application/json', 'partner-api-key': this.endpoint.partnerApiKey },
         timeout: timeoutMs,
         signal: AbortSignal.timeout(timeoutMs),

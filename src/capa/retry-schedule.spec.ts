@@ -1,4 +1,4 @@
-import { BACKGROUND_BACKOFF, IN_REQUEST_BACKOFF, backoffDelay } from './retry-schedule';
+import { BACKGROUND_BACKOFF, IN_REQUEST_BACKOFF, attemptTimeoutMs, backoffDelay } from './retry-schedule';
 
 describe('backoffDelay (capped exponential, full jitter)', () => {
   const top = () => 0.999999;
@@ -29,5 +29,33 @@ describe('backoffDelay (capped exponential, full jitter)', () => {
 
   it('treats attempt 0 or less like the first retry', () => {
     expect(backoffDelay(IN_REQUEST_BACKOFF, 0, undefined, top)).toBe(99);
+  });
+});
+
+describe('attemptTimeoutMs (per-attempt timeout under a deadline)', () => {
+  it.each([
+    // timeout, time left, caller waiting -> attempt timeout
+    [5000, 10_000, true, 5000],
+    [5000, 6000, true, 3000],
+    [5000, 5000, true, 2500],
+    [500, 1500, true, 500],
+    [500, 900, true, 450],
+    [500, 120, true, 60],
+    [500, 99, true, 99],
+    [500, 30, true, 30],
+    [500, 0, true, 1],
+    [500, -20, true, 1],
+    [5000, 5000, false, 5000],
+    [5000, 3000, false, 3000],
+    [5000, 60_000, false, 5000],
+  ])('CAPA_TIMEOUT_MS %i with %i ms left (caller waiting: %s): %i', (timeout, left, waiting, expected) => {
+    expect(attemptTimeoutMs(timeout, left, waiting)).toBe(expected);
+  });
+
+  it('after a timed-out attempt, another attempt of at least the same length still fits while a caller waits', () => {
+    for (const [timeout, deadline] of [[5000, 10_000], [5000, 5000], [500, 1500], [2000, 2500]]) {
+      const first = attemptTimeoutMs(timeout, deadline, true);
+      expect(deadline - first).toBeGreaterThanOrEqual(first);
+    }
   });
 });

@@ -121,6 +121,34 @@ describe('loadAppConfig', () => {
     expect(() => loadAppConfig({ ...rest, CAPA_PARTNER_API_KEY_FILE: '/nonexistent/key' })).toThrow('CAPA_PARTNER_API_KEY_FILE');
   });
 
+  it('has the documented breaker and retry budget defaults, and reads them', () => {
+    expect(loadAppConfig({})).toMatchObject({ circuitFailureRate: 0.5, circuitWindowMs: 10_000, circuitMinCalls: 20, circuitHalfOpenMs: 10_000, retryBudgetRatio: 0.2, retryBudgetMinPerSecond: 10 });
+    const config = loadAppConfig({
+      CAPA_CIRCUIT_FAILURE_RATE: '0.25',
+      CAPA_CIRCUIT_WINDOW_MS: '30000',
+      CAPA_CIRCUIT_MIN_CALLS: '50',
+      CAPA_RETRY_BUDGET_RATIO: '.1',
+      CAPA_RETRY_BUDGET_MIN_PER_SECOND: '0',
+    });
+    expect(config).toMatchObject({ circuitFailureRate: 0.25, circuitWindowMs: 30_000, circuitMinCalls: 50, retryBudgetRatio: 0.1, retryBudgetMinPerSecond: 0 });
+  });
+
+  it.each([
+    ['CAPA_CIRCUIT_FAILURE_RATE', '1'],
+    ['CAPA_CIRCUIT_FAILURE_RATE', '0'],
+    ['CAPA_CIRCUIT_FAILURE_RATE', 'half'],
+    ['CAPA_CIRCUIT_WINDOW_MS', '10s'],
+    ['CAPA_CIRCUIT_MIN_CALLS', '0'],
+    ['CAPA_RETRY_BUDGET_RATIO', '1.5'],
+    ['CAPA_RETRY_BUDGET_MIN_PER_SECOND', '-1'],
+  ])('refuses %s=%s', (name, value) => {
+    expect(() => loadAppConfig({ [name]: value })).toThrow(name);
+  });
+
+  it('refuses the retired CAPA_CIRCUIT_THRESHOLD, pointing to the settings that replace it', () => {
+    expect(() => loadAppConfig({ CAPA_CIRCUIT_THRESHOLD: '5' })).toThrow(/CAPA_CIRCUIT_THRESHOLD is no longer read.*CAPA_CIRCUIT_FAILURE_RATE/);
+  });
+
   it('refuses an admin token that is also an inbound token', () => {
     expect(() => loadAppConfig({ INBOUND_API_KEYS: 'same,other', ADMIN_API_KEY: 'same' })).toThrow('ADMIN_API_KEY must differ');
   });

@@ -33,7 +33,16 @@ export class AppConfig {
   readonly shutdownDelayMs: number;
   /** Background retries: capped exponential backoff with full jitter. */
   readonly backgroundBackoff: BackoffPolicy;
-  readonly circuitThreshold: number;
+  /** The circuit opens when more than this share of the calls in the window failed... */
+  readonly circuitFailureRate: number;
+  /** ...over this rolling window (also the retry budget's window)... */
+  readonly circuitWindowMs: number;
+  /** ...provided the window saw at least this many calls. */
+  readonly circuitMinCalls: number;
+  /** Retries (in-request and background together) may be this share of first attempts over the window... */
+  readonly retryBudgetRatio: number;
+  /** ...plus this many per second, so a quiet service can still retry. */
+  readonly retryBudgetMinPerSecond: number;
   /** How many CREATED mappings each process keeps in memory (they never change); 0 turns the cache off. */
   readonly createdCacheSize: number;
   readonly circuitHalfOpenMs: number;
@@ -70,7 +79,11 @@ export class AppConfig {
       baseMs: env.WORKER_BACKOFF_BASE_MS ?? BACKGROUND_BACKOFF.baseMs,
       capMs: env.WORKER_BACKOFF_MAX_MS ?? BACKGROUND_BACKOFF.capMs,
     };
-    this.circuitThreshold = env.CAPA_CIRCUIT_THRESHOLD ?? 5;
+    this.circuitFailureRate = env.CAPA_CIRCUIT_FAILURE_RATE ?? 0.5;
+    this.circuitWindowMs = env.CAPA_CIRCUIT_WINDOW_MS ?? 10_000;
+    this.circuitMinCalls = env.CAPA_CIRCUIT_MIN_CALLS ?? 20;
+    this.retryBudgetRatio = env.CAPA_RETRY_BUDGET_RATIO ?? 0.2;
+    this.retryBudgetMinPerSecond = env.CAPA_RETRY_BUDGET_MIN_PER_SECOND ?? 10;
     this.createdCacheSize = env.CREATED_CACHE_SIZE ?? 50_000;
     this.circuitHalfOpenMs = env.CAPA_CIRCUIT_HALF_OPEN_MS ?? 10_000;
     const webhookUrls = parseWebhookUrls(env.EVENT_WEBHOOK_URLS);
@@ -122,6 +135,12 @@ export class AppConfig {
     if (admin !== '' && inbound.includes(admin)) problems.push('ADMIN_API_KEY must differ from every INBOUND_API_KEYS token');
     if (env.CAPA_PARTNER_API_KEY && env.CAPA_PARTNER_API_KEY_FILE) {
       problems.push('set CAPA_PARTNER_API_KEY or CAPA_PARTNER_API_KEY_FILE, not both');
+    }
+    if (env.CAPA_CIRCUIT_THRESHOLD !== undefined) {
+      problems.push(
+        'CAPA_CIRCUIT_THRESHOLD is no longer read: the circuit opens on a failure rate over a window; ' +
+          'set CAPA_CIRCUIT_FAILURE_RATE, CAPA_CIRCUIT_WINDOW_MS and CAPA_CIRCUIT_MIN_CALLS instead (README, Configuration)',
+      );
     }
     if (problems.length > 0) throw new Error(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   }

@@ -3,6 +3,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsNumber,
   IsOptional,
   IsString,
   IsUrl,
@@ -78,8 +79,24 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(10) @Max(3_600_000)
   WORKER_BACKOFF_MAX_MS?: number;
 
-  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(1) @Max(1000)
-  CAPA_CIRCUIT_THRESHOLD?: number;
+  /** No longer read (the circuit opens on a failure rate now): set, it stops the boot with a pointer to the new settings. */
+  @IsOptional()
+  CAPA_CIRCUIT_THRESHOLD?: unknown;
+
+  @IsOptional() @Transform(({ value }) => toNumber(value)) @IsNumber() @Min(0.01) @Max(0.99)
+  CAPA_CIRCUIT_FAILURE_RATE?: number;
+
+  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(1000) @Max(600_000)
+  CAPA_CIRCUIT_WINDOW_MS?: number;
+
+  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(1) @Max(1_000_000)
+  CAPA_CIRCUIT_MIN_CALLS?: number;
+
+  @IsOptional() @Transform(({ value }) => toNumber(value)) @IsNumber() @Min(0) @Max(1)
+  CAPA_RETRY_BUDGET_RATIO?: number;
+
+  @IsOptional() @Transform(({ value }) => toNumber(value)) @IsNumber() @Min(0) @Max(10_000)
+  CAPA_RETRY_BUDGET_MIN_PER_SECOND?: number;
 
   @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(100) @Max(600_000)
   CAPA_CIRCUIT_HALF_OPEN_MS?: number;
@@ -124,6 +141,10 @@ export class EnvironmentVariables {
 
 function toInt(value: unknown): unknown {
   return typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+}
+
+function toNumber(value: unknown): unknown {
+  return typeof value === 'string' && /^-?(\d+\.?\d*|\.\d+)$/.test(value.trim()) ? Number(value) : value;
 }
 
 /** Validates the raw environment; throws one error that names every bad variable (never its value). */

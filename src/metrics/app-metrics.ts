@@ -41,6 +41,12 @@ export class AppMetrics implements OnModuleInit {
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
+  readonly retryBudget = new Counter({
+    name: 'capa_retries_total',
+    help: 'Retries of Capa calls (in-request and background), by what the retry budget decided: allowed (sent) or refused',
+    labelNames: ['decision'] as const,
+    registers: [this.registry],
+  });
   readonly capaUserIdConflicts = new Counter({
     name: 'capa_user_id_conflicts_total',
     help:
@@ -92,12 +98,14 @@ export class AppMetrics implements OnModuleInit {
       },
     });
     this.setCircuit('closed');
+    for (const decision of ['allowed', 'refused'] as const) this.retryBudget.inc({ decision }, 0);
     this.observer.subscribe({
       callFinished: (attempt) => {
         this.capaCalls.inc({ outcome: attempt.outcome });
         this.capaDuration.observe({ outcome: attempt.outcome }, attempt.latencyMs / 1000);
       },
       circuitChanged: (status) => this.setCircuit(status),
+      retryDecided: (decision) => this.retryBudget.inc({ decision }),
     });
   }
 

@@ -159,6 +159,9 @@ export class SignupsService {
     const outcome = await this.gateway.createUser(capaRequestFor(row), {
       deadline,
       requestId,
+      // A signup Capa was already asked about is retried, paid from the retry budget; an operator's re-drive is not.
+      retry: actor !== 'operator' && row.attemptCount > 0,
+      background: actor === 'worker',
       onAttempt: async (attempt) => {
         attempts += 1;
         await this.repository.recordAttempt(row.id, actor, attempt);
