@@ -12,6 +12,7 @@ const http = require('node:http');
 const { createHash, timingSafeEqual } = require('node:crypto');
 const { Pool } = require('pg');
 const { parsePhoneNumberWithError, isValidPhoneNumber } = require('libphonenumber-js');
+const { handleWebhook } = require('./webhook-baseline');
 
 const PORT = Number(process.env.PORT || 3100);
 const CAPA_BASE_URL = process.env.CAPA_BASE_URL;
@@ -251,6 +252,7 @@ async function route(req, res) {
     await pool.query('SELECT 1');
     return send(res, 200, { status: 'ok' });
   }
+  if (req.method === 'POST' && path === '/webhooks/capa') return handleWebhook(pool, req, res, send);
   if (path === '/v1/users' || path.startsWith('/v1/users/')) {
     if (!authorised(req)) return fail(res, 401, 'UNAUTHORIZED', 'Missing or invalid bearer token');
     if (req.method === 'POST' && path === '/v1/users') return register(req, res);

@@ -13,6 +13,7 @@
 
 const autocannon = require('autocannon');
 const { externalIdOf, bodyOf } = require('./lib/payload');
+const { signedDeliveryOf } = require('./lib/webhook-payload');
 
 function idSource(spec) {
   const ids = spec.ids;
@@ -39,7 +40,9 @@ function idSource(spec) {
 function runOnce(spec, source, phase) {
   const url = new URL(spec.url);
   const headers = { authorization: `Bearer ${spec.token}` };
-  const post = spec.request === 'post';
+  const webhook = spec.request === 'webhook';
+  const post = spec.request === 'post' || webhook;
+  let deliveries = 0;
   if (post) headers['content-type'] = 'application/json';
   const opts = {
     url: url.origin,
@@ -52,7 +55,12 @@ function runOnce(spec, source, phase) {
         method: post ? 'POST' : 'GET',
         setupRequest: (req) => {
           const id = source.take();
-          if (post) {
+          if (webhook) {
+            const delivery = signedDeliveryOf(id, deliveries++);
+            req.path = '/webhooks/capa';
+            req.body = delivery.body;
+            req.headers = { ...req.headers, 'capa-signature': delivery.signature };
+          } else if (post) {
             req.path = '/v1/users';
             req.body = bodyOf(id);
           } else {

@@ -8,6 +8,7 @@ import { requestIdFor } from './common/request-id';
 import { logRequest } from './common/logging';
 import { securityHeaders } from './common/security-headers';
 import { AppConfig } from './config/app-config';
+import { installRawBodyRoutes } from './capa-webhooks/raw-body';
 import { ShutdownState } from './health/shutdown-state';
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
@@ -31,6 +32,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   const fastify = app.getHttpAdapter().getInstance();
   // Only JSON bodies are accepted: without Fastify's default text/plain parser, other types get 415.
   fastify.removeContentTypeParser('text/plain');
+  installRawBodyRoutes(fastify);
   const metrics = app.get(AppMetrics);
   fastify.addHook('onResponse', (request, reply, done) => {
     // The route template (never the raw URL) keeps ids out of metric labels.

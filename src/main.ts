@@ -5,6 +5,7 @@ import { createApp } from './app';
 import { Logger } from 'nestjs-pino';
 import { AppConfig, DEV_ADMIN_API_KEY, DEV_INBOUND_API_KEY, loadAppConfig } from './config/app-config';
 import { ShutdownState } from './health/shutdown-state';
+import { connectSandboxWebhooks } from './capa-webhooks/sandbox-webhooks';
 
 async function bootstrap(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
@@ -12,6 +13,7 @@ async function bootstrap(): Promise<void> {
   const app = await createApp(config);
   closeGracefullyOn(['SIGTERM', 'SIGINT'], app, config);
   await app.listen(config.port, '0.0.0.0');
+  connectSandboxWebhooks(app);
   const logger = app.get(Logger);
   if (config.usesDevTokens) {
     logger.warn(

@@ -49,10 +49,12 @@ describe('admin detail, retry and resolve', () => {
         leaseOwner: null,
         leaseUntil: null,
         nextAttemptAt: null,
+        kyc: { status: 'NOT_STARTED', kind: 'KYC', updatedAt: null, linkIssuedAt: null, history: [] },
         attempts: [
           {
             at: expect.any(String),
             actor: 'request',
+            operation: 'create',
             outcome: 'rejected',
             httpStatus: 400,
             latencyMs: expect.any(Number),
@@ -134,6 +136,7 @@ describe('admin detail, retry and resolve', () => {
       expect(detail.body.attempts[0]).toEqual({
         at: expect.any(String),
         actor: 'operator',
+        operation: 'resolve',
         outcome: 'resolved',
         httpStatus: null,
         latencyMs: 0,

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Browser, Page, chromium } from 'playwright-core';
 import { ADMIN_TOKEN, uniqueId, useTestApp } from './support/test-app';
+import { WEBHOOK_ENV, deliver, register } from './support/webhooks';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = join(__dirname, 'artifacts', 'admin-ui.png');
@@ -18,7 +19,7 @@ function untilText(page: Page, testId: string, text: string): Promise<void> {
 }
 
 describe('the operator page at /admin/ui, in headless Chromium', () => {
-  const service = useTestApp();
+  const service = useTestApp({ env: WEBHOOK_ENV });
   let browser: Browser | undefined;
 
   beforeAll(async () => {
@@ -39,7 +40,7 @@ describe('the operator page at /admin/ui, in headless Chromium', () => {
     expect(page.headers.get('content-type')).toContain('text/html');
     expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect(page.body).toContain('<script src="/admin/ui/app.js" defer></script>');
-    for (const script of ['app.js', 'chart.js']) {
+    for (const script of ['app.js', 'chart.js', 'verification.js']) {
       expect((await service.call('GET', `/admin/ui/${script}`, undefined, { authorization: '' })).headers.get('content-type')).toContain('javascript');
     }
     expect((await service.call('GET', '/admin/ui/app.css', undefined, { authorization: '' })).headers.get('content-type')).toContain('text/css');
@@ -144,6 +145,56 @@ describe('the operator page at /admin/ui, in headless Chromium', () => {
     await untilText(page, 'detail-status', 'CREATED');
     expect(await byTestId('detail-user-id').textContent()).toBe(capaUserId);
     expect(await byTestId('error').isHidden()).toBe(true);
+    await context.close();
+  });
+
+  itWithBrowser('shows KYC status in the list (filterable), the KYC history in the detail, refreshes it, and the webhook inbox', async () => {
+    const verified = uniqueId('ui-kyc-verified');
+    const other = uniqueId('ui-kyc-other');
+    await register(service, verified);
+    await register(service, other);
+    await deliver(service, { type: 'KYC', event: 'CREATED_KYC', externalUserId: verified });
+    await deliver(service, { type: 'KYC', event: 'VERIFIED_USER', externalUserId: verified });
+    await deliver(service, { type: 'KYC', event: 'VERIFIED_USER', externalUserId: verified });
+    await deliver(service, 'not json');
+
+    const context = await browser!.newContext({ viewport: { width: 1280, height: 1400 } });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    const byTestId = (id: string) => page.getByTestId(id);
+    await page.goto(`${service.url}/admin/ui`);
+    await byTestId('token-input').fill(ADMIN_TOKEN);
+    await byTestId('login-submit').click();
+
+    await byTestId('search-input').fill('ui-kyc-');
+    await byTestId('kyc-filter').selectOption('VERIFIED');
+    await byTestId('search-submit').click();
+    await page.waitForFunction(`document.querySelectorAll('[data-testid="signup-row"]').length === 1`, undefined, { timeout: 5000 });
+    const row = page.locator(`[data-testid="signup-row"][data-external-user-id="${verified}"]`);
+    expect(await row.getByTestId('signup-kyc').textContent()).toBe('VERIFIED');
+
+    await row.click();
+    await byTestId('detail').waitFor();
+    expect(await byTestId('detail-kyc').textContent()).toContain('KYC VERIFIED');
+    expect(await byTestId('kyc-history-row').count()).toBe(3);
+    expect(await byTestId('kyc-history-row').first().textContent()).toContain('duplicate');
+
+    // Capa's verdict changed without a webhook reaching the service: the operator refreshes it.
+    service.simulator.verification.recordEvent(verified, 'REJECTED_KYC');
+    await byTestId('kyc-refresh').click();
+    await byTestId('detail-kyc').getByText('KYC REJECTED').waitFor();
+    expect(await byTestId('attempt-row').first().textContent()).toContain('kyc-details');
+
+    await byTestId('webhook-outcome').selectOption('unreadable');
+    await byTestId('webhook-submit').click();
+    await page.waitForFunction(`[...document.querySelectorAll('[data-testid="webhook-row"]')].every((row) => row.textContent.includes('unreadable'))`, undefined, { timeout: 5000 });
+    expect(await byTestId('webhook-row').first().textContent()).toContain('not json');
+    expect(Number(await byTestId('webhook-stat-received').textContent())).toBeGreaterThanOrEqual(4);
+    expect(Number(await byTestId('webhook-stat-duplicate').textContent())).toBeGreaterThanOrEqual(1);
+
+    await page.screenshot({ path: join(__dirname, 'artifacts', 'admin-ui-kyc.png'), fullPage: true });
+    expect(problems).toEqual([]);
     await context.close();
   });
 });

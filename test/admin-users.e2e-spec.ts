@@ -74,6 +74,7 @@ describe('GET /admin/users: list, filters, search and keyset pagination', () => 
       alias: null,
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
+      kyc: { status: 'NOT_STARTED', kind: 'KYC', updatedAt: null, linkIssuedAt: null },
     });
   });
 

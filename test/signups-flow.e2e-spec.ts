@@ -28,6 +28,7 @@ describe('POST /v1/users: the idempotent create flow', () => {
       alias: 'Satoshi Nakamoto',
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
+      kyc: { status: 'NOT_STARTED', kind: 'KYC', updatedAt: null, linkIssuedAt: null },
     });
     expect(capaUser!.payload).toEqual(emailSignup(externalUserId));
 

@@ -4,6 +4,7 @@ import type { SignupMapping, SignupRecord, SignupStatus } from '../signups/signu
 import type { HourlySignupCount, StoredAttempt } from './admin.types';
 import type { CapaCallSummary } from './capa-call-stats';
 import type { EventStatsView } from '../events/event-stats';
+import type { KycHistoryView, WebhookStatsView } from './webhook-views';
 
 /** `GET /admin/users` answer. */
 export interface SignupListView {
@@ -21,6 +22,7 @@ export interface SignupDetailView extends SignupMapping {
   leaseUntil: string | null;
   nextAttemptAt: string | null;
   attempts: AttemptView[];
+  kyc: SignupMapping['kyc'] & { history: KycHistoryView[] };
 }
 
 export type StatusCounts = Record<SignupStatus, number>;
@@ -36,11 +38,14 @@ export interface AdminStatsView {
   capa: CapaCallSummary & { circuit: CircuitStatus };
   signupsOverTime: HourlyStatusCounts[];
   events: EventStatsView;
+  webhooks: WebhookStatsView;
 }
 
-export function toDetailView(row: SignupRecord, attempts: StoredAttempt[]): SignupDetailView {
+export function toDetailView(row: SignupRecord, attempts: StoredAttempt[], kycHistory: KycHistoryView[] = []): SignupDetailView {
+  const mapping = toMapping(row);
   return {
-    ...toMapping(row),
+    ...mapping,
+    kyc: { ...mapping.kyc, history: kycHistory },
     attemptCount: row.attemptCount,
     leaseOwner: row.leaseOwner,
     leaseUntil: row.leaseUntil?.toISOString() ?? null,

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { EventStatsDoc } from '../events/event.docs';
-import { SignupMappingDoc } from '../signups/signup.docs';
+import { KycDoc, SignupMappingDoc } from '../signups/signup.docs';
 
 /** OpenAPI shapes of the admin answers (the runtime types are in admin-views.ts). */
 export class SignupListDoc {
@@ -12,6 +12,7 @@ export class SignupListDoc {
 export class AttemptDoc {
   @ApiProperty({ format: 'date-time' }) at: string;
   @ApiProperty({ enum: ['request', 'worker', 'operator'] }) actor: string;
+  @ApiProperty({ enum: ['create', 'kyc-link', 'kyb-link', 'kyc-details', 'kyb-details', 'resolve'] }) operation: string;
   @ApiProperty({ example: 'created', description: 'created | rejected | exists-without-id | misconfigured | transient | resolved' })
   outcome: string;
   @ApiProperty({ type: Number, nullable: true, example: 201 }) httpStatus: number | null;
@@ -20,7 +21,29 @@ export class AttemptDoc {
   @ApiProperty({ type: String, nullable: true }) errorMessage: string | null;
 }
 
+class KycHistoryDoc {
+  @ApiProperty({ type: String, nullable: true, example: 'VERIFIED_USER' }) event: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'kyc.status after this delivery' }) status: string | null;
+  @ApiProperty({ format: 'date-time' }) receivedAt: string;
+  @ApiProperty({ enum: ['applied', 'duplicate', 'unmatched', 'ignored'] }) outcome: string;
+}
+
+class KycDetailDoc extends KycDoc {
+  @ApiProperty({ type: [KycHistoryDoc], description: 'Every KYC webhook received for the user, newest first' }) history: KycHistoryDoc[];
+}
+
+class WebhookStatsDoc {
+  @ApiProperty() received: number;
+  @ApiProperty() applied: number;
+  @ApiProperty() duplicate: number;
+  @ApiProperty() unmatched: number;
+  @ApiProperty() unreadable: number;
+  @ApiProperty() ignored: number;
+  @ApiProperty({ description: 'Deliveries refused for a missing or wrong signature, by this process since it started' }) rejectedSignatures: number;
+}
+
 export class SignupDetailDoc extends SignupMappingDoc {
+  @ApiProperty({ type: KycDetailDoc }) declare kyc: KycDetailDoc;
   @ApiProperty({ description: 'Capa calls made for this signup' }) attemptCount: number;
   @ApiProperty({ type: String, nullable: true, description: 'The process driving it now, if any' }) leaseOwner: string | null;
   @ApiProperty({ type: String, nullable: true, format: 'date-time' }) leaseUntil: string | null;
@@ -75,4 +98,22 @@ export class AdminStatsDoc {
   @ApiProperty({ type: [HourlyCountsDoc], description: 'Signups created per UTC hour over the last 24 hours, by current status' })
   signupsOverTime: HourlyCountsDoc[];
   @ApiProperty({ type: EventStatsDoc, description: 'Event webhook deliveries per endpoint: backlog, failed, lag' }) events: EventStatsDoc;
+  @ApiProperty({ type: WebhookStatsDoc, description: "Capa's webhook deliveries by outcome" }) webhooks: WebhookStatsDoc;
+}
+
+class InboxEntryDoc {
+  @ApiProperty({ example: '42' }) id: string;
+  @ApiProperty({ format: 'date-time' }) receivedAt: string;
+  @ApiProperty({ enum: ['applied', 'duplicate', 'unmatched', 'unreadable', 'ignored'] }) outcome: string;
+  @ApiProperty({ type: String, nullable: true, example: 'KYC' }) type: string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'VERIFIED_USER' }) event: string | null;
+  @ApiProperty({ type: String, nullable: true }) externalUserId: string | null;
+  @ApiProperty({ description: 'SHA-256 of the raw body, hex' }) sha256: string;
+  @ApiProperty({ description: 'The body as received' }) body: string;
+}
+
+export class InboxListDoc {
+  @ApiProperty({ type: [InboxEntryDoc], description: 'Newest first' }) items: InboxEntryDoc[];
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page; null on the last page' })
+  nextCursor: string | null;
 }

@@ -11,6 +11,9 @@ import { AdminStatsView, SignupDetailView, SignupListView, hourStart, hourlySeri
 import { CapaCallStats } from './capa-call-stats';
 import { ListSignupsQuery } from './list-signups.query';
 import { decodePageCursor, encodePageCursor } from './page-cursor';
+import { toKycHistoryView, toWebhookStats } from './webhook-views';
+import { WebhookInboxRepository } from '../persistence/webhook-inbox.repository';
+import { VerificationMetrics } from '../metrics/verification-metrics';
 
 /** The attempts log shown per signup: the newest ones, enough to see a pattern without an unbounded answer. */
 const MAX_ATTEMPTS_SHOWN = 100;
@@ -27,12 +30,14 @@ export class AdminService {
     private readonly capaCalls: CapaCallStats,
     private readonly gateway: CapaGateway,
     private readonly eventStats: EventStats,
+    private readonly inbox: WebhookInboxRepository,
+    private readonly verificationMetrics: VerificationMetrics,
   ) {}
 
   async list(query: ListSignupsQuery): Promise<SignupListView> {
     // The query DTO has already rejected cursors that do not decode.
     const beforeId = query.cursor === undefined ? undefined : (decodePageCursor(query.cursor) ?? undefined);
-    const page = await this.admin.listSignups({ status: query.status, search: query.search, beforeId, limit: query.limit });
+    const page = await this.admin.listSignups({ status: query.status, kycStatus: query.kycStatus, search: query.search, beforeId, limit: query.limit });
     const last = page.rows.at(-1);
     return {
       items: page.rows.map(toMapping),
@@ -42,7 +47,11 @@ export class AdminService {
 
   async detail(externalUserId: string): Promise<SignupDetailView> {
     const row = await this.signups.get(externalUserId);
-    return toDetailView(row, await this.admin.listAttempts(row.id, MAX_ATTEMPTS_SHOWN));
+    const [attempts, kycHistory] = await Promise.all([
+      this.admin.listAttempts(row.id, MAX_ATTEMPTS_SHOWN),
+      this.inbox.kycHistory(row.externalUserId, MAX_ATTEMPTS_SHOWN),
+    ]);
+    return toDetailView(row, attempts, kycHistory.map(toKycHistoryView));
   }
 
   async retry(externalUserId: string, requestId?: string): Promise<SignupMapping> {
@@ -67,9 +76,10 @@ export class AdminService {
   async stats(): Promise<AdminStatsView> {
     const now = new Date();
     const firstHour = hourStart(now, CHART_HOURS - 1);
-    const [byStatus, hourly, events] = await Promise.all([
+    const [byStatus, hourly, webhooksByOutcome, events] = await Promise.all([
       this.signupRepository.countByStatus(),
       this.admin.countCreatedPerHour(firstHour),
+      this.inbox.countByOutcome(),
       this.eventStats.current(now),
     ]);
     return {
@@ -78,6 +88,7 @@ export class AdminService {
       capa: { ...this.capaCalls.summary(), circuit: this.gateway.circuitStatus() },
       signupsOverTime: hourlySeries(hourly, firstHour, now),
       events,
+      webhooks: toWebhookStats(webhooksByOutcome, this.verificationMetrics.rejectedSignatureCount),
     };
   }
 }

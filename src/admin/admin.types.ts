@@ -1,4 +1,5 @@
 import type { SignupRecord, SignupStatus } from '../signups/signup.types';
+import type { KycStatus } from '../verification/kyc-status';
 
 /** One page of the admin list, newest first; `hasMore` says whether older rows follow the last one. */
 export interface SignupPage {
@@ -9,6 +10,7 @@ export interface SignupPage {
 /** What an operator filters the list by; every field is optional. */
 export interface SignupListFilter {
   status?: SignupStatus;
+  kycStatus?: KycStatus;
   /** Prefix of externalUserId, or an exact Capa userId, or an exact identifier. */
   search?: string;
   /** Only rows with an id below this one (keyset pagination, newest first). */
@@ -20,6 +22,8 @@ export interface SignupListFilter {
 export interface StoredAttempt {
   at: Date;
   actor: string;
+  /** The Capa endpoint called: create, kyc-link, kyb-link, kyc-details, kyb-details, or resolve (an operator attached a userId). */
+  operation: string;
   outcome: string;
   httpStatus: number | null;
   latencyMs: number;

@@ -2,6 +2,8 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min, ValidateBy } from 'class-validator';
 import { SIGNUP_STATUSES } from '../signups/signup.types';
+import { KYC_STATUSES } from '../verification/kyc-status';
+import type { KycStatus } from '../verification/kyc-status';
 import type { SignupStatus } from '../signups/signup.types';
 import { decodePageCursor } from './page-cursor';
 
@@ -18,6 +20,12 @@ export class ListSignupsQuery {
   @IsOptional()
   @IsIn(SIGNUP_STATUSES)
   status?: SignupStatus;
+
+  @ApiPropertyOptional({ enum: KYC_STATUSES, description: 'Only signups whose kyc.status is this' })
+  @Transform(blankAsAbsent)
+  @IsOptional()
+  @IsIn(KYC_STATUSES)
+  kycStatus?: KycStatus;
 
   @ApiPropertyOptional({
     description: 'A prefix of externalUserId, or an exact Capa userId, or an exact identifier (email / E.164 phone)',

@@ -11,6 +11,16 @@ import { RetryBudget, RetryDecision } from './retry-budget';
 import { IN_REQUEST_BACKOFF, MIN_ATTEMPT_MS, attemptTimeoutMs, backoffDelay } from './retry-schedule';
 
 export type { CircuitStatus } from './capa-circuit';
+import {
+  VERIFICATION_CIRCUIT_OPEN,
+  VerificationAttemptRecord,
+  VerificationCall,
+  VerificationOutcome,
+  classifyVerificationResponse,
+  isRetryableVerification,
+  verificationAttemptRecord,
+  verificationWithoutSecret,
+} from './verification-call';
 
 /** The body of Capa's `POST /api/partner/v1/user`, in Capa's own field names. */
 export interface CapaCreateUserRequest {
@@ -32,6 +42,16 @@ export interface CapaCallOptions {
   retry?: boolean;
   /** Nobody waits for the answer (the worker): an attempt may use CAPA_TIMEOUT_MS up to the deadline instead of keeping room for another. */
   background?: boolean;
+}
+
+/** A verification call (link, details) for one signup, within the inbound request's deadline. */
+export interface VerificationCallOptions {
+  deadline: number;
+  /** Called after every real call to Capa (not when the circuit is open), before any retry. */
+  onAttempt: (attempt: VerificationAttemptRecord) => Promise<void> | void;
+  requestId?: string;
+  /** Logged with every attempt (the Capa userId in the path is not). */
+  externalUserId: string;
 }
 
 const CREATE_USER_PATH = '/api/partner/v1/user';
@@ -182,6 +202,79 @@ export class CapaGateway implements OnApplicationShutdown {
       return withoutSecret(classifyResponse(response.status, response.headers as Record<string, unknown>, response.data), this.endpoint.partnerApiKey);
     } catch (error) {
       return withoutSecret(classifyNetworkError(error), this.endpoint.partnerApiKey);
+    }
+  }
+
+  /**
+   * A call to a verification endpoint (links, details), retried like every other operation (capped exponential
+   * backoff with full jitter, Retry-After, the deadline, the retry budget, the circuit breaker), except that only
+   * transient outcomes are retried: a 401/403 will not heal within a request, and nothing completes a link later.
+   * Answers the last outcome Capa gave, or why Capa was not asked at all.
+   */
+  async callVerification<T>(call: VerificationCall<T>, options: VerificationCallOptions): Promise<VerificationOutcome<T>> {
+    let last: VerificationOutcome<T> | undefined;
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS_PER_CALL; attempt++) {
+      const outcome = await this.verificationAttempt(call, options, attempt > 1);
+      if (outcome === VERIFICATION_CIRCUIT_OPEN || (outcome.kind === 'transient' && outcome.errorCode === RETRY_BUDGET_EXHAUSTED)) return last ?? outcome;
+      last = outcome;
+      if (!isRetryableVerification(outcome)) break;
+      const delay = backoffDelay(IN_REQUEST_BACKOFF, attempt, outcome.kind === 'transient' ? outcome.retryAfterMs : undefined);
+      if (Date.now() + delay + MIN_ATTEMPT_MS > options.deadline) break;
+      await sleep(delay);
+    }
+    return last ?? VERIFICATION_CIRCUIT_OPEN;
+  }
+
+  /** One verification call through the retry budget (for a retry) and the same circuit breaker as create. */
+  private async verificationAttempt<T>(call: VerificationCall<T>, options: VerificationCallOptions, isRetry: boolean): Promise<VerificationOutcome<T>> {
+    if (isRetry && !this.askRetryBudget()) {
+      const { errorCode, errorMessage, retryAfterMs } = retryBudgetExhausted(this.config.circuitWindowMs) as Extract<CapaOutcome, { kind: 'transient' }>;
+      return { kind: 'transient', httpStatus: null, errorCode, errorMessage, retryAfterMs };
+    }
+    let record: VerificationAttemptRecord | undefined;
+    // The breaker reads only `kind` (transient and misconfigured are failures), which both outcome types share.
+    const sendThroughBreaker = async (): Promise<VerificationOutcome<T>> => {
+      if (isRetry) this.observer.retryDecided('allowed');
+      else this.budget.recordFirstAttempt();
+      const timeoutMs = attemptTimeoutMs(this.config.capaTimeoutMs, options.deadline - Date.now(), true);
+      const at = new Date();
+      const started = performance.now();
+      const result = await this.send(call, timeoutMs);
+      record = verificationAttemptRecord(result, at, performance.now() - started);
+      return result;
+    };
+    const outcome = (await this.circuit.execute(sendThroughBreaker as unknown as () => Promise<CapaOutcome>)) as VerificationOutcome<T> | typeof NOT_CALLED;
+    if (outcome === NOT_CALLED) {
+      if (isRetry) this.budget.refund();
+      return VERIFICATION_CIRCUIT_OPEN;
+    }
+    if (record) {
+      const { outcome: capaOutcome, httpStatus, latencyMs, errorCode } = record;
+      // Never the link or the details answer: only what kind of answer it was.
+      const fields = { reqId: options.requestId, externalUserId: options.externalUserId, operation: call.operation, capaOutcome, httpStatus, latencyMs, errorCode, retry: isRetry };
+      if (capaOutcome === 'answered') this.logger.log(fields, 'Capa verification call');
+      else this.logger.warn(fields, 'Capa verification call failed');
+      await options.onAttempt(record);
+    }
+    return outcome;
+  }
+
+  private async send<T>(call: VerificationCall<T>, timeoutMs: number): Promise<VerificationOutcome<T>> {
+    try {
+      const response = await this.http.axiosRef.request({
+        method: call.method,
+        url: `${this.endpoint.baseUrl}${call.path}`,
+        ...(call.body !== undefined ? { data: call.body } : {}),
+        headers: { 'content-type': 'application/json', 'partner-api-key': this.endpoint.partnerApiKey },
+        timeout: timeoutMs,
+        signal: AbortSignal.timeout(timeoutMs),
+        validateStatus: () => true,
+        maxContentLength: call.maxResponseBytes,
+        maxRedirects: 0,
+      });
+      return verificationWithoutSecret(classifyVerificationResponse(call, response.status, response.headers as Record<string, unknown>, response.data), this.endpoint.partnerApiKey);
+    } catch (error) {
+      return verificationWithoutSecret(classifyNetworkError(error) as VerificationOutcome<T>, this.endpoint.partnerApiKey);
     }
   }
 

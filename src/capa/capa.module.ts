@@ -19,6 +19,6 @@ import { CapaGateway } from './capa.gateway';
     CapaObserver,
     CapaGateway,
   ],
-  exports: [CapaGateway, CapaObserver],
+  exports: [CapaGateway, CapaObserver, CapaEndpoint],
 })
 export class CapaModule {}

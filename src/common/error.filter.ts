@@ -6,7 +6,7 @@ import { ApiError, ErrorBody } from './api-error';
 const FASTIFY_ERRORS: Record<string, { statusCode: number; code: string; message: string }> = {
   FST_ERR_CTP_INVALID_JSON_BODY: { statusCode: 400, code: 'MALFORMED_JSON', message: 'The body is not valid JSON' },
   FST_ERR_CTP_EMPTY_JSON_BODY: { statusCode: 400, code: 'MALFORMED_JSON', message: 'The body is empty but declared as JSON' },
-  FST_ERR_CTP_BODY_TOO_LARGE: { statusCode: 413, code: 'PAYLOAD_TOO_LARGE', message: 'The body is larger than 16 KiB' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { statusCode: 413, code: 'PAYLOAD_TOO_LARGE', message: 'The body is larger than this route accepts (16 KiB; 64 KiB for /webhooks/capa)' },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: {
     statusCode: 415,
     code: 'UNSUPPORTED_MEDIA_TYPE',

@@ -207,4 +207,27 @@ describe('loadAppConfig', () => {
       }
     });
   });
+
+  describe('CAPA_WEBHOOK_SECRETS', () => {
+    it('reads several secrets for a rotation, trimmed, or from a file', () => {
+      expect(loadAppConfig({ ...production, CAPA_WEBHOOK_SECRETS: ' new , old ,' }).capaWebhookSecrets).toEqual(['new', 'old']);
+      const file = join(mkdtempSync(join(tmpdir(), 'capa-webhook-')), 'secrets');
+      writeFileSync(file, 'from-file-a,from-file-b\n');
+      expect(loadAppConfig({ ...production, CAPA_WEBHOOK_SECRETS_FILE: file }).capaWebhookSecrets).toEqual(['from-file-a', 'from-file-b']);
+      expect(bootError({ ...production, CAPA_WEBHOOK_SECRETS: 'a', CAPA_WEBHOOK_SECRETS_FILE: file })).toContain('not both');
+    });
+
+    it('unset with a real Capa: webhooks are off (no secret)', () => {
+      expect(loadAppConfig(production)).toMatchObject({ capaWebhookSecrets: [], webhookSecretGenerated: false });
+    });
+
+    it('unset in sandbox mode: a generated secret, shared with the built-in simulator, different per boot', () => {
+      const first = loadAppConfig({});
+      const second = loadAppConfig({});
+      expect(first.webhookSecretGenerated).toBe(true);
+      expect(first.capaWebhookSecrets).toEqual([expect.stringMatching(/^[0-9a-f]{64}$/)]);
+      expect(second.capaWebhookSecrets).not.toEqual(first.capaWebhookSecrets);
+      expect(loadAppConfig({ CAPA_WEBHOOK_SECRETS: 'mine' })).toMatchObject({ capaWebhookSecrets: ['mine'], webhookSecretGenerated: false });
+    });
+  });
 });

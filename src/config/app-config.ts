@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BACKGROUND_BACKOFF, BackoffPolicy } from '../capa/retry-schedule';
@@ -43,8 +44,6 @@ export class AppConfig {
   readonly retryBudgetRatio: number;
   /** ...plus this many per second, so a quiet service can still retry. */
   readonly retryBudgetMinPerSecond: number;
-  /** How many CREATED mappings each process keeps in memory (they never change); 0 turns the cache off. */
-  readonly createdCacheSize: number;
   readonly circuitHalfOpenMs: number;
   /** Internal endpoints every event is pushed to (none: push is off, the feed still works). */
   readonly eventWebhookUrls: readonly string[];
@@ -57,6 +56,12 @@ export class AppConfig {
   /** How often each endpoint's deliverer looks for new and due deliveries when idle. */
   readonly eventDeliveryIntervalMs: number;
   readonly eventRetentionDays: number;
+  /** Secrets Capa signs webhooks with (several during a rotation); empty: `/webhooks/capa` is off. */
+  readonly capaWebhookSecrets: readonly string[];
+  /** True when the sandbox generated the webhook secret it shares with the built-in simulator. */
+  readonly webhookSecretGenerated: boolean;
+  /** Port of the built-in Capa simulator in sandbox mode (its control API under /__sim/); 0: any free port. */
+  readonly sandboxPort: number;
 
   constructor(env: EnvironmentVariables) {
     this.isProduction = env.NODE_ENV === 'production';
@@ -84,7 +89,6 @@ export class AppConfig {
     this.circuitMinCalls = env.CAPA_CIRCUIT_MIN_CALLS ?? 20;
     this.retryBudgetRatio = env.CAPA_RETRY_BUDGET_RATIO ?? 0.2;
     this.retryBudgetMinPerSecond = env.CAPA_RETRY_BUDGET_MIN_PER_SECOND ?? 10;
-    this.createdCacheSize = env.CREATED_CACHE_SIZE ?? 50_000;
     this.circuitHalfOpenMs = env.CAPA_CIRCUIT_HALF_OPEN_MS ?? 10_000;
     const webhookUrls = parseWebhookUrls(env.EVENT_WEBHOOK_URLS);
     this.eventWebhookUrls = webhookUrls.urls;
@@ -95,6 +99,12 @@ export class AppConfig {
     this.eventRetryWindowMs = env.EVENT_RETRY_WINDOW_MS ?? 24 * 3_600_000;
     this.eventDeliveryIntervalMs = env.EVENT_DELIVERY_INTERVAL_MS ?? 500;
     this.eventRetentionDays = env.EVENT_RETENTION_DAYS ?? 30;
+
+    const webhookSecrets = splitTokens(env.CAPA_WEBHOOK_SECRETS ?? readSecretFile(env.CAPA_WEBHOOK_SECRETS_FILE, 'CAPA_WEBHOOK_SECRETS_FILE'));
+    this.webhookSecretGenerated = webhookSecrets.length === 0 && this.sandboxMode && !this.isProduction;
+    this.capaWebhookSecrets = this.webhookSecretGenerated ? [randomBytes(32).toString('hex')] : webhookSecrets;
+
+    this.sandboxPort = env.SANDBOX_PORT ?? 0;
 
     const inbound = splitTokens(env.INBOUND_API_KEYS);
     const admin = env.ADMIN_API_KEY?.trim() ?? '';
@@ -133,6 +143,9 @@ export class AppConfig {
       if (admin === DEV_ADMIN_API_KEY) problems.push(`ADMIN_API_KEY must not be the published development token ${why}`);
     }
     if (admin !== '' && inbound.includes(admin)) problems.push('ADMIN_API_KEY must differ from every INBOUND_API_KEYS token');
+    if (env.CAPA_WEBHOOK_SECRETS && env.CAPA_WEBHOOK_SECRETS_FILE) {
+      problems.push('set CAPA_WEBHOOK_SECRETS or CAPA_WEBHOOK_SECRETS_FILE, not both');
+    }
     if (env.CAPA_PARTNER_API_KEY && env.CAPA_PARTNER_API_KEY_FILE) {
       problems.push('set CAPA_PARTNER_API_KEY or CAPA_PARTNER_API_KEY_FILE, not both');
     }
@@ -150,12 +163,12 @@ function splitTokens(list: string | undefined): string[] {
   return (list ?? '').split(',').map((token) => token.trim()).filter((token) => token.length > 0);
 }
 
-function readSecretFile(path: string | undefined): string | undefined {
+function readSecretFile(path: string | undefined, variable = 'CAPA_PARTNER_API_KEY_FILE'): string | undefined {
   if (path === undefined) return undefined;
   try {
     return readFileSync(path, 'utf8').trim();
   } catch (error) {
-    throw new Error(`Invalid configuration:\n  CAPA_PARTNER_API_KEY_FILE: cannot read ${path} (${(error as NodeJS.ErrnoException).code})`);
+    throw new Error(`Invalid configuration:\n  ${variable}: cannot read ${path} (${(error as NodeJS.ErrnoException).code})`);
   }
 }
 

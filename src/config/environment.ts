@@ -104,8 +104,14 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(1) @Max(200)
   DATABASE_POOL_SIZE?: number;
 
-  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(0) @Max(10_000_000)
-  CREATED_CACHE_SIZE?: number;
+  @IsOptional() @IsString()
+  CAPA_WEBHOOK_SECRETS?: string;
+
+  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(0) @Max(65535)
+  SANDBOX_PORT?: number;
+
+  @IsOptional() @IsString() @MinLength(1)
+  CAPA_WEBHOOK_SECRETS_FILE?: string;
 
   @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(0) @Max(600_000)
   SHUTDOWN_GRACE_MS?: number;

@@ -18,6 +18,7 @@ export class AdminRepository {
   async listSignups(filter: SignupListFilter): Promise<SignupPage> {
     const conditions: Prisma.Sql[] = [];
     if (filter.status !== undefined) conditions.push(Prisma.sql`status = ${filter.status}::"SignupStatus"`);
+    if (filter.kycStatus !== undefined) conditions.push(Prisma.sql`kyc_status = ${filter.kycStatus}::"KycStatus"`);
     if (filter.beforeId !== undefined) conditions.push(Prisma.sql`id < ${filter.beforeId}`);
     if (filter.search !== undefined) {
       conditions.push(
@@ -28,7 +29,12 @@ export class AdminRepository {
     // Same order (status is fixed), but spelled as signups_status_id_idx's key so the planner never prefers a
     // backward primary-key scan that filters through millions of rows when the status is rare among recent ones.
     // Qualified: a bare `status` would mean the selected `status::text` and defeat the index.
-    const order = filter.status !== undefined ? Prisma.sql`ORDER BY signups.status, signups.id DESC` : Prisma.sql`ORDER BY id DESC`;
+    const order =
+      filter.status !== undefined
+        ? Prisma.sql`ORDER BY signups.status, signups.id DESC`
+        : filter.kycStatus !== undefined
+          ? Prisma.sql`ORDER BY signups.kyc_status, signups.id DESC`
+          : Prisma.sql`ORDER BY id DESC`;
     const rows = await this.prisma.$queryRaw<Signup[]>`
       SELECT ${SIGNUP_COLUMNS} FROM signups ${where} ${order} LIMIT ${filter.limit + 1}`;
     return { rows: rows.slice(0, filter.limit).map(toRecord), hasMore: rows.length > filter.limit };
@@ -46,7 +52,7 @@ export class AdminRepository {
       where: { signupId },
       orderBy: { id: 'desc' },
       take: limit,
-      select: { at: true, actor: true, outcome: true, httpStatus: true, latencyMs: true, errorCode: true, errorMessage: true },
+      select: { at: true, actor: true, operation: true, outcome: true, httpStatus: true, latencyMs: true, errorCode: true, errorMessage: true },
     });
   }
 
@@ -66,8 +72,8 @@ export class AdminRepository {
             WHERE external_user_id = $1 AND status IN ('NEEDS_ATTENTION', 'FAILED')
             RETURNING *
           ), logged AS (
-            INSERT INTO capa_attempts (signup_id, at, actor, outcome, http_status, latency_ms, capa_user_id)
-            SELECT id, $3, 'operator', 'resolved', NULL, 0, $2 FROM resolved
+            INSERT INTO capa_attempts (signup_id, at, actor, operation, outcome, http_status, latency_ms, capa_user_id)
+            SELECT id, $3, 'operator', 'resolve', 'resolved', NULL, 0, $2 FROM resolved
           ), settled AS (
             SELECT ${SIGNUP_COLUMNS.sql} FROM resolved
           ), event AS (${SIGNUP_EVENTS_FROM_SETTLED})

@@ -5,6 +5,8 @@ import { DatabaseConnection } from './database-connection';
 import { PrismaService } from './prisma.service';
 import { SchemaState } from './schema-state';
 import { SignupRepository } from './signup.repository';
+import { VerificationRepository } from './verification.repository';
+import { WebhookInboxRepository } from './webhook-inbox.repository';
 
 @Global()
 @Module({
@@ -13,8 +15,10 @@ import { SignupRepository } from './signup.repository';
     PrismaService,
     SignupRepository,
     AdminRepository,
+    VerificationRepository,
+    WebhookInboxRepository,
     SchemaState,
   ],
-  exports: [PrismaService, SignupRepository, DatabaseConnection, AdminRepository, SchemaState],
+  exports: [PrismaService, SignupRepository, DatabaseConnection, AdminRepository, SchemaState, VerificationRepository, WebhookInboxRepository],
 })
 export class PersistenceModule {}

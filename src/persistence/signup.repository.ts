@@ -15,7 +15,8 @@ export const SIGNUP_COLUMNS = Prisma.sql`
   id, external_user_id AS "externalUserId", capa_user_id AS "capaUserId", status::text AS status, method, identifier,
   user_type AS "userType", alias, fingerprint, error_code AS "errorCode", error_message AS "errorMessage",
   attempt_count AS "attemptCount", lease_owner AS "leaseOwner", lease_until AS "leaseUntil",
-  next_attempt_at AS "nextAttemptAt", created_at AS "createdAt", updated_at AS "updatedAt", now() AS "observedAt"`;
+  next_attempt_at AS "nextAttemptAt", created_at AS "createdAt", updated_at AS "updatedAt", now() AS "observedAt",
+  kyc_status::text AS "kycStatus", kyc_updated_at AS "kycUpdatedAt", kyc_link_issued_at AS "kycLinkIssuedAt"`;
 
 /** A lease's end, `$n` milliseconds from now on the database's clock. */
 const leaseEnd = (param: string) => `now() + ${param} * interval '1 millisecond'`;

@@ -18,12 +18,17 @@ import {
   type JsonParseResult,
 } from './simulator-http';
 import { validateCreateUserBody, type CreateUserPayload, type Rejection } from './simulator-validation';
+import { handleWebhookControl } from './simulator-webhook-control';
+import { SimulatorVerification, type SimulatedCapaUser, type VerificationSettings } from './simulator-verification';
+import { SimulatorWebhooks, type WebhookFormat, type WebhookNotification, type WebhookSettings } from './simulator-webhooks';
 
 export type { Fault, FaultConfig, RandomFaults } from './simulator-faults';
 export type { CreateUserPayload } from './simulator-validation';
 export type { ErrorShape } from './simulator-http';
+export type { WebhookNotification, WebhookSettings } from './simulator-webhooks';
 
 export const CREATE_USER_PATH = '/api/partner/v1/user';
+const WEBHOOK_SETTINGS_PATH = '/api/partner/v2/webhook-settings';
 export const DEFAULT_SANDBOX_API_KEY = 'sandbox-partner-key';
 export const MAX_CREATE_USER_BODY_BYTES = 16 * 1024;
 
@@ -34,6 +39,9 @@ export interface CapaSimulatorOptions {
   latencyMs?: number;
   duplicateMode?: DuplicateMode;
   errorShape?: ErrorShape;
+  /** Where and how it sends Capa's webhooks (verification results, transactions). */
+  webhooks?: WebhookSettings;
+  verification?: VerificationSettings;
 }
 
 export interface SimulatorStats {
@@ -73,8 +81,14 @@ export class CapaSimulator {
   private faultPlan = new FaultPlan();
   private server: Server | undefined;
   private baseUrl: string | undefined;
+  /** Capa's webhooks, sent on request (the control API) to the configured URL, retried on Capa's schedule. */
+  readonly webhooks: SimulatorWebhooks;
+  /** Capa's verification-link and details endpoints. */
+  readonly verification = new SimulatorVerification();
 
   constructor(options: CapaSimulatorOptions = {}) {
+    this.webhooks = new SimulatorWebhooks(options.webhooks);
+    this.verification.configure(options.verification ?? {});
     this.apiKeys = new Set(options.apiKeys ?? [DEFAULT_SANDBOX_API_KEY]);
     this.baseLatencyMs = options.latencyMs ?? 0;
     this.duplicateMode = options.duplicateMode ?? 'same-id';
@@ -110,6 +124,7 @@ export class CapaSimulator {
     if (!server) return;
     this.server = undefined;
     this.baseUrl = undefined;
+    this.webhooks.stop();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     // Also destroys in-flight requests, including ones held open by a 'timeout' fault.
     server.closeAllConnections();
@@ -122,6 +137,8 @@ export class CapaSimulator {
   }
 
   reset(): void {
+    this.webhooks.reset();
+    this.verification.reset();
     this.users.clear();
     this.callsByUser.clear();
     this.counters = emptyStats();
@@ -138,13 +155,35 @@ export class CapaSimulator {
     return { userId: user.userId, calls: this.callsFor(externalUserId), payload: { ...user.payload } };
   }
 
+  /** Sends Capa's KYC webhook for this user (and remembers the verdict its details endpoint then reports). */
+  sendKycEvent(externalUserId: string, event: string, format?: WebhookFormat): WebhookNotification {
+    this.verification.recordEvent(externalUserId, event);
+    return this.webhooks.send({ type: 'KYC', event, externalUserId }, format);
+  }
+
+  sendWebhook(payload: unknown, format?: WebhookFormat): WebhookNotification {
+    return this.webhooks.send(payload, format);
+  }
+
+  webhookNotifications(): WebhookNotification[] {
+    return this.webhooks.list();
+  }
+
+  configureWebhooks(settings: WebhookSettings & VerificationSettings): void {
+    this.webhooks.configure(settings);
+    this.verification.configure(settings);
+  }
+
   callsFor(externalUserId: string): number {
     return this.callsByUser.get(externalUserId) ?? 0;
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?', 1)[0];
+    const [path, query = ''] = (req.url ?? '/').split('?', 2);
     if (req.method === 'POST' && path === CREATE_USER_PATH) return this.handleCreateUser(req, res);
+    if (this.verification.matches(req.method, path)) return this.handleVerification(req, res, path, new URLSearchParams(query));
+    if (req.method === 'PUT' && path === WEBHOOK_SETTINGS_PATH) return this.handleWebhookSettings(req, res);
+    if (path.startsWith(CONTROL_PREFIX) && (await handleWebhookControl(this, req, res, path))) return;
     if (path.startsWith(CONTROL_PREFIX) && (await handleControlRequest(this, req, res, path))) return;
     sendJson(res, 404, errorBody(this.errorShape, { status: 404, code: 'NOT_FOUND_ERROR', message: `Cannot ${req.method} ${path}` }));
   }
@@ -172,10 +211,51 @@ export class CapaSimulator {
     this.answer(res, outcome.status, outcome.body);
   }
 
-  private createUser(req: IncomingMessage, body: BodyReadResult, json: JsonParseResult): Outcome {
+  /** Capa's link and details endpoints, behind the same key check and scripted faults as create. */
+  private async handleVerification(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> {
+    this.counters.requests++;
+    const fault = this.faultPlan.nextFault();
+    if (fault?.kind === 'timeout') return this.hang(res);
+    await delay(this.faultPlan.delayMs(this.baseLatencyMs));
+    if (fault?.kind === 'reset' || fault?.kind === 'commit-then-reset') return this.resetConnection(res);
+    if (fault?.kind === 'status') return this.answerScriptedStatus(res, fault);
+    if (fault?.kind === 'commit-then-500') return this.answerRejection(res, defaultRejection(500));
+    const unauthorized = this.unauthorized(req);
+    if (unauthorized !== undefined) return this.answer(res, unauthorized.status, unauthorized.body);
+    const answer = await this.verification.handle(req, path, query, (userId) => this.userByCapaId(userId));
+    if ('rejection' in answer) return this.answerRejection(res, answer.rejection);
+    this.answer(res, answer.status, answer.body);
+  }
+
+  /** Capa's `PUT /api/partner/v2/webhook-settings` `{url}`: the one webhook URL of the partner. */
+  private async handleWebhookSettings(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const unauthorized = this.unauthorized(req);
+    if (unauthorized !== undefined) return this.answer(res, unauthorized.status, unauthorized.body);
+    const body = await readBody(req, MAX_CREATE_USER_BODY_BYTES);
+    const json = body.outcome === 'complete' ? parseJson(body.text) : { ok: false as const };
+    const url = json.ok && typeof json.value === 'object' && json.value !== null ? (json.value as { url?: unknown }).url : undefined;
+    if (url !== null && (typeof url !== 'string' || !/^https?:\/\//.test(url))) {
+      return this.answerRejection(res, { status: 400, code: 'INVALID_USER_INPUT_ERROR', message: 'url must be an http(s) URL or null' });
+    }
+    this.webhooks.configure({ url });
+    this.answer(res, 200, { success: true, data: { url } });
+  }
+
+  private unauthorized(req: IncomingMessage): Outcome | undefined {
     const apiKey = req.headers['partner-api-key'];
     if (typeof apiKey !== 'string' || apiKey === '') return this.rejection(401, 'UNAUTHORIZED', 'API Key is missing');
     if (!this.apiKeys.has(apiKey)) return this.rejection(401, 'UNAUTHORIZED', 'Invalid API Key');
+    return undefined;
+  }
+
+  private userByCapaId(userId: string): SimulatedCapaUser | undefined {
+    for (const user of this.users.values()) if (user.userId === userId) return user;
+    return undefined;
+  }
+
+  private createUser(req: IncomingMessage, body: BodyReadResult, json: JsonParseResult): Outcome {
+    const unauthorized = this.unauthorized(req);
+    if (unauthorized !== undefined) return unauthorized;
     if (body.outcome === 'too-large') return this.rejection(413, 'PAYLOAD_TOO_LARGE', 'Request body is too large');
     if (!isJsonContentType(req.headers['content-type'])) {
       return this.rejection(400, 'BAD_REQUEST', 'Content-Type must be application/json');

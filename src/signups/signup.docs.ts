@@ -1,5 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { AUTH_METHODS, SIGNUP_STATUSES, USER_TYPES } from './signup.types';
+import { KYC_STATUSES } from '../verification/kyc-status';
+
+export class KycDoc {
+  @ApiProperty({ enum: KYC_STATUSES, description: "Set by Capa's KYC webhooks (or an operator's refresh)" }) status: string;
+  @ApiProperty({ enum: ['KYC', 'KYB'], description: 'KYB for BUSINESS users, KYC otherwise' }) kind: string;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time' }) updatedAt: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time', description: 'When the last verification link was issued' })
+  linkIssuedAt: string | null;
+}
 
 class SignupErrorDoc {
   @ApiProperty({ example: 'BAD_REQUEST' }) code: string;
@@ -19,4 +28,5 @@ export class SignupMappingDoc {
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
   @ApiPropertyOptional({ type: SignupErrorDoc, description: "Capa's last error code and message" }) error?: SignupErrorDoc;
+  @ApiProperty({ type: KycDoc, description: 'Identity verification' }) kyc: KycDoc;
 }

@@ -1,3 +1,6 @@
+import { verificationKindFor } from '../verification/kyc-status';
+import type { KycStatus, VerificationKind } from '../verification/kyc-status';
+
 export const SIGNUP_STATUSES = ['PENDING', 'CREATED', 'FAILED', 'NEEDS_ATTENTION'] as const;
 export type SignupStatus = (typeof SIGNUP_STATUSES)[number];
 export const AUTH_METHODS = ['EMAIL', 'PHONE_NUMBER', 'NONE'] as const;
@@ -34,6 +37,9 @@ export interface SignupRecord {
   nextAttemptAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
+  kycStatus: KycStatus;
+  kycUpdatedAt: Date | null;
+  kycLinkIssuedAt: Date | null;
   /**
    * The database's clock when the row was read (absent on rows read through Prisma's client). Leases and schedules
    * are compared with it, never with this process's clock, so replicas whose clocks differ agree on who holds a lease.
@@ -53,6 +59,15 @@ export interface SignupMapping {
   createdAt: string;
   updatedAt: string;
   error?: { code: string; message: string | null };
+  kyc: KycView;
+}
+
+/** Where the user stands in identity verification (KYB for businesses). */
+export interface KycView {
+  status: KycStatus;
+  kind: VerificationKind;
+  updatedAt: string | null;
+  linkIssuedAt: string | null;
 }
 
 export function toMapping(row: SignupRecord): SignupMapping {
@@ -69,5 +84,11 @@ export function toMapping(row: SignupRecord): SignupMapping {
     ...(row.errorCode !== null && row.status !== 'CREATED'
       ? { error: { code: row.errorCode, message: row.errorMessage } }
       : {}),
+    kyc: {
+      status: row.kycStatus,
+      kind: verificationKindFor(row.userType),
+      updatedAt: row.kycUpdatedAt?.toISOString() ?? null,
+      linkIssuedAt: row.kycLinkIssuedAt?.toISOString() ?? null,
+    },
   };
 }

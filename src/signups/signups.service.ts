@@ -8,8 +8,7 @@ import { INSTANCE_ID } from '../common/instance-id';
 import { AppConfig } from '../config/app-config';
 import { AppMetrics } from '../metrics/app-metrics';
 import { AttemptActor, Lease, SignupRepository } from '../persistence/signup.repository';
-import { CreatedMappingCache } from './created-mapping-cache';
-import { ExternalUserIdConflictError, SignupAnswer, answerFor, replayAnswer } from './signup-answer';
+import { ExternalUserIdConflictError, SignupAnswer, answerFor } from './signup-answer';
 import { capaRequestFor } from './signup-request';
 import { decideOnRepeat, isLeaseFree, transitionFor } from './signup-state';
 import { SignupRecord, SignupRequest, toMapping } from './signup.types';
@@ -34,24 +33,15 @@ export class SignupsService {
   private readonly inFlight = new Map<string, Promise<SignupRecord>>();
   /** Drives in progress in this process by lease owner: what shutdown waits for, and whose leases it releases. */
   private readonly drives = new Map<string, Promise<SignupRecord>>();
-  private readonly created: CreatedMappingCache;
 
   constructor(
     private readonly repository: SignupRepository,
     private readonly gateway: CapaGateway,
     private readonly config: AppConfig,
     private readonly metrics: AppMetrics,
-  ) {
-    this.created = new CreatedMappingCache(config.createdCacheSize);
-  }
+  ) {}
 
   async register(request: SignupRequest, requestId?: string): Promise<SignupAnswer> {
-    const cached = this.created.get(request.externalUserId);
-    if (cached !== undefined) {
-      // decideOnRepeat for a CREATED row, which never changes: the same payload replays, another one conflicts.
-      if (cached.fingerprint !== request.fingerprint) throw new ExternalUserIdConflictError(request.externalUserId);
-      return replayAnswer(cached.json);
-    }
     const deadline = Date.now() + this.config.requestDeadlineMs;
     let row = await this.find(request.externalUserId);
     for (let round = 0; round < MAX_ROUNDS; round++) {
@@ -90,12 +80,12 @@ export class SignupsService {
     return this.answer(row, false, new Date());
   }
 
-  /** The mapping as `GET /v1/users/{id}` shows it, as JSON text; a CREATED one from memory when seen recently. */
+  /**
+   * The mapping as `GET /v1/users/{id}` shows it, as JSON text. Always read from the database: a CREATED row's
+   * `kyc` changes with Capa's webhooks, which any replica may receive, so no process may answer it from memory.
+   */
   async mappingJson(externalUserId: string): Promise<string> {
-    const cached = this.created.get(externalUserId);
-    if (cached !== undefined) return cached.json;
-    const row = await this.get(externalUserId);
-    return this.created.remember(row)?.json ?? JSON.stringify(toMapping(row));
+    return JSON.stringify(toMapping(await this.get(externalUserId)));
   }
 
   /** The stored row, always read from the database (operators see it as it is now). */
@@ -172,7 +162,6 @@ export class SignupsService {
       transition.status === 'CREATED'
         ? await this.settleCreated(row, transition.capaUserId, attempts)
         : await this.repository.applyTransition(row.id, owner, transition, attempts, new Date());
-    this.created.remember(settled);
     return settled ?? (await this.get(row.externalUserId));
   }
 
@@ -196,15 +185,12 @@ export class SignupsService {
     return current;
   }
 
-  /** answerFor, with the JSON the cache already holds for a CREATED row instead of serialising it again. */
   private answer(row: SignupRecord, createdByThisRequest: boolean, now: Date): SignupAnswer {
-    return answerFor(row, createdByThisRequest, row.observedAt ?? now, this.created.remember(row)?.json);
+    return answerFor(row, createdByThisRequest, row.observedAt ?? now);
   }
 
-  private async find(externalUserId: string): Promise<SignupRecord | null> {
-    const row = await this.repository.findByExternalUserId(externalUserId);
-    this.created.remember(row);
-    return row;
+  private find(externalUserId: string): Promise<SignupRecord | null> {
+    return this.repository.findByExternalUserId(externalUserId);
   }
 
   /** Waits for another owner's drive: on the local promise if it is ours, else by polling the row. */

@@ -21,6 +21,9 @@ export function signupRecord(status: SignupStatus, fields: Partial<SignupRecord>
     nextAttemptAt: null,
     createdAt: at,
     updatedAt: at,
+    kycStatus: 'NOT_STARTED',
+    kycUpdatedAt: null,
+    kycLinkIssuedAt: null,
     ...fields,
   };
 }

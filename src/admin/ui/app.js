@@ -76,7 +76,7 @@
     $('login').hidden = true;
     $('console').hidden = false;
     $('logout').hidden = false;
-    void attempt(() => Promise.all([loadStats(), loadPage()]));
+    void attempt(() => Promise.all([loadStats(), loadPage(), window.verificationPage?.loadWebhooks()]));
   }
 
   // ---- stats and chart
@@ -108,6 +108,7 @@
     const cursor = state.cursors[state.cursors.length - 1];
     if (search !== '') params.set('search', search);
     if (status !== '') params.set('status', status);
+    if ($('kyc-filter').value !== '') params.set('kycStatus', $('kyc-filter').value);
     if (cursor !== null) params.set('cursor', cursor);
     const page = await api('GET', `/admin/users?${params}`);
     state.nextCursor = page.nextCursor;
@@ -139,7 +140,10 @@
     row.dataset.externalUserId = signup.externalUserId;
     const status = cell('');
     status.replaceChildren(statusBadge(signup.status));
-    row.append(cell(signup.externalUserId, 'mono'), status, cell(signup.userId, 'mono'), cell(signup.identifier), cell(formatTime(signup.createdAt)));
+    const kyc = cell('');
+    kyc.replaceChildren(statusBadge(signup.kyc.status));
+    kyc.dataset.testid = 'signup-kyc';
+    row.append(cell(signup.externalUserId, 'mono'), status, kyc, cell(signup.userId, 'mono'), cell(signup.identifier), cell(formatTime(signup.createdAt)));
     row.addEventListener('click', () => void attempt(() => openDetail(signup.externalUserId)));
     row.addEventListener('keydown', (event) => {
       if (event.key === 'Enter') void attempt(() => openDetail(signup.externalUserId));
@@ -164,6 +168,7 @@
       ['Identifier', signup.identifier],
       ['User type', signup.userType],
       ['Alias', signup.alias],
+      ['KYC', `${signup.kyc.kind} ${signup.kyc.status}${signup.kyc.linkIssuedAt ? ` (link issued ${formatTime(signup.kyc.linkIssuedAt)})` : ''}`, 'detail-kyc'],
       ['Error', signup.error ? `${signup.error.code}: ${signup.error.message ?? ''}` : null, 'detail-error'],
       ['Capa calls', String(signup.attemptCount)],
       ['Lease', signup.leaseOwner ? `${signup.leaseOwner} until ${formatTime(signup.leaseUntil)}` : null],
@@ -183,6 +188,7 @@
       }),
     );
     $('attempt-rows').replaceChildren(...signup.attempts.map(attemptRow));
+    window.verificationPage?.showKycHistory(signup.kyc.history);
     $('retry').disabled = signup.status === 'CREATED';
     $('resolve').disabled = !(signup.status === 'FAILED' || signup.status === 'NEEDS_ATTENTION');
     $('resolve-form').hidden = true;
@@ -197,6 +203,7 @@
     row.append(
       cell(formatTime(entry.at)),
       cell(entry.actor),
+      cell(entry.operation),
       cell(entry.outcome),
       cell(entry.httpStatus === null ? null : String(entry.httpStatus)),
       cell(`${entry.latencyMs} ms`),
@@ -266,6 +273,9 @@
     $('detail').hidden = true;
     state.selectedId = null;
   });
+
+  // verification.js (KYC history, refresh, the webhook inbox) reuses these.
+  window.operatorPage = { api, attempt, cell, statusBadge, formatTime, openDetail: (id) => openDetail(id), selectedId: () => state.selectedId, refreshAfterAction };
 
   if (sessionStorage.getItem(TOKEN_KEY)) showConsole();
 })();

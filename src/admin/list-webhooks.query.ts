@@ -1,0 +1,45 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min, ValidateBy } from 'class-validator';
+import { DELIVERY_OUTCOMES } from '../capa-webhooks/webhook-delivery';
+import type { DeliveryOutcome } from '../capa-webhooks/webhook-delivery';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './list-signups.query';
+import { decodePageCursor } from './page-cursor';
+
+const blankAsAbsent = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+
+/** `GET /admin/webhooks` query. */
+export class ListWebhooksQuery {
+  @ApiPropertyOptional({ enum: DELIVERY_OUTCOMES, description: 'Only deliveries with this outcome' })
+  @Transform(blankAsAbsent)
+  @IsOptional()
+  @IsIn(DELIVERY_OUTCOMES)
+  outcome?: DeliveryOutcome;
+
+  @ApiPropertyOptional({ description: 'An exact externalUserId, SHA-256 of a body, or event name', maxLength: 256 })
+  @Transform(blankAsAbsent)
+  @IsOptional()
+  @IsString()
+  @Length(1, 256)
+  search?: string;
+
+  @ApiPropertyOptional({ description: "The previous page's nextCursor" })
+  @Transform(blankAsAbsent)
+  @IsOptional()
+  @IsString()
+  @ValidateBy({
+    name: 'isPageCursor',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && decodePageCursor(value) !== null,
+      defaultMessage: () => 'cursor must be a nextCursor returned by this endpoint',
+    },
+  })
+  cursor?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PAGE_SIZE)
+  limit: number = DEFAULT_PAGE_SIZE;
+}

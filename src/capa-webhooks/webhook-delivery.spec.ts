@@ -1,0 +1,48 @@
+import { createHash } from 'node:crypto';
+import { decideDelivery, readDelivery } from './webhook-delivery';
+
+const kyc = (event: string, externalUserId = 'user-1') => readDelivery(Buffer.from(JSON.stringify({ type: 'KYC', event, externalUserId })));
+
+describe('readDelivery', () => {
+  it('reads type, event and externalUserId and hashes the raw bytes', () => {
+    const raw = Buffer.from('{"type":"TRANSACTION","event":"CREATED_ON_RAMP","externalUserId":"u","transactionId":"t-1"}');
+    expect(readDelivery(raw)).toEqual({
+      raw,
+      sha256: createHash('sha256').update(raw).digest('hex'),
+      readable: true,
+      type: 'TRANSACTION',
+      event: 'CREATED_ON_RAMP',
+      externalUserId: 'u',
+      payload: { type: 'TRANSACTION', event: 'CREATED_ON_RAMP', externalUserId: 'u', transactionId: 't-1' },
+    });
+  });
+
+  it.each(['not json', '{"type":"KYC",}', '[1,2]', '"text"', '42', 'null', ''])('%p is unreadable', (text) => {
+    expect(readDelivery(Buffer.from(text))).toMatchObject({ readable: false, type: null, event: null, externalUserId: null });
+  });
+
+  it('keeps non-string fields out', () => {
+    expect(readDelivery(Buffer.from('{"type":1,"event":{},"externalUserId":""}'))).toMatchObject({ readable: true, type: null, event: null, externalUserId: null });
+  });
+});
+
+describe('decideDelivery', () => {
+  const known = { kycStatus: 'IN_PROGRESS' as const };
+  const transaction = readDelivery(Buffer.from('{"type":"TRANSACTION","event":"SOMETHING_NEW_ON_RAMP","externalUserId":"user-1"}'));
+
+  it.each<[string, ReturnType<typeof readDelivery>, { kycStatus: 'IN_PROGRESS' | 'VERIFIED' } | null, object, object]>([
+    ['unreadable', readDelivery(Buffer.from('nope')), known, {}, { outcome: 'unreadable', kycStatus: null }],
+    ['unknown type', readDelivery(Buffer.from('{"type":"PAYOUT","event":"X","externalUserId":"user-1"}')), known, {}, { outcome: 'unmatched', kycStatus: null }],
+    ['no event', readDelivery(Buffer.from('{"type":"KYC","externalUserId":"user-1"}')), known, {}, { outcome: 'unmatched', kycStatus: null }],
+    ['unknown user', kyc('VERIFIED_USER'), null, {}, { outcome: 'unmatched', kycStatus: null }],
+    ['KYC applied', kyc('VERIFIED_USER'), known, { latestKycSha256: null }, { outcome: 'applied', kycStatus: 'VERIFIED' }],
+    ['KYC duplicate of the latest', kyc('VERIFIED_USER'), known, { latestKycSha256: kyc('VERIFIED_USER').sha256 }, { outcome: 'duplicate', kycStatus: 'IN_PROGRESS' }],
+    ['KYC late CREATED after VERIFIED', kyc('CREATED_KYC'), { kycStatus: 'VERIFIED' }, { latestKycSha256: kyc('VERIFIED_USER').sha256 }, { outcome: 'ignored', kycStatus: 'VERIFIED' }],
+    ['KYC unknown event', kyc('KYC_EXPIRED'), known, {}, { outcome: 'unmatched', kycStatus: 'IN_PROGRESS' }],
+    ['TRANSACTION (any event) applied', transaction, known, { identicalWithinWindow: false }, { outcome: 'applied', kycStatus: null }],
+    ['TRANSACTION repeated within the hour', transaction, known, { identicalWithinWindow: true }, { outcome: 'duplicate', kycStatus: null }],
+    ['TRANSACTION for an unknown user', transaction, null, {}, { outcome: 'unmatched', kycStatus: null }],
+  ])('%s', (_name, delivery, signup, earlier, decision) => {
+    expect(decideDelivery(delivery, signup, earlier)).toEqual(decision);
+  });
+});

@@ -1,0 +1,47 @@
+/** Where a user stands in Capa's identity verification, as this service shows it (`kyc.status`). */
+export const KYC_STATUSES = ['NOT_STARTED', 'IN_PROGRESS', 'REVIEW_NEEDED', 'VERIFIED', 'REJECTED'] as const;
+export type KycStatus = (typeof KYC_STATUSES)[number];
+
+/** KYB for businesses, KYC for individuals and users registered without a type. */
+export type VerificationKind = 'KYC' | 'KYB';
+
+export function verificationKindFor(userType: string | null): VerificationKind {
+  return userType === 'BUSINESS' ? 'KYB' : 'KYC';
+}
+
+/** Capa's KYC webhook events and the status each one means. */
+export const KYC_EVENT_STATUS: Readonly<Record<string, KycStatus>> = Object.freeze({
+  CREATED_KYC: 'IN_PROGRESS',
+  REVIEW_NEEDED_KYC: 'REVIEW_NEEDED',
+  VERIFIED_USER: 'VERIFIED',
+  REJECTED_KYC: 'REJECTED',
+});
+
+/** Events that only say "started" or "under review": a late redelivery of one must not undo a verification. */
+const NEVER_OVER_VERIFIED: ReadonlySet<string> = new Set(['CREATED_KYC', 'REVIEW_NEEDED_KYC']);
+
+/** What a (non-duplicate) KYC event does to a known user's status. */
+export type KycDecision =
+  | { outcome: 'applied'; status: KycStatus }
+  | { outcome: 'ignored'; status: KycStatus }
+  | { outcome: 'unmatched'; status: KycStatus };
+
+/**
+ * KYC events apply in arrival order, except that CREATED_KYC and REVIEW_NEEDED_KYC never overwrite VERIFIED
+ * (Capa redelivers for ~31 minutes, so a late one is expected). An unknown event name changes nothing.
+ */
+export function decideKycEvent(current: KycStatus, event: string): KycDecision {
+  const next = Object.hasOwn(KYC_EVENT_STATUS, event) ? KYC_EVENT_STATUS[event] : undefined;
+  if (next === undefined) return { outcome: 'unmatched', status: current };
+  if (current === 'VERIFIED' && NEVER_OVER_VERIFIED.has(event)) return { outcome: 'ignored', status: current };
+  return { outcome: 'applied', status: next };
+}
+
+/** Capa's details verdict (KYC: aipriseSummary.verificationResult; KYB: verificationStatus) as a status, if it names one. */
+export function kycStatusFromVerdict(verdict: unknown): KycStatus | undefined {
+  if (typeof verdict !== 'string') return undefined;
+  const normalised = verdict.trim().toUpperCase().replace(/[\s-]+/g, '_');
+  const aliases: Record<string, KycStatus> = { APPROVED: 'VERIFIED', DECLINED: 'REJECTED', REVIEW: 'REVIEW_NEEDED', PENDING: 'IN_PROGRESS' };
+  if ((KYC_STATUSES as readonly string[]).includes(normalised)) return normalised as KycStatus;
+  return Object.hasOwn(aliases, normalised) ? aliases[normalised] : undefined;
+}
