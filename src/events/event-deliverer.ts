@@ -48,8 +48,16 @@ export class EventDeliverer implements OnApplicationBootstrap, BeforeApplication
       if (this.config.sandboxMode) this.logger.log(SANDBOX_HINT);
       return;
     }
-    await this.deliveries.registerEndpoints(urls);
-    for (const url of urls) this.loops.push(this.run(url));
+    // Registered before the service takes requests, so its first events are pushed; a schema not migrated yet
+    // (MIGRATE_ON_BOOT=false) must not stop the boot: then each endpoint's loop registers it once it can.
+    const registered = await this.deliveries.registerEndpoints(urls).then(
+      () => true,
+      (error: unknown) => {
+        this.logger.warn({ err: error }, 'Could not register the event webhook endpoints yet; retrying in the background');
+        return false;
+      },
+    );
+    for (const url of urls) this.loops.push(this.run(url, registered));
     this.logger.log(`Pushing events to ${urls.length} endpoint(s): ${urls.map(displayUrl).join(', ')}`);
   }
 
@@ -80,11 +88,14 @@ export class EventDeliverer implements OnApplicationBootstrap, BeforeApplication
     }
   }
 
-  private async run(url: string): Promise<void> {
+  private async run(url: string, registeredAtBoot: boolean): Promise<void> {
     const { signal } = this.stopping;
+    let registered = registeredAtBoot;
     while (!signal.aborted) {
       let busy = false;
       try {
+        if (!registered) await this.deliveries.registerEndpoints([url]);
+        registered = true;
         busy = await this.runOnce(url);
       } catch (error) {
         this.logger.error({ err: error, endpoint: displayUrl(url) }, 'Event delivery pass failed');
