@@ -13,7 +13,7 @@
 //   BENCH_MILLION=1  BENCH_MILLION_ROWS=1000000                      lookup latency with 1M stored mappings
 //   BENCH_LOOKUP_CONNECTIONS=10  BENCH_LOOKUP_WARMUP=2000  BENCH_LOOKUP_REQUESTS=8000
 //   BENCH_CAPA_LATENCY_MS=50                                         the slow-Capa signup scenario
-//   BENCH_SCENARIOS=replay,get,cold,new0,new50,webhook,webhook20     a subset (e.g. for a profile)
+//   BENCH_SCENARIOS=replay,get,cold,new0,new50,webhook,webhook20,events  a subset (e.g. for a profile); events: bench/events.js
 //   BENCH_SCENARIOS=import BENCH_IMPORT_ROWS=1000000                  the bulk import scenario alone (bench/import.js)
 //   BENCH_PROFILE=1 (or --cpu-prof)   the service (one profile per process start) and the baseline run with
 //                                     --cpu-prof into bench/results/profiles/; summaries are printed at the end
@@ -700,6 +700,9 @@ async function main() {
     lookups.push(await lookup(ctx, rowsNow, MILLION, toInsert));
   }
 
+  // 5b. The outbox's cost on new signups and the push deliverer's throughput (bench/events.js, its own database).
+  const events = config.scenarios === null || config.scenarios.includes('events') ? await require('./events').run({ pgUrl: config.pgUrl }) : null;
+
   // 6. Report.
   const results = {
     startedAt: startedAt.toISOString(),
@@ -713,6 +716,7 @@ async function main() {
     scenarios: scenarioResults,
     lookups,
     millionInsert,
+    events,
     warnings: ctx.warnings,
     profiles: [],
   };

@@ -3,6 +3,7 @@ import { SIGNUP_STATUSES, toMapping } from '../signups/signup.types';
 import type { SignupMapping, SignupRecord, SignupStatus } from '../signups/signup.types';
 import type { HourlySignupCount, StoredAttempt } from './admin.types';
 import type { CapaCallSummary } from './capa-call-stats';
+import type { EventStatsView } from '../events/event-stats';
 import type { KycHistoryView, WebhookStatsView } from './webhook-views';
 
 /** `GET /admin/users` answer. */
@@ -36,6 +37,7 @@ export interface AdminStatsView {
   byStatus: StatusCounts;
   capa: CapaCallSummary & { circuit: CircuitStatus };
   signupsOverTime: HourlyStatusCounts[];
+  events: EventStatsView;
   webhooks: WebhookStatsView;
 }
 

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { EventStatsDoc } from '../events/event.docs';
 import { KycDoc, SignupMappingDoc } from '../signups/signup.docs';
 
 /** OpenAPI shapes of the admin answers (the runtime types are in admin-views.ts). */
@@ -96,6 +97,7 @@ export class AdminStatsDoc {
   @ApiProperty({ type: CapaStatsDoc }) capa: CapaStatsDoc;
   @ApiProperty({ type: [HourlyCountsDoc], description: 'Signups created per UTC hour over the last 24 hours, by current status' })
   signupsOverTime: HourlyCountsDoc[];
+  @ApiProperty({ type: EventStatsDoc, description: 'Event webhook deliveries per endpoint: backlog, failed, lag' }) events: EventStatsDoc;
   @ApiProperty({ type: WebhookStatsDoc, description: "Capa's webhook deliveries by outcome" }) webhooks: WebhookStatsDoc;
 }
 

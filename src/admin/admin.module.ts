@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CapaModule } from '../capa/capa.module';
+import { EventsModule } from '../events/events.module';
 import { SignupsModule } from '../signups/signups.module';
 import { VerificationModule } from '../verification/verification.module';
 import { AdminVerificationController } from './admin-verification.controller';
@@ -9,7 +10,7 @@ import { AdminService } from './admin.service';
 import { CapaCallStats } from './capa-call-stats';
 
 @Module({
-  imports: [CapaModule, SignupsModule, VerificationModule],
+  imports: [CapaModule, SignupsModule, VerificationModule, EventsModule],
   controllers: [AdminController, AdminVerificationController, AdminUiController],
   providers: [AdminService, CapaCallStats],
 })

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { CapaGateway } from '../capa/capa.gateway';
+import { EventStats } from '../events/event-stats';
 import { AdminRepository } from '../persistence/admin.repository';
 import { SignupRepository } from '../persistence/signup.repository';
 import { toMapping } from '../signups/signup.types';
@@ -28,6 +29,7 @@ export class AdminService {
     private readonly signups: SignupsService,
     private readonly capaCalls: CapaCallStats,
     private readonly gateway: CapaGateway,
+    private readonly eventStats: EventStats,
     private readonly inbox: WebhookInboxRepository,
     private readonly verificationMetrics: VerificationMetrics,
   ) {}
@@ -74,16 +76,18 @@ export class AdminService {
   async stats(): Promise<AdminStatsView> {
     const now = new Date();
     const firstHour = hourStart(now, CHART_HOURS - 1);
-    const [byStatus, hourly, webhooksByOutcome] = await Promise.all([
+    const [byStatus, hourly, webhooksByOutcome, events] = await Promise.all([
       this.signupRepository.countByStatus(),
       this.admin.countCreatedPerHour(firstHour),
       this.inbox.countByOutcome(),
+      this.eventStats.current(now),
     ]);
     return {
       total: Object.values(byStatus).reduce((sum, count) => sum + count, 0),
       byStatus,
       capa: { ...this.capaCalls.summary(), circuit: this.gateway.circuitStatus() },
       signupsOverTime: hourlySeries(hourly, firstHour, now),
+      events,
       webhooks: toWebhookStats(webhooksByOutcome, this.verificationMetrics.rejectedSignatureCount),
     };
   }

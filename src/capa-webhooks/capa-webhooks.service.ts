@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import { OutboxWriter } from '../events/outbox-writer';
 import { VerificationMetrics } from '../metrics/verification-metrics';
 import { InboxTransaction, WebhookInboxRepository } from '../persistence/webhook-inbox.repository';
 import type { KycStatus } from '../verification/kyc-status';
@@ -48,6 +49,7 @@ export class CapaWebhooksService {
     private readonly inbox: WebhookInboxRepository,
     private readonly config: AppConfig,
     private readonly metrics: VerificationMetrics,
+    private readonly outbox: OutboxWriter,
   ) {}
 
   async receive(raw: Buffer, signature: string | string[] | undefined, requestId?: string): Promise<ReceivedDelivery> {
@@ -71,7 +73,7 @@ export class CapaWebhooksService {
   /**
    * Everything one delivery changes, on one transaction: the user's signup row is locked first, so deliveries for one
    * user apply one after the other and the duplicate rules read what the previous one committed.
-   * The transactional outbox (issue 12) writes its events here, on `tx`, from `kycChange` and `transaction`.
+   * Its events (`kyc.status_changed`, `capa.transaction`) go to the transactional outbox on `tx`, with the change.
    */
   async applyInTransaction(tx: InboxTransaction, delivery: CapaDelivery): Promise<ReceivedDelivery> {
     const { externalUserId, type, event } = delivery;
@@ -96,6 +98,14 @@ export class CapaWebhooksService {
         transaction = { ...ids, payload: delivery.payload };
       }
     }
+    await this.outbox.append(tx, [
+      ...(kycChange === null
+        ? []
+        : [{ type: 'kyc.status_changed' as const, externalUserId: kycChange.externalUserId, userId: kycChange.userId, data: { status: kycChange.status, previousStatus: kycChange.previousStatus, capaEvent: kycChange.capaEvent } }]),
+      ...(transaction === null
+        ? []
+        : [{ type: 'capa.transaction' as const, externalUserId: transaction.externalUserId, userId: transaction.userId, data: transaction.payload }]),
+    ]);
     const entry = await this.inbox.insertEntry(tx, {
       sha256: delivery.sha256,
       // PostgreSQL text cannot hold NUL; the SHA-256 still identifies the exact bytes received.

@@ -153,6 +153,61 @@ describe('loadAppConfig', () => {
     expect(() => loadAppConfig({ INBOUND_API_KEYS: 'same,other', ADMIN_API_KEY: 'same' })).toThrow('ADMIN_API_KEY must differ');
   });
 
+  describe('event webhooks', () => {
+    const secret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+
+    it('has the documented defaults: push off', () => {
+      expect(loadAppConfig({})).toMatchObject({
+        eventWebhookUrls: [],
+        eventWebhookSecret: undefined,
+        eventWebhookTimeoutMs: 5000,
+        eventBackoff: { baseMs: 1000, capMs: 300_000 },
+        eventRetryWindowMs: 86_400_000,
+        eventRetentionDays: 30,
+      });
+    });
+
+    it('reads every variable', () => {
+      const config = loadAppConfig({
+        EVENT_WEBHOOK_URLS: 'http://127.0.0.1:4000/a, https://b.internal/b',
+        EVENT_WEBHOOK_SECRET: secret,
+        EVENT_WEBHOOK_TIMEOUT_MS: '800',
+        EVENT_RETRY_BASE_MS: '50',
+        EVENT_RETRY_MAX_MS: '2000',
+        EVENT_RETRY_WINDOW_MS: '60000',
+        EVENT_DELIVERY_INTERVAL_MS: '100',
+        EVENT_RETENTION_DAYS: '7',
+      });
+      expect(config).toMatchObject({
+        eventWebhookUrls: ['http://127.0.0.1:4000/a', 'https://b.internal/b'],
+        eventWebhookSecret: secret,
+        eventWebhookTimeoutMs: 800,
+        eventBackoff: { baseMs: 50, capMs: 2000 },
+        eventRetryWindowMs: 60_000,
+        eventDeliveryIntervalMs: 100,
+        eventRetentionDays: 7,
+      });
+    });
+
+    it.each([
+      ['a URL that is not http(s)', { EVENT_WEBHOOK_URLS: 'ftp://x/y', EVENT_WEBHOOK_SECRET: secret }, /EVENT_WEBHOOK_URLS: entry 1/],
+      ['URLs without a secret', { EVENT_WEBHOOK_URLS: 'http://x/y' }, /EVENT_WEBHOOK_SECRET is required/],
+      ['a secret without whsec_', { EVENT_WEBHOOK_SECRET: 'hunter2hunter2' }, /must start with whsec_/],
+      ['a too short secret', { EVENT_WEBHOOK_SECRET: 'whsec_aGVsbG8=' }, /24 to 64 bytes/],
+      ['a timeout of 0', { EVENT_WEBHOOK_TIMEOUT_MS: '0' }, /EVENT_WEBHOOK_TIMEOUT_MS/],
+      ['retention of 0 days', { EVENT_RETENTION_DAYS: '0' }, /EVENT_RETENTION_DAYS/],
+      ['a base above the cap', { EVENT_RETRY_BASE_MS: '5000', EVENT_RETRY_MAX_MS: '1000' }, /EVENT_RETRY_BASE_MS must not exceed/],
+    ])('stops the boot on %s, without echoing secrets', (_name, env, message) => {
+      expect.assertions(2);
+      expect(() => loadAppConfig(env)).toThrow(message);
+      try {
+        loadAppConfig(env);
+      } catch (error) {
+        expect((error as Error).message).not.toContain('hunter2');
+      }
+    });
+  });
+
   describe('CAPA_WEBHOOK_SECRETS', () => {
     it('reads several secrets for a rotation, trimmed, or from a file', () => {
       expect(loadAppConfig({ ...production, CAPA_WEBHOOK_SECRETS: ' new , old ,' }).capaWebhookSecrets).toEqual(['new', 'old']);

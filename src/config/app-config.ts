@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BACKGROUND_BACKOFF, BackoffPolicy } from '../capa/retry-schedule';
+import { parseWebhookUrls, webhookSecretProblem } from '../events/event-settings';
 import { EnvironmentVariables, validateEnvironment } from './environment';
 
 export const DEV_INBOUND_API_KEY = 'dev-inbound-token';
@@ -48,6 +49,17 @@ export class AppConfig {
   readonly importCapaRps: number;
   readonly importMaxRows: number;
   readonly importMaxBytes: number;
+  /** Internal endpoints every event is pushed to (none: push is off, the feed still works). */
+  readonly eventWebhookUrls: readonly string[];
+  /** `whsec_...`; required when there are endpoints. */
+  readonly eventWebhookSecret: string | undefined;
+  readonly eventWebhookTimeoutMs: number;
+  /** Event delivery retries: capped exponential backoff with full jitter, for up to eventRetryWindowMs. */
+  readonly eventBackoff: BackoffPolicy;
+  readonly eventRetryWindowMs: number;
+  /** How often each endpoint's deliverer looks for new and due deliveries when idle. */
+  readonly eventDeliveryIntervalMs: number;
+  readonly eventRetentionDays: number;
   /** Secrets Capa signs webhooks with (several during a rotation); empty: `/webhooks/capa` is off. */
   readonly capaWebhookSecrets: readonly string[];
   /** True when the sandbox generated the webhook secret it shares with the built-in simulator. */
@@ -85,6 +97,15 @@ export class AppConfig {
     this.importCapaRps = env.IMPORT_CAPA_RPS ?? 10;
     this.importMaxRows = env.IMPORT_MAX_ROWS ?? 1_000_000;
     this.importMaxBytes = env.IMPORT_MAX_BYTES ?? 256 * 1024 * 1024;
+    const webhookUrls = parseWebhookUrls(env.EVENT_WEBHOOK_URLS);
+    this.eventWebhookUrls = webhookUrls.urls;
+    this.eventWebhookSecret = env.EVENT_WEBHOOK_SECRET?.trim() || undefined;
+    this.eventWebhookTimeoutMs = env.EVENT_WEBHOOK_TIMEOUT_MS ?? 5000;
+    const eventRetryMaxMs = env.EVENT_RETRY_MAX_MS ?? 300_000;
+    this.eventBackoff = { baseMs: env.EVENT_RETRY_BASE_MS ?? 1000, capMs: eventRetryMaxMs, maxRetryAfterMs: eventRetryMaxMs };
+    this.eventRetryWindowMs = env.EVENT_RETRY_WINDOW_MS ?? 24 * 3_600_000;
+    this.eventDeliveryIntervalMs = env.EVENT_DELIVERY_INTERVAL_MS ?? 500;
+    this.eventRetentionDays = env.EVENT_RETENTION_DAYS ?? 30;
 
     const webhookSecrets = splitTokens(env.CAPA_WEBHOOK_SECRETS ?? readSecretFile(env.CAPA_WEBHOOK_SECRETS_FILE, 'CAPA_WEBHOOK_SECRETS_FILE'));
     this.webhookSecretGenerated = webhookSecrets.length === 0 && this.sandboxMode && !this.isProduction;
@@ -98,15 +119,21 @@ export class AppConfig {
     this.inboundApiKeys = inbound.length > 0 ? inbound : [DEV_INBOUND_API_KEY];
     this.adminApiKey = admin !== '' ? admin : DEV_ADMIN_API_KEY;
 
-    this.assertConsistent(env, inbound, admin);
+    this.assertConsistent(env, inbound, admin, webhookUrls.problems);
   }
 
   get sandboxMode(): boolean {
     return this.capaBaseUrl === undefined;
   }
 
-  private assertConsistent(env: EnvironmentVariables, inbound: string[], admin: string): void {
-    const problems: string[] = [];
+  private assertConsistent(env: EnvironmentVariables, inbound: string[], admin: string, urlProblems: string[]): void {
+    const problems: string[] = [...urlProblems];
+    if (this.eventWebhookUrls.length > 0 && this.eventWebhookSecret === undefined) {
+      problems.push('EVENT_WEBHOOK_SECRET is required when EVENT_WEBHOOK_URLS is set');
+    }
+    const secretProblem = this.eventWebhookSecret === undefined ? null : webhookSecretProblem(this.eventWebhookSecret);
+    if (secretProblem !== null) problems.push(secretProblem);
+    if (this.eventBackoff.baseMs > this.eventBackoff.capMs) problems.push('EVENT_RETRY_BASE_MS must not exceed EVENT_RETRY_MAX_MS');
     if (this.capaBaseUrl !== undefined && !this.capaPartnerApiKey) {
       problems.push('CAPA_PARTNER_API_KEY (or CAPA_PARTNER_API_KEY_FILE) is required when CAPA_BASE_URL is set');
     }

@@ -127,6 +127,30 @@ export class EnvironmentVariables {
 
   @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(1) @Max(256 * 1024 * 1024)
   IMPORT_MAX_BYTES?: number;
+  /** Comma-separated http(s) URLs; each entry is checked in AppConfig (entries are never echoed: they may hold tokens). */
+  @IsOptional() @IsString()
+  EVENT_WEBHOOK_URLS?: string;
+
+  @IsOptional() @IsString()
+  EVENT_WEBHOOK_SECRET?: string;
+
+  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(100) @Max(120_000)
+  EVENT_WEBHOOK_TIMEOUT_MS?: number;
+
+  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(10) @Max(3_600_000)
+  EVENT_RETRY_BASE_MS?: number;
+
+  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(10) @Max(86_400_000)
+  EVENT_RETRY_MAX_MS?: number;
+
+  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(1000) @Max(30 * 86_400_000)
+  EVENT_RETRY_WINDOW_MS?: number;
+
+  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(10) @Max(600_000)
+  EVENT_DELIVERY_INTERVAL_MS?: number;
+
+  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(1) @Max(3650)
+  EVENT_RETENTION_DAYS?: number;
 }
 
 function toInt(value: unknown): unknown {

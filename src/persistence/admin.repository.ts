@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { HourlySignupCount, SignupListFilter, SignupPage, StoredAttempt } from '../admin/admin.types';
 import type { SignupRecord, SignupStatus } from '../signups/signup.types';
 import { Prisma, type Signup } from '../generated/prisma/client';
+import { SIGNUP_EVENTS_FROM_SETTLED } from '../events/signup-events';
 import { PrismaService } from './prisma.service';
 import { PRISMA_ROW_TYPES, SIGNUP_COLUMNS, isUniqueViolation, toRecord } from './signup.repository';
 
@@ -56,8 +57,8 @@ export class AdminRepository {
   }
 
   /**
-   * Attaches a Capa userId an operator found to a NEEDS_ATTENTION or FAILED row, and logs it as an operator attempt,
-   * in one statement. `null` row when the row does not exist or is in another state; `taken` when another signup holds
+   * Attaches a Capa userId an operator found to a NEEDS_ATTENTION or FAILED row, logs it as an operator attempt and
+   * writes its signup.created event, in one statement. `null` row when the row does not exist or is in another state; `taken` when another signup holds
    * that userId, decided by the unique index signups_capa_user_id_key (two concurrent resolves cannot both win).
    */
   async attachCapaUserId(externalUserId: string, capaUserId: string, now: Date): Promise<{ taken: true } | { taken: false; row: SignupRecord | null }> {
@@ -73,8 +74,10 @@ export class AdminRepository {
           ), logged AS (
             INSERT INTO capa_attempts (signup_id, at, actor, operation, outcome, http_status, latency_ms, capa_user_id)
             SELECT id, $3, 'operator', 'resolve', 'resolved', NULL, 0, $2 FROM resolved
-          )
-          SELECT ${SIGNUP_COLUMNS.sql} FROM resolved`,
+          ), settled AS (
+            SELECT ${SIGNUP_COLUMNS.sql} FROM resolved
+          ), event AS (${SIGNUP_EVENTS_FROM_SETTLED})
+          SELECT * FROM settled`,
         values: [externalUserId, capaUserId, now],
         types: PRISMA_ROW_TYPES,
       });

@@ -4,6 +4,7 @@ import type { Transition } from '../signups/signup-state';
 import type { SignupRecord, SignupRequest, SignupStatus } from '../signups/signup.types';
 import { Prisma, type Signup } from '../generated/prisma/client';
 import { types as pgTypes, type CustomTypesConfig } from 'pg';
+import { SIGNUP_EVENTS_FROM_SETTLED } from '../events/signup-events';
 import { PrismaService } from './prisma.service';
 
 /**
@@ -53,27 +54,37 @@ const HOT_STATEMENTS = {
                        updated_at = $4
     WHERE id = $1 AND (status IN ('FAILED', 'NEEDS_ATTENTION') OR (status = 'PENDING' AND ${LEASE_FREE}))
     RETURNING ${SIGNUP_COLUMNS.sql}`,
+  // Each settle writes its outbox event (signup.created / .failed / .needs_attention) in the same statement.
   // A userId from Capa always wins, whoever holds the lease and whatever another call concluded meanwhile.
   settleCreated: `
-    UPDATE signups SET status = 'CREATED', capa_user_id = $2, error_code = NULL, error_message = NULL,
-                       next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL,
-                       attempt_count = attempt_count + $3, updated_at = $4
-    WHERE id = $1 AND status IN ('PENDING', 'NEEDS_ATTENTION', 'FAILED')
-    RETURNING ${SIGNUP_COLUMNS.sql}`,
+    WITH settled AS (
+      UPDATE signups SET status = 'CREATED', capa_user_id = $2, error_code = NULL, error_message = NULL,
+                         next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL,
+                         attempt_count = attempt_count + $3, updated_at = $4
+      WHERE id = $1 AND status IN ('PENDING', 'NEEDS_ATTENTION', 'FAILED')
+      RETURNING ${SIGNUP_COLUMNS.sql}
+    ), event AS (${SIGNUP_EVENTS_FROM_SETTLED})
+    SELECT * FROM settled`,
   // Any other outcome only by the drive that holds the lease.
   settleOther: `
-    UPDATE signups SET status = $2::"SignupStatus", error_code = $3, error_message = $4,
-                       next_attempt_at = CASE WHEN $5::bigint IS NULL THEN NULL ELSE now() + $5::bigint * interval '1 millisecond' END,
-                       lease_owner = NULL, lease_until = NULL, attempt_count = attempt_count + $6, updated_at = $7
-    WHERE id = $1 AND status = 'PENDING' AND lease_owner = $8
-    RETURNING ${SIGNUP_COLUMNS.sql}`,
+    WITH settled AS (
+      UPDATE signups SET status = $2::"SignupStatus", error_code = $3, error_message = $4,
+                         next_attempt_at = CASE WHEN $5::bigint IS NULL THEN NULL ELSE now() + $5::bigint * interval '1 millisecond' END,
+                         lease_owner = NULL, lease_until = NULL, attempt_count = attempt_count + $6, updated_at = $7
+      WHERE id = $1 AND status = 'PENDING' AND lease_owner = $8
+      RETURNING ${SIGNUP_COLUMNS.sql}
+    ), event AS (${SIGNUP_EVENTS_FROM_SETTLED})
+    SELECT * FROM settled`,
   // Capa gave a userId that another signup already holds: keep the row for an operator (the id is on the attempt).
   settleUserIdTaken: `
-    UPDATE signups SET status = 'NEEDS_ATTENTION', error_code = 'USER_ID_ALREADY_ATTACHED', error_message = $2,
-                       next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL,
-                       attempt_count = attempt_count + $3, updated_at = $4
-    WHERE id = $1 AND status IN ('PENDING', 'FAILED')
-    RETURNING ${SIGNUP_COLUMNS.sql}`,
+    WITH settled AS (
+      UPDATE signups SET status = 'NEEDS_ATTENTION', error_code = 'USER_ID_ALREADY_ATTACHED', error_message = $2,
+                         next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL,
+                         attempt_count = attempt_count + $3, updated_at = $4
+      WHERE id = $1 AND status IN ('PENDING', 'FAILED')
+      RETURNING ${SIGNUP_COLUMNS.sql}
+    ), event AS (${SIGNUP_EVENTS_FROM_SETTLED})
+    SELECT * FROM settled`,
   // The worker's pick: each claimed row gets its own lease owner (one drive per row), `$1:<id>`. Import rows are the
   // ImportWorker's (src/imports), rate-limited; excluding them (signups_live_pending_due_idx) keeps live retries from
   // ever waiting behind an import.

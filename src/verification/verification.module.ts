@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
 import { CapaModule } from '../capa/capa.module';
+import { EventsModule } from '../events/events.module';
 import { VerificationController } from './verification.controller';
 import { VerificationService } from './verification.service';
 
 @Module({
-  imports: [CapaModule],
+  imports: [CapaModule, EventsModule],
   controllers: [VerificationController],
   providers: [VerificationService],
   exports: [VerificationService],

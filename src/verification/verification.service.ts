@@ -3,6 +3,7 @@ import { CapaGateway } from '../capa/capa.gateway';
 import { VerificationCall, VerificationOutcome, verificationDetailsCall, verificationLinkCall } from '../capa/verification-call';
 import { NotFoundError } from '../common/api-error';
 import { AppConfig } from '../config/app-config';
+import { OutboxWriter } from '../events/outbox-writer';
 import { VerificationMetrics } from '../metrics/verification-metrics';
 import type { AttemptActor } from '../persistence/signup.repository';
 import { SignupRepository } from '../persistence/signup.repository';
@@ -38,6 +39,7 @@ export class VerificationService {
     private readonly gateway: CapaGateway,
     private readonly config: AppConfig,
     private readonly metrics: VerificationMetrics,
+    private readonly outbox: OutboxWriter,
   ) {}
 
   async issueLink(externalUserId: string, country: string, redirectUri: string | undefined, requestId?: string): Promise<VerificationLinkAnswer> {
@@ -63,7 +65,11 @@ export class VerificationService {
     if (status === undefined) throw new CapaUnexpectedAnswerError(`Capa's ${kind} verdict ${JSON.stringify(verdict)} names no known status`);
     const updated = await this.repository.inTransaction(async (tx) => {
       const update = await this.repository.setKycStatus(tx, signup.id, status);
-      // The transactional outbox (issue 12) writes `kyc.status_changed` here, on `tx`, when update.previousStatus !== status.
+      if (update !== null && update.previousStatus !== status) {
+        // No Capa event caused this change: an operator read the verdict.
+        const data = { status, previousStatus: update.previousStatus, capaEvent: null };
+        await this.outbox.append(tx, [{ type: 'kyc.status_changed', externalUserId: signup.externalUserId, userId: capaUserId, data }]);
+      }
       return update;
     });
     if (updated === null) throw new NotFoundError(`No signup for externalUserId ${JSON.stringify(externalUserId)}`);

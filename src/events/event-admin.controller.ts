@@ -1,0 +1,50 @@
+import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { decodePageCursor, encodePageCursor } from '../admin/page-cursor';
+import { NotFoundError, ValidationFailedError } from '../common/api-error';
+import { ErrorBodyDoc } from '../common/api-error.docs';
+import { RequiresToken } from '../common/bearer-auth.guard';
+import { AppConfig } from '../config/app-config';
+import { DeliveryListDoc, RedeliveryDoc } from './event.docs';
+import { DeliveryView, EventOperationsRepository } from './event-operations.repository';
+import { ListDeliveriesQuery } from './list-deliveries.query';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Operators: event deliveries by status and endpoint, and sending an event again. */
+@ApiTags('admin')
+@ApiBearerAuth()
+@ApiResponse({ status: 401, type: ErrorBodyDoc, description: 'UNAUTHORIZED: missing token or not the ADMIN_API_KEY' })
+@RequiresToken('admin')
+@Controller('admin/events')
+export class EventAdminController {
+  constructor(
+    private readonly operations: EventOperationsRepository,
+    private readonly config: AppConfig,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Event deliveries newest first, by delivery status and/or endpoint, keyset-paginated' })
+  @ApiResponse({ status: 200, type: DeliveryListDoc })
+  @ApiResponse({ status: 400, type: ErrorBodyDoc, description: 'VALIDATION_FAILED: bad deliveryStatus, endpoint, cursor or limit' })
+  async list(@Query() query: ListDeliveriesQuery): Promise<{ items: DeliveryView[]; nextCursor: string | null }> {
+    const beforeId = query.cursor === undefined ? undefined : (decodePageCursor(query.cursor) ?? undefined);
+    const page = await this.operations.listDeliveries({ status: query.deliveryStatus, endpoint: query.endpoint, beforeId, limit: query.limit });
+    const last = page.rows.at(-1);
+    return { items: page.rows, nextCursor: page.hasMore && last !== undefined ? encodePageCursor(BigInt(last.deliveryId)) : null };
+  }
+
+  @Post(':id/redeliver')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Send an event again to every configured endpoint (its deliveries become PENDING, due now, with a new retry window)' })
+  @ApiParam({ name: 'id', description: "The event's id (a UUID)" })
+  @ApiResponse({ status: 200, type: RedeliveryDoc })
+  @ApiResponse({ status: 400, type: ErrorBodyDoc, description: 'VALIDATION_FAILED: id is not a UUID' })
+  @ApiResponse({ status: 404, type: ErrorBodyDoc, description: 'NOT_FOUND: no such event (or pruned)' })
+  async redeliver(@Param('id') id: string): Promise<{ eventId: string; deliveries: DeliveryView[] }> {
+    if (!UUID.test(id)) throw new ValidationFailedError([{ field: 'id', message: 'id must be an event id (a UUID)' }]);
+    const deliveries = await this.operations.redeliver(id.toLowerCase(), this.config.eventWebhookUrls, this.config.eventRetryWindowMs);
+    if (deliveries === null) throw new NotFoundError(`No event ${id}`);
+    return { eventId: id.toLowerCase(), deliveries };
+  }
+}

@@ -1,0 +1,106 @@
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { waitAtMost } from '../common/deadline';
+import { INSTANCE_ID } from '../common/instance-id';
+import { AppConfig } from '../config/app-config';
+import { retryDelayMs } from './delivery-policy';
+import { DeliveryRepository } from './delivery.repository';
+import { displayUrl } from './event-settings';
+import { WebhookSender } from './webhook-sender';
+
+/** Events sent to one endpoint at once by this process: a slow endpoint holds at most this many of its own. */
+const PER_ENDPOINT_CONCURRENCY = 64;
+const SCHEDULE_BATCH = 500;
+/** A lease outlives an attempt (the timeout) by this much, so it never runs out under a request in flight. */
+const LEASE_MARGIN_MS = 5000;
+
+const SANDBOX_HINT =
+  'Events are in the feed (GET /v1/events); none are pushed: EVENT_WEBHOOK_URLS is not set. To receive them on a local ' +
+  'endpoint: EVENT_WEBHOOK_SECRET=whsec_$(openssl rand -base64 32) node scripts/event-receiver.js 4000, then start this ' +
+  'service with EVENT_WEBHOOK_URLS=http://127.0.0.1:4000/events and the same EVENT_WEBHOOK_SECRET.';
+
+/**
+ * Pushes every event to every EVENT_WEBHOOK_URLS endpoint, in every replica: one loop per endpoint, so a dead or slow
+ * endpoint delays only itself, and never the signup flow (which only wrote its outbox row). Each pass schedules the
+ * events committed since the endpoint's cursor, claims due deliveries with SKIP LOCKED, sends them concurrently
+ * and settles them. At least once: a crash between send and settle sends again after the lease runs out.
+ */
+@Injectable()
+export class EventDeliverer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(EventDeliverer.name);
+  private readonly stopping = new AbortController();
+  private readonly loops: Promise<void>[] = [];
+  private readonly sender: WebhookSender | undefined;
+  /** Lease owners of claims still being sent: released on shutdown if their sends did not finish. */
+  private readonly activeOwners = new Set<string>();
+
+  constructor(
+    private readonly deliveries: DeliveryRepository,
+    private readonly config: AppConfig,
+  ) {
+    if (config.eventWebhookSecret !== undefined) this.sender = new WebhookSender(config.eventWebhookSecret, config.eventWebhookTimeoutMs);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const urls = this.config.eventWebhookUrls;
+    if (urls.length === 0 || this.sender === undefined) {
+      if (this.config.sandboxMode) this.logger.log(SANDBOX_HINT);
+      return;
+    }
+    // Registered before the service takes requests, so its first events are pushed; a schema not migrated yet
+    // (MIGRATE_ON_BOOT=false) must not stop the boot: then each endpoint's loop registers it once it can.
+    const registered = await this.deliveries.registerEndpoints(urls).then(
+      () => true,
+      (error: unknown) => {
+        this.logger.warn({ err: error }, 'Could not register the event webhook endpoints yet; retrying in the background');
+        return false;
+      },
+    );
+    for (const url of urls) this.loops.push(this.run(url, registered));
+    this.logger.log(`Pushing events to ${urls.length} endpoint(s): ${urls.map(displayUrl).join(', ')}`);
+  }
+
+  /** Stops claiming, lets the sends in flight finish (bounded by their timeout), then frees what is left. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping.abort();
+    await waitAtMost(Promise.allSettled(this.loops), this.config.eventWebhookTimeoutMs + 1000);
+    await this.deliveries.releaseLeases([...this.activeOwners]).catch((error: unknown) => this.logger.warn({ err: error }, 'Could not release event delivery leases'));
+  }
+
+  /** One pass for one endpoint: schedule what is new, send what is due. Answers whether more work may be waiting. */
+  async runOnce(url: string): Promise<boolean> {
+    const scheduled = await this.deliveries.scheduleNew(url, SCHEDULE_BATCH, this.config.eventRetryWindowMs);
+    const owner = `${INSTANCE_ID}:events:${randomUUID().slice(0, 8)}`;
+    this.activeOwners.add(owner);
+    try {
+      const leaseMs = this.config.eventWebhookTimeoutMs + LEASE_MARGIN_MS;
+      const claimed = await this.deliveries.claimDue(url, owner, leaseMs, PER_ENDPOINT_CONCURRENCY);
+      const results = await Promise.all(claimed.map(async (delivery) => ({ delivery, result: await this.sender!.send(url, delivery.event) })));
+      await this.deliveries.markDelivered(results.filter(({ result }) => result.acknowledged).map(({ delivery }) => delivery.deliveryId));
+      for (const { delivery, result } of results) {
+        if (result.acknowledged) continue;
+        await this.deliveries.markAttemptFailed(delivery.deliveryId, owner, retryDelayMs(this.config.eventBackoff, delivery.attempts), result.error);
+      }
+      return scheduled === SCHEDULE_BATCH || claimed.length === PER_ENDPOINT_CONCURRENCY;
+    } finally {
+      this.activeOwners.delete(owner);
+    }
+  }
+
+  private async run(url: string, registeredAtBoot: boolean): Promise<void> {
+    const { signal } = this.stopping;
+    let registered = registeredAtBoot;
+    while (!signal.aborted) {
+      let busy = false;
+      try {
+        if (!registered) await this.deliveries.registerEndpoints([url]);
+        registered = true;
+        busy = await this.runOnce(url);
+      } catch (error) {
+        this.logger.error({ err: error, endpoint: displayUrl(url) }, 'Event delivery pass failed');
+      }
+      if (!busy) await sleep(this.config.eventDeliveryIntervalMs * (0.5 + Math.random()), undefined, { signal }).catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,72 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '../persistence/prisma.service';
+import type { EventType, EventView } from './event.types';
+import type { FeedCursor } from './feed-cursor';
+
+/** Rows ordered by (writer_xid, position) = commit order, limited to transactions below the snapshot's xmin. */
+const FEED_PAGE = `
+  WITH horizon AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
+  (SELECT false AS examined_only, id, type, occurred_at, external_user_id, user_id, data,
+          writer_xid::text AS writer_xid, position::text AS position
+   FROM outbox_events
+   WHERE (writer_xid, position) > ($1::xid8, $2::bigint) AND writer_xid < (SELECT xmin FROM horizon)
+     AND ($3::text IS NULL OR type = $3::text)
+   ORDER BY writer_xid, position
+   LIMIT $4)
+  UNION ALL
+  (SELECT true, NULL, NULL, NULL, NULL, NULL, NULL, writer_xid::text, position::text
+   FROM outbox_events
+   WHERE (writer_xid, position) > ($1::xid8, $2::bigint) AND writer_xid < (SELECT xmin FROM horizon)
+   ORDER BY writer_xid DESC, position DESC
+   LIMIT 1)`;
+
+interface FeedRow {
+  examined_only: boolean;
+  id: string;
+  type: EventType;
+  occurred_at: Date;
+  external_user_id: string;
+  user_id: string | null;
+  data: Record<string, unknown>;
+  writer_xid: string;
+  position: string;
+}
+
+export interface FeedPage {
+  items: Array<{ event: EventView; cursor: FeedCursor }>;
+  /** The last visible event past `after` of any type (what a type-filtered read has examined), if any. */
+  lastExamined: FeedCursor | null;
+}
+
+/**
+ * Reads the outbox in commit order. Only transactions below this statement's snapshot xmin are exposed: every one
+ * of them has ended, so no event can still commit before the returned ones, and every later writer's xid is above
+ * them. A plain position cursor would skip an event whose transaction took its position early and committed late.
+ */
+@Injectable()
+export class EventFeedRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async page(after: FeedCursor, limit: number, type: EventType | undefined): Promise<FeedPage> {
+    const { rows } = await this.prisma.pool.query<FeedRow>(FEED_PAGE, [after.writerXid.toString(), after.position.toString(), type ?? null, limit]);
+    const items: FeedPage['items'] = [];
+    let lastExamined: FeedCursor | null = null;
+    for (const row of rows) {
+      const cursor = { writerXid: BigInt(row.writer_xid), position: BigInt(row.position) };
+      if (row.examined_only) lastExamined = cursor;
+      else items.push({ event: toEventView(row), cursor });
+    }
+    return { items, lastExamined };
+  }
+}
+
+export function toEventView(row: Pick<FeedRow, 'id' | 'type' | 'occurred_at' | 'external_user_id' | 'user_id' | 'data'>): EventView {
+  return {
+    id: row.id,
+    type: row.type,
+    occurredAt: row.occurred_at.toISOString(),
+    externalUserId: row.external_user_id,
+    userId: row.user_id,
+    data: row.data,
+  };
+}

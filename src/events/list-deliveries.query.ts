@@ -1,0 +1,44 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min, ValidateBy } from 'class-validator';
+import { decodePageCursor } from '../admin/page-cursor';
+import { DELIVERY_STATUSES } from './delivery.repository';
+import type { DeliveryStatus } from './delivery.repository';
+
+const blankAsAbsent = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+
+/** `GET /admin/events` query. */
+export class ListDeliveriesQuery {
+  @ApiPropertyOptional({ enum: DELIVERY_STATUSES, description: 'Only deliveries in this state (FAILED: given up, redeliver them)' })
+  @Transform(blankAsAbsent)
+  @IsOptional()
+  @IsIn(DELIVERY_STATUSES)
+  deliveryStatus?: DeliveryStatus;
+
+  @ApiPropertyOptional({ description: 'Only deliveries to this endpoint (one of EVENT_WEBHOOK_URLS, exactly)' })
+  @Transform(blankAsAbsent)
+  @IsOptional()
+  @IsString()
+  @Length(1, 2048)
+  endpoint?: string;
+
+  @ApiPropertyOptional({ description: "The previous page's nextCursor" })
+  @Transform(blankAsAbsent)
+  @IsOptional()
+  @IsString()
+  @ValidateBy({
+    name: 'isPageCursor',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && decodePageCursor(value) !== null,
+      defaultMessage: () => 'cursor must be a nextCursor returned by this endpoint',
+    },
+  })
+  cursor?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 })
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit: number = 50;
+}

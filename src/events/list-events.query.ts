@@ -1,0 +1,40 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Max, Min, ValidateBy } from 'class-validator';
+import { EVENT_TYPES } from './event.types';
+import type { EventType } from './event.types';
+import { decodeFeedCursor } from './feed-cursor';
+
+export const DEFAULT_FEED_LIMIT = 100;
+export const MAX_FEED_LIMIT = 500;
+
+const blankAsAbsent = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+
+/** `GET /v1/events` query. Implicit conversion is off globally, so `limit` is converted here explicitly. */
+export class ListEventsQuery {
+  @ApiPropertyOptional({ description: "The previous answer's nextCursor; absent: from the start of the feed" })
+  @Transform(blankAsAbsent)
+  @IsOptional()
+  @IsString()
+  @ValidateBy({
+    name: 'isFeedCursor',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && decodeFeedCursor(value) !== null,
+      defaultMessage: () => 'after must be a nextCursor returned by this endpoint',
+    },
+  })
+  after?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_FEED_LIMIT, default: DEFAULT_FEED_LIMIT })
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_FEED_LIMIT)
+  limit: number = DEFAULT_FEED_LIMIT;
+
+  @ApiPropertyOptional({ enum: EVENT_TYPES, description: 'Only events of this type' })
+  @Transform(blankAsAbsent)
+  @IsOptional()
+  @IsIn(EVENT_TYPES)
+  type?: EventType;
+}

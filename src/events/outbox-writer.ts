@@ -1,0 +1,27 @@
+import { Injectable } from '@nestjs/common';
+import type { OutboxEventInput } from './event.types';
+
+/**
+ * Something that runs SQL inside the caller's open transaction: a pg client (or pool, for a single statement)
+ * or a Prisma interactive transaction. The outbox row commits or rolls back with the caller's change.
+ */
+export type OutboxExecutor =
+  | { query(text: string, values: unknown[]): Promise<unknown> }
+  | { $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number> };
+
+/** Every event of one call in one statement; writer_xid and position come from the column defaults. */
+const APPEND = `
+  INSERT INTO outbox_events (type, external_user_id, user_id, data, occurred_at)
+  SELECT e.type, e."externalUserId", e."userId", e.data, coalesce(e."occurredAt", now())
+  FROM jsonb_to_recordset($1::jsonb) AS e(type text, "externalUserId" text, "userId" text, data jsonb, "occurredAt" timestamptz)`;
+
+/** Appends events to the transactional outbox inside the caller's transaction (see OutboxExecutor). */
+@Injectable()
+export class OutboxWriter {
+  async append(executor: OutboxExecutor, events: readonly OutboxEventInput[]): Promise<void> {
+    if (events.length === 0) return;
+    const json = JSON.stringify(events);
+    if ('$executeRawUnsafe' in executor) await executor.$executeRawUnsafe(APPEND, json);
+    else await executor.query(APPEND, [json]);
+  }
+}

@@ -1,0 +1,84 @@
+import { Client } from 'pg';
+import { CapaSimulator } from '../src/sandbox/capa-simulator';
+import { createTestDatabase } from './support/database';
+import { EventReceiver, eventually, newWebhookSecret } from './support/event-receiver';
+import { ServiceProcess } from './support/service-process';
+import { CAPA_KEY, request } from './support/test-app';
+
+/** The compiled service as a child process: a SIGKILL between a signup's change and its delivery loses no event. */
+describe('events survive SIGKILL (real child processes)', () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let simulator: CapaSimulator;
+  const secret = newWebhookSecret();
+  const receiver = new EventReceiver(secret);
+  let env: Record<string, string>;
+  const processes: ServiceProcess[] = [];
+
+  beforeAll(async () => {
+    database = await createTestDatabase('capa_events_crash');
+    simulator = new CapaSimulator({ apiKeys: [CAPA_KEY] });
+    env = {
+      NODE_ENV: 'test',
+      DATABASE_URL: database.url,
+      CAPA_BASE_URL: await simulator.start(),
+      CAPA_PARTNER_API_KEY: CAPA_KEY,
+      INBOUND_API_KEYS: 'inbound-token-a',
+      ADMIN_API_KEY: 'admin-token-xyz',
+      EVENT_WEBHOOK_URLS: await receiver.start(),
+      EVENT_WEBHOOK_SECRET: secret,
+      EVENT_RETRY_BASE_MS: '50',
+      EVENT_RETRY_MAX_MS: '200',
+      EVENT_DELIVERY_INTERVAL_MS: '50',
+      LOG_LEVEL: 'warn',
+    };
+  });
+
+  afterAll(async () => {
+    await Promise.all(processes.splice(0).map((service) => service.kill()));
+    await receiver.stop();
+    await simulator.stop();
+    await database.drop();
+  });
+
+  async function eventIdOf(externalUserId: string): Promise<string | undefined> {
+    const db = new Client({ connectionString: database.url });
+    await db.connect();
+    try {
+      const { rows } = await db.query('SELECT id FROM outbox_events WHERE external_user_id = $1', [externalUserId]);
+      return rows[0]?.id;
+    } finally {
+      await db.end();
+    }
+  }
+
+  async function signup(service: ServiceProcess, externalUserId: string): Promise<string> {
+    const response = await request(service.url, 'POST', '/v1/users', { externalUserId }, { authorization: 'Bearer inbound-token-a' });
+    expect(response.status).toBe(201);
+    const id = await eventIdOf(externalUserId);
+    expect(id).toEqual(expect.any(String));
+    return id!;
+  }
+
+  it('an event whose delivery was in progress, and one never scheduled, are both delivered after a restart', async () => {
+    receiver.failing = true;
+    // Killed while the delivery is being retried (the endpoint answered 503).
+    const first = await ServiceProcess.start(env);
+    processes.push(first);
+    const retried = await signup(first, `crash-retried-${Date.now()}`);
+    expect(await eventually(() => (receiver.attemptsById.get(retried) ?? 0) > 0)).toBe(true);
+    expect((await first.kill()).signal).toBe('SIGKILL');
+
+    // Killed right after the change committed, before its deliverer's next pass.
+    const second = await ServiceProcess.start({ ...env, EVENT_DELIVERY_INTERVAL_MS: '600000' });
+    processes.push(second);
+    const unscheduled = await signup(second, `crash-unscheduled-${Date.now()}`);
+    expect((await second.kill()).signal).toBe('SIGKILL');
+    expect(receiver.attemptsById.get(unscheduled)).toBeUndefined();
+    expect(receiver.delivered).toEqual([]);
+
+    receiver.failing = false;
+    processes.push(await ServiceProcess.start(env));
+    expect(await eventually(() => receiver.ids().includes(retried) && receiver.ids().includes(unscheduled), 20_000)).toBe(true);
+    expect(receiver.rejectedSignatures).toEqual([]);
+  }, 90_000);
+});

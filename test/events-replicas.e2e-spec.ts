@@ -1,0 +1,97 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createApp } from '../src/app';
+import { loadAppConfig } from '../src/config/app-config';
+import { DeliveryRepository } from '../src/events/delivery.repository';
+import { OutboxWriter } from '../src/events/outbox-writer';
+import { PrismaService } from '../src/persistence/prisma.service';
+import { EventReceiver, eventually, newWebhookSecret } from './support/event-receiver';
+import { CAPA_KEY, startTestApp, TestApp, uniqueId } from './support/test-app';
+
+const SECRET = newWebhookSecret();
+const PUSH_ENV = { EVENT_WEBHOOK_SECRET: SECRET, EVENT_RETRY_BASE_MS: '50', EVENT_RETRY_MAX_MS: '200', EVENT_DELIVERY_INTERVAL_MS: '20', EVENT_WEBHOOK_TIMEOUT_MS: '2000' };
+
+/** Two replicas on one database share the deliveries: every event reaches the endpoint, never twice at once. */
+describe('event delivery across replicas', () => {
+  const receiver = new EventReceiver(SECRET, { delayMs: 30 });
+  let first: TestApp;
+  let second: NestFastifyApplication;
+
+  beforeAll(async () => {
+    const url = await receiver.start();
+    first = await startTestApp({ env: { ...PUSH_ENV, EVENT_WEBHOOK_URLS: url } });
+    second = await createApp(
+      loadAppConfig({
+        NODE_ENV: 'test',
+        DATABASE_URL: first.databaseUrl,
+        CAPA_BASE_URL: first.simulator.url,
+        CAPA_PARTNER_API_KEY: CAPA_KEY,
+        INBOUND_API_KEYS: 'inbound-token-a',
+        ADMIN_API_KEY: 'admin-token-xyz',
+        LOG_LEVEL: 'silent',
+        EVENT_WEBHOOK_URLS: url,
+        ...PUSH_ENV,
+      }),
+    );
+    await second.init();
+  });
+
+  afterAll(async () => {
+    await second?.close();
+    await first?.close();
+    await receiver.stop();
+  });
+
+  it('both replicas deliver (SKIP LOCKED), each event once, none in flight twice at once', async () => {
+    const claimedBy = { first: 0, second: 0 };
+    for (const [name, app] of [['first', first.app], ['second', second]] as const) {
+      const repository = app.get(DeliveryRepository);
+      const claim = repository.claimDue.bind(repository);
+      jest.spyOn(repository, 'claimDue').mockImplementation(async (...args) => {
+        const claimed = await claim(...args);
+        claimedBy[name] += claimed.length;
+        return claimed;
+      });
+    }
+    const writer = new OutboxWriter();
+    const pool = first.app.get(PrismaService).pool;
+    for (let batch = 0; batch < 10; batch++) {
+      const externalUserId = uniqueId('replica');
+      await writer.append(pool, Array.from({ length: 30 }, () => ({ type: 'capa.transaction' as const, externalUserId, userId: null, data: { batch } })));
+    }
+    expect(await eventually(() => receiver.delivered.length >= 300, 30_000)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const { rows } = await first.query<{ id: string }>('SELECT id FROM outbox_events');
+    expect(receiver.ids().sort()).toEqual(rows.map((row) => row.id).sort());
+    expect(receiver.overlapping).toEqual([]);
+    // Both replicas took a share.
+    expect(claimedBy.first).toBeGreaterThan(0);
+    expect(claimedBy.second).toBeGreaterThan(0);
+    expect(claimedBy.first + claimedBy.second).toBe(300);
+  }, 60_000);
+});
+
+describe('claiming deliveries', () => {
+  const receiver = new EventReceiver(SECRET, { hang: true });
+  let service: TestApp;
+
+  beforeAll(async () => {
+    // A deliverer that never runs on its own (the interval is long), so only the claims below take deliveries.
+    service = await startTestApp({ env: { ...PUSH_ENV, EVENT_DELIVERY_INTERVAL_MS: '600000', EVENT_WEBHOOK_URLS: await receiver.start() } });
+  });
+
+  afterAll(async () => {
+    await service?.close();
+    await receiver.stop();
+  });
+
+  it('concurrent claims for one endpoint never hand out one delivery twice', async () => {
+    const url = receiver.url;
+    const repository = service.app.get(DeliveryRepository);
+    await new OutboxWriter().append(service.app.get(PrismaService).pool, Array.from({ length: 200 }, () => ({ type: 'capa.transaction' as const, externalUserId: uniqueId('claim'), userId: null, data: {} })));
+    expect(await eventually(async () => (await repository.scheduleNew(url, 500, 60_000)) === 0 && (await service.query('SELECT count(*)::int AS n FROM event_deliveries')).rows[0].n === 200)).toBe(true);
+    const claims = await Promise.all(Array.from({ length: 8 }, (_, index) => repository.claimDue(url, `claimer-${index}`, 60_000, 40)));
+    const ids = claims.flat().map((claimed) => claimed.deliveryId);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toHaveLength(200);
+  });
+});
