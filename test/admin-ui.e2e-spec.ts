@@ -13,6 +13,18 @@ if (!hasChromium && process.env.REQUIRE_BROWSER === '1') throw new Error(`${CHRO
 if (!hasChromium) console.warn(`Skipping the operator page browser test: ${CHROMIUM} is not installed (.ci/run installs it).`);
 const itWithBrowser = hasChromium ? it : it.skip;
 
+/**
+ * Waits until a page expression is true. Evaluated from here (over CDP, which the page's CSP does not govern): a
+ * page-side waitForFunction that must poll evaluates its string with eval, which script-src 'self' refuses.
+ */
+async function waitUntil(page: Page, expression: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await page.evaluate(expression))) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${expression}`);
+    await page.waitForTimeout(50);
+  }
+}
+
 /** Waits until the element with this test id shows exactly this text. */
 function untilText(page: Page, testId: string, text: string): Promise<void> {
   const exactly = new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
@@ -89,7 +101,7 @@ describe('the operator page at /admin/ui, in headless Chromium', () => {
     await byTestId('search-submit').click();
     const row = page.locator(`[data-testid="signup-row"][data-external-user-id="${externalUserId}"]`);
     // The row is already in the unfiltered list: wait for the filtered list to replace it, not for the row.
-    await page.waitForFunction(`document.querySelectorAll('[data-testid="signup-row"]').length === 1`, undefined, { timeout: 5000 });
+    await waitUntil(page, `document.querySelectorAll('[data-testid="signup-row"]').length === 1`, 5000);
     expect(await byTestId('signup-row').count()).toBe(1);
     await row.waitFor();
 
@@ -171,7 +183,7 @@ describe('the operator page at /admin/ui, in headless Chromium', () => {
     await byTestId('search-input').fill('ui-kyc-');
     await byTestId('kyc-filter').selectOption('VERIFIED');
     await byTestId('search-submit').click();
-    await page.waitForFunction(`document.querySelectorAll('[data-testid="signup-row"]').length === 1`, undefined, { timeout: 5000 });
+    await waitUntil(page, `document.querySelectorAll('[data-testid="signup-row"]').length === 1`, 5000);
     const row = page.locator(`[data-testid="signup-row"][data-external-user-id="${verified}"]`);
     expect(await row.getByTestId('signup-kyc').textContent()).toBe('VERIFIED');
 
@@ -189,7 +201,7 @@ describe('the operator page at /admin/ui, in headless Chromium', () => {
 
     await byTestId('webhook-outcome').selectOption('unreadable');
     await byTestId('webhook-submit').click();
-    await page.waitForFunction(`[...document.querySelectorAll('[data-testid="webhook-row"]')].every((row) => row.textContent.includes('unreadable'))`, undefined, { timeout: 5000 });
+    await waitUntil(page, `[...document.querySelectorAll('[data-testid="webhook-row"]')].every((row) => row.textContent.includes('unreadable'))`, 5000);
     expect(await byTestId('webhook-row').first().textContent()).toContain('not json');
     expect(Number(await byTestId('webhook-stat-received').textContent())).toBeGreaterThanOrEqual(4);
     expect(Number(await byTestId('webhook-stat-duplicate').textContent())).toBeGreaterThanOrEqual(1);
@@ -220,11 +232,11 @@ describe('the operator page at /admin/ui, in headless Chromium', () => {
     expect(await row.getByTestId('import-status').textContent()).toBe('RUNNING');
     expect(await row.getByTestId('import-counts').textContent()).toContain('invalid 2');
     // The page refreshes itself: the bar moves as rows are registered at Capa (IMPORT_CAPA_RPS, 10/s by default).
-    await page.waitForFunction(
-      `Number(document.querySelector('[data-import-id="${created.body.id}"] [data-testid="import-progress"]')?.getAttribute('aria-valuenow')) > 5`,
-      undefined,
-      { timeout: 15_000 },
-    );
+    // Polled from here: a page-side waitForFunction that has to poll evaluates a string, which the page's CSP forbids.
+    const progress = row.getByTestId('import-progress');
+    const rowsDone = async () => Number(await progress.getAttribute('aria-valuenow'));
+    for (const deadline = Date.now() + 15_000; (await rowsDone()) <= 5 && Date.now() < deadline; ) await page.waitForTimeout(200);
+    expect(await rowsDone()).toBeGreaterThan(5);
 
     await row.getByTestId('import-errors').click();
     await byTestId('import-errors-panel').waitFor();
