@@ -14,6 +14,7 @@
 //   BENCH_LOOKUP_CONNECTIONS=10  BENCH_LOOKUP_WARMUP=2000  BENCH_LOOKUP_REQUESTS=8000
 //   BENCH_CAPA_LATENCY_MS=50                                         the slow-Capa signup scenario
 //   BENCH_SCENARIOS=replay,get,cold,new0,new50,webhook,webhook20,events  a subset (e.g. for a profile); events: bench/events.js
+//   BENCH_SCENARIOS=import BENCH_IMPORT_ROWS=1000000                  the bulk import scenario alone (bench/import.js)
 //   BENCH_PROFILE=1 (or --cpu-prof)   the service (one profile per process start) and the baseline run with
 //                                     --cpu-prof into bench/results/profiles/; summaries are printed at the end
 //   BENCH_WRITE_MD=1                  regenerate BENCHMARKS.md (never with a profile: those numbers are skewed)
@@ -571,6 +572,8 @@ async function machineInfo() {
 
 async function main() {
   if (!existsSync(path.join(DIST, 'main.js'))) throw new Error('dist/main.js is missing: run `npm run build` first (npm run bench does)');
+  // The import scenario stands alone (its own databases and service): BENCH_SCENARIOS=import (bench/import.js).
+  if (config.scenarios?.includes('import')) return require('./import').main();
   mkdirSync(tmpDir, { recursive: true });
   if (config.profile) mkdirSync(profileDir, { recursive: true });
   const machine = await machineInfo();

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Browser, Page, chromium } from 'playwright-core';
+import { ndjson, upload } from './support/imports';
 import { ADMIN_TOKEN, uniqueId, useTestApp } from './support/test-app';
 import { WEBHOOK_ENV, deliver, register } from './support/webhooks';
 
@@ -11,6 +12,18 @@ const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium && process.env.REQUIRE_BROWSER === '1') throw new Error(`${CHROMIUM} is required (REQUIRE_BROWSER=1)`);
 if (!hasChromium) console.warn(`Skipping the operator page browser test: ${CHROMIUM} is not installed (.ci/run installs it).`);
 const itWithBrowser = hasChromium ? it : it.skip;
+
+/**
+ * Waits until a page expression is true. Evaluated from here (over CDP, which the page's CSP does not govern): a
+ * page-side waitForFunction that must poll evaluates its string with eval, which script-src 'self' refuses.
+ */
+async function waitUntil(page: Page, expression: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await page.evaluate(expression))) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${expression}`);
+    await page.waitForTimeout(50);
+  }
+}
 
 /** Waits until the element with this test id shows exactly this text. */
 function untilText(page: Page, testId: string, text: string): Promise<void> {
@@ -40,7 +53,7 @@ describe('the operator page at /admin/ui, in headless Chromium', () => {
     expect(page.headers.get('content-type')).toContain('text/html');
     expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect(page.body).toContain('<script src="/admin/ui/app.js" defer></script>');
-    for (const script of ['app.js', 'chart.js', 'verification.js']) {
+    for (const script of ['app.js', 'chart.js', 'verification.js', 'imports.js']) {
       expect((await service.call('GET', `/admin/ui/${script}`, undefined, { authorization: '' })).headers.get('content-type')).toContain('javascript');
     }
     expect((await service.call('GET', '/admin/ui/app.css', undefined, { authorization: '' })).headers.get('content-type')).toContain('text/css');
@@ -88,7 +101,7 @@ describe('the operator page at /admin/ui, in headless Chromium', () => {
     await byTestId('search-submit').click();
     const row = page.locator(`[data-testid="signup-row"][data-external-user-id="${externalUserId}"]`);
     // The row is already in the unfiltered list: wait for the filtered list to replace it, not for the row.
-    await page.waitForFunction(`document.querySelectorAll('[data-testid="signup-row"]').length === 1`, undefined, { timeout: 5000 });
+    await waitUntil(page, `document.querySelectorAll('[data-testid="signup-row"]').length === 1`, 5000);
     expect(await byTestId('signup-row').count()).toBe(1);
     await row.waitFor();
 
@@ -170,7 +183,7 @@ describe('the operator page at /admin/ui, in headless Chromium', () => {
     await byTestId('search-input').fill('ui-kyc-');
     await byTestId('kyc-filter').selectOption('VERIFIED');
     await byTestId('search-submit').click();
-    await page.waitForFunction(`document.querySelectorAll('[data-testid="signup-row"]').length === 1`, undefined, { timeout: 5000 });
+    await waitUntil(page, `document.querySelectorAll('[data-testid="signup-row"]').length === 1`, 5000);
     const row = page.locator(`[data-testid="signup-row"][data-external-user-id="${verified}"]`);
     expect(await row.getByTestId('signup-kyc').textContent()).toBe('VERIFIED');
 
@@ -188,7 +201,7 @@ describe('the operator page at /admin/ui, in headless Chromium', () => {
 
     await byTestId('webhook-outcome').selectOption('unreadable');
     await byTestId('webhook-submit').click();
-    await page.waitForFunction(`[...document.querySelectorAll('[data-testid="webhook-row"]')].every((row) => row.textContent.includes('unreadable'))`, undefined, { timeout: 5000 });
+    await waitUntil(page, `[...document.querySelectorAll('[data-testid="webhook-row"]')].every((row) => row.textContent.includes('unreadable'))`, 5000);
     expect(await byTestId('webhook-row').first().textContent()).toContain('not json');
     expect(Number(await byTestId('webhook-stat-received').textContent())).toBeGreaterThanOrEqual(4);
     expect(Number(await byTestId('webhook-stat-duplicate').textContent())).toBeGreaterThanOrEqual(1);
@@ -197,4 +210,49 @@ describe('the operator page at /admin/ui, in headless Chromium', () => {
     expect(problems).toEqual([]);
     await context.close();
   });
+
+  itWithBrowser('shows imports with their progress and row errors, and cancels a running one', async () => {
+    const tag = uniqueId('ui-import');
+    const rows: unknown[] = Array.from({ length: 400 }, (_, i) => ({ externalUserId: `${tag}-${i}` }));
+    rows.splice(2, 0, { externalUserId: `${tag}-bad`, method: 'EMAIL', identifier: 'not-an-email' }, 'not json');
+    const created = await upload(service.url, ndjson(rows));
+    expect(created.status).toBe(202);
+
+    const context = await browser!.newContext({ viewport: { width: 1400, height: 1100 } });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    const byTestId = (id: string) => page.getByTestId(id);
+    await page.goto(`${service.url}/admin/ui`);
+    await byTestId('token-input').fill(ADMIN_TOKEN);
+    await byTestId('login-submit').click();
+
+    const row = page.locator(`[data-testid="import-row"][data-import-id="${created.body.id}"]`);
+    await row.waitFor();
+    expect(await row.getByTestId('import-status').textContent()).toBe('RUNNING');
+    expect(await row.getByTestId('import-counts').textContent()).toContain('invalid 2');
+    // The page refreshes itself: the bar moves as rows are registered at Capa (IMPORT_CAPA_RPS, 10/s by default).
+    // Polled from here: a page-side waitForFunction that has to poll evaluates a string, which the page's CSP forbids.
+    const progress = row.getByTestId('import-progress');
+    const rowsDone = async () => Number(await progress.getAttribute('aria-valuenow'));
+    for (const deadline = Date.now() + 15_000; (await rowsDone()) <= 5 && Date.now() < deadline; ) await page.waitForTimeout(200);
+    expect(await rowsDone()).toBeGreaterThan(5);
+
+    await row.getByTestId('import-errors').click();
+    await byTestId('import-errors-panel').waitFor();
+    expect(await byTestId('import-error-row').count()).toBe(2);
+    expect(await byTestId('import-error-row').first().textContent()).toContain('3');
+    expect(await byTestId('import-error-row').first().textContent()).toContain('identifier');
+    expect(await byTestId('import-error-row').nth(1).textContent()).toContain('MALFORMED_JSON');
+
+    await row.getByTestId('import-cancel').click();
+    await untilText(page, 'import-status', 'CANCELLED');
+    expect(await row.getByTestId('import-cancel').isDisabled()).toBe(true);
+    const view = (await service.call('GET', `/v1/imports/${created.body.id}`)).body;
+    expect(view.status).toBe('CANCELLED');
+    expect(view.counts.cancelled).toBeGreaterThan(300);
+    await page.screenshot({ path: join(__dirname, 'artifacts', 'admin-ui-imports.png'), fullPage: true });
+    expect(problems).toEqual([]);
+    await context.close();
+  }, 60_000);
 });

@@ -14,6 +14,7 @@ const UI_FILES: Record<string, string> = {
   'index.html': 'text/html; charset=utf-8',
   'app.js': 'text/javascript; charset=utf-8',
   'chart.js': 'text/javascript; charset=utf-8',
+  'imports.js': 'text/javascript; charset=utf-8',
   'events.js': 'text/javascript; charset=utf-8',
   'verification.js': 'text/javascript; charset=utf-8',
   'app.css': 'text/css; charset=utf-8',

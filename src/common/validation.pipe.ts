@@ -1,6 +1,7 @@
-import { ArgumentMetadata, Injectable, Type, ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, Injectable, Type, ValidationPipe } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
-import { ErrorDetail, ValidationFailedError } from './api-error';
+import { ValidationFailedError } from './api-error';
+import { BODY_TRANSFORM_OPTIONS, BODY_VALIDATOR_OPTIONS, detailsOf, validateBody } from './validate-body';
 
 /** Valid bodies remembered per DTO class, by their JSON text; larger bodies are validated every time. */
 const VALIDATED_BODIES_PER_DTO = 10_000;
@@ -20,12 +21,9 @@ export class StrictValidationPipe extends ValidationPipe {
 
   constructor() {
     super({
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      forbidUnknownValues: true,
+      ...BODY_VALIDATOR_OPTIONS,
       transform: true,
-      transformOptions: { enableImplicitConversion: false },
-      validationError: { target: false, value: false },
+      transformOptions: BODY_TRANSFORM_OPTIONS,
       exceptionFactory: (errors) => new ValidationFailedError(errors.flatMap((error) => detailsOf(error))),
     });
   }
@@ -45,15 +43,11 @@ export class StrictValidationPipe extends ValidationPipe {
     const text = JSON.stringify(value);
     const known = remembered.get(text);
     if (known !== undefined) return known;
-    const validated = (await super.transform(value, metadata)) as object;
+    // The same function validates every row of an import (src/imports), so a row passes exactly when this body would.
+    const validation = validateBody(dto as Type<object>, value);
+    if (!validation.ok) throw new ValidationFailedError(validation.details);
+    const validated = validation.value;
     if (text.length <= MAX_REMEMBERED_BODY_CHARS) remembered.set(text, Object.freeze(validated));
     return validated;
   }
-}
-
-function detailsOf(error: ValidationError, parent = ''): ErrorDetail[] {
-  const field = parent === '' ? error.property : `${parent}.${error.property}`;
-  const own = Object.values(error.constraints ?? {});
-  const details: ErrorDetail[] = own.length > 0 ? [{ field, message: own.join('; ') }] : [];
-  return details.concat((error.children ?? []).flatMap((child) => detailsOf(child, field)));
 }

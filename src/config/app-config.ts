@@ -45,6 +45,10 @@ export class AppConfig {
   /** ...plus this many per second, so a quiet service can still retry. */
   readonly retryBudgetMinPerSecond: number;
   readonly circuitHalfOpenMs: number;
+  /** Capa calls per second for import rows, all replicas together. */
+  readonly importCapaRps: number;
+  readonly importMaxRows: number;
+  readonly importMaxBytes: number;
   /** Internal endpoints every event is pushed to (none: push is off, the feed still works). */
   readonly eventWebhookUrls: readonly string[];
   /** `whsec_...`; required when there are endpoints. */
@@ -90,6 +94,9 @@ export class AppConfig {
     this.retryBudgetRatio = env.CAPA_RETRY_BUDGET_RATIO ?? 0.2;
     this.retryBudgetMinPerSecond = env.CAPA_RETRY_BUDGET_MIN_PER_SECOND ?? 10;
     this.circuitHalfOpenMs = env.CAPA_CIRCUIT_HALF_OPEN_MS ?? 10_000;
+    this.importCapaRps = env.IMPORT_CAPA_RPS ?? 10;
+    this.importMaxRows = env.IMPORT_MAX_ROWS ?? 1_000_000;
+    this.importMaxBytes = env.IMPORT_MAX_BYTES ?? 256 * 1024 * 1024;
     const webhookUrls = parseWebhookUrls(env.EVENT_WEBHOOK_URLS);
     this.eventWebhookUrls = webhookUrls.urls;
     this.eventWebhookSecret = env.EVENT_WEBHOOK_SECRET?.trim() || undefined;

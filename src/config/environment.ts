@@ -119,6 +119,14 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(0) @Max(60_000)
   SHUTDOWN_DELAY_MS?: number;
 
+  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(1) @Max(10_000)
+  IMPORT_CAPA_RPS?: number;
+
+  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(1) @Max(1_000_000)
+  IMPORT_MAX_ROWS?: number;
+
+  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(1) @Max(256 * 1024 * 1024)
+  IMPORT_MAX_BYTES?: number;
   /** Comma-separated http(s) URLs; each entry is checked in AppConfig (entries are never echoed: they may hold tokens). */
   @IsOptional() @IsString()
   EVENT_WEBHOOK_URLS?: string;

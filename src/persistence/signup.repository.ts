@@ -16,7 +16,8 @@ export const SIGNUP_COLUMNS = Prisma.sql`
   user_type AS "userType", alias, fingerprint, error_code AS "errorCode", error_message AS "errorMessage",
   attempt_count AS "attemptCount", lease_owner AS "leaseOwner", lease_until AS "leaseUntil",
   next_attempt_at AS "nextAttemptAt", created_at AS "createdAt", updated_at AS "updatedAt", now() AS "observedAt",
-  kyc_status::text AS "kycStatus", kyc_updated_at AS "kycUpdatedAt", kyc_link_issued_at AS "kycLinkIssuedAt"`;
+  kyc_status::text AS "kycStatus", kyc_updated_at AS "kycUpdatedAt", kyc_link_issued_at AS "kycLinkIssuedAt",
+  import_id AS "importId"`;
 
 /** A lease's end, `$n` milliseconds from now on the database's clock. */
 const leaseEnd = (param: string) => `now() + ${param} * interval '1 millisecond'`;
@@ -84,13 +85,15 @@ const HOT_STATEMENTS = {
       RETURNING ${SIGNUP_COLUMNS.sql}
     ), event AS (${SIGNUP_EVENTS_FROM_SETTLED})
     SELECT * FROM settled`,
-  // The worker's pick: each claimed row gets its own lease owner (one drive per row), `$1:<id>`.
+  // The worker's pick: each claimed row gets its own lease owner (one drive per row), `$1:<id>`. Import rows are the
+  // ImportWorker's (src/imports), rate-limited; excluding them (signups_live_pending_due_idx) keeps live retries from
+  // ever waiting behind an import.
   claimDue: `
     UPDATE signups SET lease_owner = $1 || ':' || id::text, lease_until = ${leaseEnd('$2')}, next_attempt_at = ${leaseEnd('$2')},
                        updated_at = $4
     WHERE id IN (
       SELECT id FROM signups
-      WHERE status = 'PENDING' AND next_attempt_at <= now() AND ${LEASE_FREE}
+      WHERE status = 'PENDING' AND next_attempt_at <= now() AND ${LEASE_FREE} AND import_id IS NULL
       ORDER BY next_attempt_at
       LIMIT $3
       FOR UPDATE SKIP LOCKED

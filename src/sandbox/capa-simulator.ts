@@ -78,6 +78,8 @@ export class CapaSimulator {
   private readonly users = new Map<string, { userId: string; payload: CreateUserPayload }>();
   private readonly callsByUser = new Map<string, number>();
   private counters = emptyStats();
+  /** When each create-user request arrived (epoch ms), for tests that check the pace of calls. */
+  private requestTimes: number[] = [];
   private faultPlan = new FaultPlan();
   private server: Server | undefined;
   private baseUrl: string | undefined;
@@ -142,11 +144,16 @@ export class CapaSimulator {
     this.users.clear();
     this.callsByUser.clear();
     this.counters = emptyStats();
+    this.requestTimes = [];
     this.faultPlan = new FaultPlan();
   }
 
   stats(): SimulatorStats {
     return { ...this.counters, byStatus: { ...this.counters.byStatus } };
+  }
+
+  createUserRequestTimes(): number[] {
+    return [...this.requestTimes];
   }
 
   userFor(externalUserId: string): SimulatedUser | undefined {
@@ -190,6 +197,7 @@ export class CapaSimulator {
 
   private async handleCreateUser(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.counters.requests++;
+    this.requestTimes.push(Date.now());
     // Taken before anything else so a script can fake any answer, auth failures included.
     const fault = this.faultPlan.nextFault();
     const body = await readBody(req, MAX_CREATE_USER_BODY_BYTES);

@@ -9,6 +9,7 @@ const MAX_CONTROL_BODY_BYTES = 1024 * 1024;
 /** The part of the simulator the control API drives. */
 export interface ControlTarget {
   stats(): unknown;
+  createUserRequestTimes(): number[];
   userFor(externalUserId: string): unknown;
   setFaults(faults: FaultConfig): void;
   reset(): void;
@@ -23,6 +24,8 @@ export async function handleControlRequest(
 ): Promise<boolean> {
   if (req.method === 'GET' && path === '/__sim/stats') {
     sendJson(res, 200, target.stats());
+  } else if (req.method === 'GET' && path === '/__sim/request-times') {
+    sendJson(res, 200, target.createUserRequestTimes());
   } else if (req.method === 'GET' && path.startsWith(USERS_PREFIX)) {
     getUser(target, path.slice(USERS_PREFIX.length), res);
   } else if (req.method === 'POST' && path === '/__sim/faults') {

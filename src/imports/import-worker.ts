@@ -1,0 +1,87 @@
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { INSTANCE_ID } from '../common/instance-id';
+import { AppConfig } from '../config/app-config';
+import { ImportRepository } from '../persistence/import.repository';
+import { LEASE_MARGIN_MS, SignupsService } from '../signups/signups.service';
+import { ImportMetrics } from './import-metrics';
+import { importPace } from './import-pace';
+
+/**
+ * Drives import rows, in every replica, at IMPORT_CAPA_RPS Capa calls per second for all replicas together: each pass
+ * takes tokens from the bucket in PostgreSQL and claims at most that many rows. Live signups and their retries are the
+ * SignupWorker's, whose claim never takes import rows, so they never wait behind an import.
+ */
+@Injectable()
+export class ImportWorker implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown {
+  private readonly logger = new Logger(ImportWorker.name);
+  private readonly stopping = new AbortController();
+  private loop: Promise<void> | undefined;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly pace;
+
+  constructor(
+    private readonly imports: ImportRepository,
+    private readonly signups: SignupsService,
+    private readonly metrics: ImportMetrics,
+    private readonly config: AppConfig,
+  ) {
+    this.pace = importPace(config.importCapaRps);
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.config.workerIntervalMs > 0) this.loop = this.run();
+  }
+
+  /** Shutdown, first step: no new rows are picked. Drives already started are SignupsService's (drainDrives). */
+  onModuleDestroy(): void {
+    this.stopping.abort();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping.abort();
+    await this.loop;
+  }
+
+  /**
+   * One pass: as many due import rows as the shared bucket allows now, driven in the background. Answers how many
+   * it claimed, or null when no import row was due.
+   */
+  async runOnce(): Promise<number | null> {
+    const room = this.pace.maxInFlight - this.inFlight.size;
+    if (room <= 0) return 0;
+    // Without an import running, the shared bucket (one row every replica locks) is left alone.
+    if (!(await this.imports.hasDue())) return null;
+    const granted = await this.imports.takeTokens(room, this.config.importCapaRps, this.pace.burst);
+    if (granted === 0) return 0;
+    // Each row's lease owner is unique to its drive (`prefix:<id>`), as the SignupWorker's.
+    const ownerPrefix = `${INSTANCE_ID}:i:${randomUUID().slice(0, 8)}`;
+    const rows = await this.imports.claimDue(ownerPrefix, this.config.capaTimeoutMs + LEASE_MARGIN_MS, granted);
+    await this.imports.returnTokens(granted - rows.length, this.pace.burst);
+    for (const row of rows) {
+      this.metrics.capaCallsForImports.inc();
+      const drive = this.signups.drive(row, Date.now() + this.config.capaTimeoutMs, 'worker').catch((error: unknown) => {
+        this.logger.error({ err: error }, 'Import drive failed; the lease will expire and it is retried');
+      });
+      this.inFlight.add(drive);
+      void drive.finally(() => this.inFlight.delete(drive));
+    }
+    return rows.length === 0 ? null : rows.length;
+  }
+
+  private async run(): Promise<void> {
+    const { signal } = this.stopping;
+    while (!signal.aborted) {
+      let claimed: number | null = 0;
+      try {
+        claimed = await this.runOnce();
+      } catch (error) {
+        this.logger.error({ err: error }, 'Import worker pass failed');
+      }
+      // Nothing due: the worker's usual pause. Otherwise come back soon for the tokens that refill meanwhile.
+      const pause = claimed === null ? this.config.workerIntervalMs * (0.5 + Math.random()) : this.pace.pollMs * (0.5 + Math.random());
+      await sleep(pause, undefined, { signal }).catch(() => undefined);
+    }
+  }
+}

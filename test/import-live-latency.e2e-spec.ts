@@ -1,0 +1,66 @@
+import { ndjson, upload, waitForImport } from './support/imports';
+import { useTestApp } from './support/test-app';
+
+const CALLS = 50;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+describe('live signups during an import', () => {
+  const service = useTestApp({ env: { IMPORT_CAPA_RPS: '10', WORKER_INTERVAL_MS: '100', WORKER_BACKOFF_BASE_MS: '50', WORKER_BACKOFF_MAX_MS: '200', CAPA_CIRCUIT_MIN_CALLS: '1000000' } });
+
+  async function timedSignups(tag: string): Promise<number[]> {
+    const durations: number[] = [];
+    for (let i = 0; i < CALLS; i++) {
+      const started = performance.now();
+      const answer = await service.call('POST', '/v1/users', { externalUserId: `${tag}-${i}`, method: 'EMAIL', identifier: `${tag}-${i}@example.com` });
+      durations.push(performance.now() - started);
+      expect(answer.status).toBe(201);
+    }
+    return durations;
+  }
+
+  it('answer as fast as without one (median within 20%)', async () => {
+    const tag = `live-${Date.now()}`;
+    await timedSignups(`${tag}-warmup`);
+    // Phases alternate (without, with, without, with, without) so a drift of the shared, busy machine hits both sides.
+    const without: number[] = [...(await timedSignups(`${tag}-b0`))];
+    const withImport: number[] = [];
+    for (const round of [1, 2]) {
+      const answer = await upload(service.url, ndjson(Array.from({ length: 5000 }, (_, i) => ({ externalUserId: `${tag}-import-${round}-${i}` }))));
+      await waitForImport(service.url, answer.body.id, (view) => view.counts.created > 0);
+      const createdBefore = (await service.call('GET', `/v1/imports/${answer.body.id}`)).body.counts.created;
+      withImport.push(...(await timedSignups(`${tag}-i${round}`)));
+      const progress = (await service.call('GET', `/v1/imports/${answer.body.id}`)).body;
+      expect(progress.status).toBe('RUNNING');
+      // The import really moved while the live calls were measured.
+      expect(progress.counts.created - createdBefore).toBeGreaterThan(2);
+      await service.call('POST', `/v1/imports/${answer.body.id}/cancel`);
+      without.push(...(await timedSignups(`${tag}-b${round}`)));
+    }
+    expect(median(withImport)).toBeLessThanOrEqual(median(without) * 1.2);
+  }, 180_000);
+
+  it('a live signup retried in the background is not queued behind an import backlog', async () => {
+    const tag = `retry-${Date.now()}`;
+    const answer = await upload(service.url, ndjson(Array.from({ length: 2000 }, (_, i) => ({ externalUserId: `${tag}-import-${i}` }))));
+    expect(answer.status).toBe(202);
+    // Capa fails every call for the whole request deadline: the caller gets 202 and the SignupWorker takes over.
+    service.simulator.setFaults({ random: { status500: 1 } });
+    const accepted = await service.call('POST', '/v1/users', { externalUserId: `${tag}-live` });
+    expect(accepted.status).toBe(202);
+    service.simulator.setFaults({});
+    const deadline = Date.now() + 10_000;
+    let status = accepted.body.status;
+    while (status !== 'CREATED' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      status = (await service.call('GET', `/v1/users/${tag}-live`)).body.status;
+    }
+    expect(status).toBe('CREATED');
+    const view = (await service.call('GET', `/v1/imports/${answer.body.id}`)).body;
+    expect(view.counts.pending).toBeGreaterThan(1000);
+    await service.call('POST', `/v1/imports/${answer.body.id}/cancel`);
+  }, 60_000);
+});
