@@ -10,7 +10,7 @@ import { displayUrl } from './event-settings';
 import { WebhookSender } from './webhook-sender';
 
 /** Events sent to one endpoint at once by this process: a slow endpoint holds at most this many of its own. */
-const PER_ENDPOINT_CONCURRENCY = 64;
+const PER_ENDPOINT_CONCURRENCY = 256;
 const SCHEDULE_BATCH = 500;
 /** A lease outlives an attempt (the timeout) by this much, so it never runs out under a request in flight. */
 const LEASE_MARGIN_MS = 5000;
