@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { OutboxWriter } from '../events/outbox-writer';
+import type { OutboxEventInput } from '../events/event.types';
 import { VerificationMetrics } from '../metrics/verification-metrics';
 import { InboxTransaction, WebhookInboxRepository } from '../persistence/webhook-inbox.repository';
 import type { KycStatus } from '../verification/kyc-status';
@@ -49,7 +49,6 @@ export class CapaWebhooksService {
     private readonly inbox: WebhookInboxRepository,
     private readonly config: AppConfig,
     private readonly metrics: VerificationMetrics,
-    private readonly outbox: OutboxWriter,
   ) {}
 
   async receive(raw: Buffer, signature: string | string[] | undefined, requestId?: string): Promise<ReceivedDelivery> {
@@ -73,7 +72,8 @@ export class CapaWebhooksService {
   /**
    * Everything one delivery changes, on one transaction: the user's signup row is locked first, so deliveries for one
    * user apply one after the other and the duplicate rules read what the previous one committed.
-   * Its events (`kyc.status_changed`, `capa.transaction`) go to the transactional outbox on `tx`, with the change.
+   * Its events (`kyc.status_changed`, `capa.transaction`) go to the transactional outbox in the statement that records
+   * the change.
    */
   async applyInTransaction(tx: InboxTransaction, delivery: CapaDelivery): Promise<ReceivedDelivery> {
     const { externalUserId, type, event } = delivery;
@@ -87,10 +87,11 @@ export class CapaWebhooksService {
 
     let kycChange: KycStatusChange | null = null;
     let transaction: TransactionForward | null = null;
+    let statusChange: { signupId: bigint; status: KycStatus } | null = null;
     if (signup !== null && decision.outcome === 'applied') {
       const ids = { signupId: signup.id, externalUserId: signup.externalUserId, userId: signup.capaUserId };
       if (type === 'KYC' && decision.kycStatus !== null && event !== null) {
-        await this.inbox.setKycStatus(tx, signup.id, decision.kycStatus);
+        statusChange = { signupId: signup.id, status: decision.kycStatus };
         if (decision.kycStatus !== signup.kycStatus) {
           kycChange = { ...ids, previousStatus: signup.kycStatus, status: decision.kycStatus, capaEvent: event };
         }
@@ -98,25 +99,31 @@ export class CapaWebhooksService {
         transaction = { ...ids, payload: delivery.payload };
       }
     }
-    await this.outbox.append(tx, [
+    const events: OutboxEventInput[] = [
       ...(kycChange === null
         ? []
         : [{ type: 'kyc.status_changed' as const, externalUserId: kycChange.externalUserId, userId: kycChange.userId, data: { status: kycChange.status, previousStatus: kycChange.previousStatus, capaEvent: kycChange.capaEvent } }]),
       ...(transaction === null
         ? []
         : [{ type: 'capa.transaction' as const, externalUserId: transaction.externalUserId, userId: transaction.userId, data: transaction.payload }]),
-    ]);
-    const entry = await this.inbox.insertEntry(tx, {
-      sha256: delivery.sha256,
-      // PostgreSQL text cannot hold NUL; the SHA-256 still identifies the exact bytes received.
-      body: delivery.raw.toString('utf8').replaceAll('\u0000', '\uFFFD'),
-      outcome: decision.outcome,
-      type,
-      event,
-      externalUserId,
-      signupId: signup?.id ?? null,
-      kycStatus: type === 'KYC' ? decision.kycStatus : null,
-    });
+    ];
+    // The status, its events and the inbox row in one statement: one round trip instead of three.
+    const entry = await this.inbox.recordDelivery(
+      tx,
+      {
+        sha256: delivery.sha256,
+        // PostgreSQL text cannot hold NUL; the SHA-256 still identifies the exact bytes received.
+        body: delivery.raw.toString('utf8').replaceAll('\u0000', '\uFFFD'),
+        outcome: decision.outcome,
+        type,
+        event,
+        externalUserId,
+        signupId: signup?.id ?? null,
+        kycStatus: type === 'KYC' ? decision.kycStatus : null,
+      },
+      statusChange,
+      events,
+    );
     return { inboxId: entry.id, receivedAt: entry.receivedAt, outcome: decision.outcome, kycChange, transaction };
   }
 }

@@ -9,11 +9,19 @@ export type OutboxExecutor =
   | { query(text: string, values: unknown[]): Promise<unknown> }
   | { $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number> };
 
-/** Every event of one call in one statement; writer_xid and position come from the column defaults. */
-const APPEND = `
+/**
+ * The outbox INSERT for the events given as a JSON array (OutboxEventInput[]) in the parameter `param`; writer_xid and
+ * position come from the column defaults. Also spliced into other statements as a data-modifying CTE, so a change and
+ * its events commit in one round trip.
+ */
+export function outboxInsertFromJson(param: string): string {
+  return `
   INSERT INTO outbox_events (type, external_user_id, user_id, data, occurred_at)
   SELECT e.type, e."externalUserId", e."userId", e.data, coalesce(e."occurredAt", now())
-  FROM jsonb_to_recordset($1::jsonb) AS e(type text, "externalUserId" text, "userId" text, data jsonb, "occurredAt" timestamptz)`;
+  FROM jsonb_to_recordset(${param}::jsonb) AS e(type text, "externalUserId" text, "userId" text, data jsonb, "occurredAt" timestamptz)`;
+}
+
+const APPEND = outboxInsertFromJson('$1');
 
 /** Appends events to the transactional outbox inside the caller's transaction (see OutboxExecutor). */
 @Injectable()

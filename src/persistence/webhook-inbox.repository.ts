@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type { DeliveryOutcome } from '../capa-webhooks/webhook-delivery';
 import type { KycStatus } from '../verification/kyc-status';
 import { DUPLICATE_WINDOW_MS } from '../verification/webhook-duplicates';
+import { outboxInsertFromJson } from '../events/outbox-writer';
+import type { OutboxEventInput } from '../events/event.types';
 import { PrismaService } from './prisma.service';
 import { Transaction, runInTransaction } from './transaction';
 
@@ -69,10 +71,6 @@ export class WebhookInboxRepository {
     return rows.length > 0;
   }
 
-  async setKycStatus(tx: InboxTransaction, signupId: bigint, status: KycStatus): Promise<void> {
-    await tx.query(`UPDATE signups SET kyc_status = $2::"KycStatus", kyc_updated_at = now() WHERE id = $1`, [signupId, status]);
-  }
-
   /** Every KYC delivery received for this user, newest first: the user's KYC history. */
   async kycHistory(externalUserId: string, limit: number): Promise<StoredKycEvent[]> {
     const rows = await this.prisma.capaWebhookInboxEntry.findMany({
@@ -105,12 +103,37 @@ export class WebhookInboxRepository {
     return Object.fromEntries(groups.map((group) => [group.outcome, group._count._all]));
   }
 
-  async insertEntry(tx: InboxTransaction, entry: NewInboxEntry): Promise<{ id: bigint; receivedAt: Date }> {
+  /**
+   * What one delivery changes, in one statement (one round trip): the user's KYC status when `statusChange` is given,
+   * the outbox rows of `events` (OutboxEventInput[]), and the inbox row.
+   */
+  async recordDelivery(
+    tx: InboxTransaction,
+    entry: NewInboxEntry,
+    statusChange: { signupId: bigint; status: KycStatus } | null,
+    events: readonly OutboxEventInput[],
+  ): Promise<{ id: bigint; receivedAt: Date }> {
     const { rows } = await tx.query<{ id: string; receivedAt: Date }>(
-      `INSERT INTO capa_webhook_inbox (sha256, body, outcome, type, event, external_user_id, signup_id, kyc_status)
+      `WITH status AS (
+         UPDATE signups SET kyc_status = $10::"KycStatus", kyc_updated_at = now() WHERE id = $9
+       ), events AS (${outboxInsertFromJson('$11')})
+       INSERT INTO capa_webhook_inbox (sha256, body, outcome, type, event, external_user_id, signup_id, kyc_status)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8::"KycStatus")
        RETURNING id::text AS id, received_at AS "receivedAt"`,
-      [entry.sha256, entry.body, entry.outcome, entry.type, entry.event, entry.externalUserId, entry.signupId, entry.kycStatus],
+      [
+        entry.sha256,
+        entry.body,
+        entry.outcome,
+        entry.type,
+        entry.event,
+        entry.externalUserId,
+        entry.signupId,
+        entry.kycStatus,
+        // No change: no signup id matches NULL, so the UPDATE touches nothing.
+        statusChange?.signupId ?? null,
+        statusChange?.status ?? null,
+        JSON.stringify(events),
+      ],
     );
     return { id: BigInt(rows[0].id), receivedAt: rows[0].receivedAt };
   }
