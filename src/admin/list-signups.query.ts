@@ -1,11 +1,11 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min, ValidateBy } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import { SIGNUP_STATUSES } from '../signups/signup.types';
 import { KYC_STATUSES } from '../verification/kyc-status';
 import type { KycStatus } from '../verification/kyc-status';
 import type { SignupStatus } from '../signups/signup.types';
-import { decodePageCursor } from './page-cursor';
+import { IsPageCursor } from './page-cursor';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 100;
@@ -51,14 +51,4 @@ export class ListSignupsQuery {
   @Min(1)
   @Max(MAX_PAGE_SIZE)
   limit: number = DEFAULT_PAGE_SIZE;
-}
-
-function IsPageCursor() {
-  return ValidateBy({
-    name: 'isPageCursor',
-    validator: {
-      validate: (value: unknown) => typeof value === 'string' && decodePageCursor(value) !== null,
-      defaultMessage: () => 'cursor must be a nextCursor returned by this endpoint',
-    },
-  });
 }

@@ -1,10 +1,10 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min, ValidateBy } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import { DELIVERY_OUTCOMES } from '../capa-webhooks/webhook-delivery';
 import type { DeliveryOutcome } from '../capa-webhooks/webhook-delivery';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './list-signups.query';
-import { decodePageCursor } from './page-cursor';
+import { IsPageCursor } from './page-cursor';
 
 const blankAsAbsent = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 
@@ -27,13 +27,7 @@ export class ListWebhooksQuery {
   @Transform(blankAsAbsent)
   @IsOptional()
   @IsString()
-  @ValidateBy({
-    name: 'isPageCursor',
-    validator: {
-      validate: (value: unknown) => typeof value === 'string' && decodePageCursor(value) !== null,
-      defaultMessage: () => 'cursor must be a nextCursor returned by this endpoint',
-    },
-  })
+  @IsPageCursor()
   cursor?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })

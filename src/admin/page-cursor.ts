@@ -1,3 +1,5 @@
+import { ValidateBy } from 'class-validator';
+
 /**
  * The list's keyset cursor: the last id shown, base64url-encoded so clients treat it as opaque and never build
  * one from an id. Only the canonical encoding of a positive bigint is accepted.
@@ -17,3 +19,14 @@ export function decodePageCursor(cursor: string): bigint | null {
 
 /** PostgreSQL's bigint maximum: larger ids cannot exist and would fail as a query parameter. */
 const MAX_BIGINT = 9_223_372_036_854_775_807n;
+
+/** Validates a query's `cursor`: only a nextCursor this service issued (decodePageCursor) is accepted. */
+export function IsPageCursor(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isPageCursor',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && decodePageCursor(value) !== null,
+      defaultMessage: () => 'cursor must be a nextCursor returned by this endpoint',
+    },
+  });
+}

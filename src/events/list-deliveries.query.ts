@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min, ValidateBy } from 'class-validator';
-import { decodePageCursor } from '../admin/page-cursor';
+import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { IsPageCursor } from '../admin/page-cursor';
 import { DELIVERY_STATUSES } from './delivery.repository';
 import type { DeliveryStatus } from './delivery.repository';
 
@@ -26,13 +26,7 @@ export class ListDeliveriesQuery {
   @Transform(blankAsAbsent)
   @IsOptional()
   @IsString()
-  @ValidateBy({
-    name: 'isPageCursor',
-    validator: {
-      validate: (value: unknown) => typeof value === 'string' && decodePageCursor(value) !== null,
-      defaultMessage: () => 'cursor must be a nextCursor returned by this endpoint',
-    },
-  })
+  @IsPageCursor()
   cursor?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 })

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, Min, ValidateBy } from 'class-validator';
-import { decodePageCursor } from '../admin/page-cursor';
+import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsPageCursor } from '../admin/page-cursor';
 
 const blankAsAbsent = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 
@@ -21,13 +21,7 @@ export class ImportErrorsQuery {
   @Transform(blankAsAbsent)
   @IsOptional()
   @IsString()
-  @ValidateBy({
-    name: 'isPageCursor',
-    validator: {
-      validate: (value: unknown) => typeof value === 'string' && decodePageCursor(value) !== null,
-      defaultMessage: () => 'cursor must be a nextCursor returned by this endpoint',
-    },
-  })
+  @IsPageCursor()
   cursor?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100 })
