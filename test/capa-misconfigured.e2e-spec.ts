@@ -9,7 +9,8 @@ describe('Capa answering 404 or 405 on create', () => {
     [405, '<html><body>405 Method Not Allowed</body></html>'],
   ])('%i keeps the row PENDING (202, never FAILED or 422), counts it as misconfigured, and completes once Capa answers', async (status, body) => {
     const externalUserId = uniqueId(`misrouted-${status}`);
-    service.simulator.setFaults({ script: Array(6).fill({ kind: 'status', status, body }) });
+    // More faults than one request can try (the in-request count varies with the jittered backoff); cleared below.
+    service.simulator.setFaults({ script: Array(50).fill({ kind: 'status', status, body }) });
     const accepted = await service.call('POST', '/v1/users', { externalUserId });
     expect(accepted.status).toBe(202);
     // (Its error is Capa's, or CIRCUIT_OPEN once the breaker counted enough of them.)
@@ -23,6 +24,7 @@ describe('Capa answering 404 or 405 on create', () => {
     );
     expect(rows.map((row) => row.outcome)).toEqual(['misconfigured']);
 
+    service.simulator.setFaults({});
     let mapping = await service.call('GET', usersPath(externalUserId));
     for (let i = 0; i < 100 && mapping.body.status !== 'CREATED'; i++) {
       await new Promise((resolve) => setTimeout(resolve, 50));
