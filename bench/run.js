@@ -21,6 +21,7 @@
 //   BENCH_COUNT_QUERIES=1             both servers reach PostgreSQL through bench/pg-counter.js, which counts round
 //                                     trips and statements per request (a diagnostic: the extra hop skews timings)
 //   BENCH_SERVICE_NODE_OPTIONS        NODE_OPTIONS for the service (e.g. --max-semi-space-size=8 to try heap sizing)
+//   BENCH_SERVICE_NODE_ARGS           node flags NODE_OPTIONS refuses (e.g. --trace-gc; its lines go to the service log)
 //   BENCH_KEEP_LOGS=0                 keep the child processes' logs (bench/results/tmp/<run>/) after a good run
 //   BENCH_PG_URL (or TEST_PG_URL)     the PostgreSQL server, default postgresql://postgres@127.0.0.1:5432/postgres
 
@@ -66,10 +67,11 @@ const config = {
   profile: env.BENCH_PROFILE === '1' || process.argv.includes('--cpu-prof'),
   countQueries: env.BENCH_COUNT_QUERIES === '1',
   serviceNodeOptions: env.BENCH_SERVICE_NODE_OPTIONS || '',
+  serviceNodeArgs: (env.BENCH_SERVICE_NODE_ARGS || '').split(' ').filter(Boolean),
   pgUrl: env.BENCH_PG_URL || env.TEST_PG_URL || 'postgresql://postgres@127.0.0.1:5432/postgres',
 };
 // Only complete, undisturbed runs go into BENCHMARKS.md (their JSON is named <timestamp>.json; the others get a suffix).
-const diagnostic = [config.profile && 'profile', config.countQueries && 'queries', config.scenarios && 'partial'].filter(Boolean);
+const diagnostic = [config.profile && 'profile', config.serviceNodeArgs.length > 0 && 'nodeargs', config.countQueries && 'queries', config.scenarios && 'partial'].filter(Boolean);
 config.writeMarkdown = env.BENCH_WRITE_MD !== '0' && diagnostic.length === 0;
 
 const TOKEN = 'bench-inbound-token';
@@ -185,7 +187,7 @@ const profiles = [];
 
 async function startService(ctx, label) {
   serviceStarts += 1;
-  const args = [];
+  const args = [...config.serviceNodeArgs];
   if (config.profile) {
     const name = `service-${runId}-${serviceStarts}-${label}.cpuprofile`;
     args.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}`);

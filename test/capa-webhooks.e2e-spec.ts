@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { CapaWebhooksService } from '../src/capa-webhooks/capa-webhooks.service';
 import { readDelivery } from '../src/capa-webhooks/webhook-delivery';
 import { signCapaPayload } from '../src/capa-webhooks/webhook-signature';
-import { WebhookInboxRepository } from '../src/persistence/webhook-inbox.repository';
 import { useTestApp, uniqueId } from './support/test-app';
 import { OLD_WEBHOOK_SECRET, WEBHOOK_ENV, WEBHOOK_SECRET, deliver, inboxRows, kycOf, register } from './support/webhooks';
 
@@ -201,7 +200,7 @@ describe('POST /webhooks/capa', () => {
   describe('what a delivery hands on (where the transactional outbox writes its events)', () => {
     const apply = (body: unknown) => {
       const webhooks = service.app.get(CapaWebhooksService);
-      return service.app.get(WebhookInboxRepository).inTransaction((tx) => webhooks.applyInTransaction(tx, readDelivery(Buffer.from(JSON.stringify(body)))));
+      return webhooks.apply(readDelivery(Buffer.from(JSON.stringify(body))));
     };
 
     it('a KYC status change: ids, previous and new status, the Capa event; nothing when the status stays', async () => {

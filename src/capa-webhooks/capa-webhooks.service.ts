@@ -1,12 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import type { OutboxEventInput } from '../events/event.types';
 import { VerificationMetrics } from '../metrics/verification-metrics';
-import { InboxTransaction, WebhookInboxRepository } from '../persistence/webhook-inbox.repository';
+import { WebhookInboxRepository } from '../persistence/webhook-inbox.repository';
 import type { KycStatus } from '../verification/kyc-status';
-import type { EarlierDeliveries } from '../verification/webhook-duplicates';
 import { InvalidSignatureError, WebhooksOffError } from './capa-webhooks.errors';
-import { CapaDelivery, DeliveryOutcome, decideDelivery, readDelivery } from './webhook-delivery';
+import { effectFor, planDelivery } from './delivery-plan';
+import { CapaDelivery, DeliveryOutcome, readDelivery } from './webhook-delivery';
 import { verifyCapaSignature } from './webhook-signature';
 
 /** A KYC status a delivery changed, as internal services will hear of it (`kyc.status_changed`). */
@@ -60,7 +59,7 @@ export class CapaWebhooksService {
       throw new InvalidSignatureError();
     }
     const delivery = readDelivery(raw);
-    const received = await this.inbox.inTransaction((tx) => this.applyInTransaction(tx, delivery));
+    const received = await this.apply(delivery);
     this.metrics.deliveryStored(received.outcome);
     this.logger.log(
       { reqId: requestId, inboxId: received.inboxId.toString(), outcome: received.outcome, type: delivery.type, event: delivery.event },
@@ -70,60 +69,39 @@ export class CapaWebhooksService {
   }
 
   /**
-   * Everything one delivery changes, on one transaction: the user's signup row is locked first, so deliveries for one
-   * user apply one after the other and the duplicate rules read what the previous one committed.
-   * Its events (`kyc.status_changed`, `capa.transaction`) go to the transactional outbox in the statement that records
-   * the change.
+   * Everything one delivery changes, in one transaction and one round trip: the user's signup row is locked first, so
+   * deliveries for one user apply one after the other and the duplicate rules read what the previous one committed.
+   * decideDelivery's verdict for every state the row can be found in goes along (planDelivery); the database applies
+   * the one for what it found, with its events (`kyc.status_changed`, `capa.transaction`) in the transactional outbox.
    */
-  async applyInTransaction(tx: InboxTransaction, delivery: CapaDelivery): Promise<ReceivedDelivery> {
-    const { externalUserId, type, event } = delivery;
-    const signup = externalUserId !== null && delivery.readable ? await this.inbox.lockSignup(tx, externalUserId) : null;
-    // Read after the lock is held, in statements of their own: under READ COMMITTED only a statement that starts after
-    // the previous delivery committed sees its inbox row (a subquery of the locking SELECT would not).
-    const earlier: EarlierDeliveries = {};
-    if (signup !== null && type === 'KYC') earlier.latestKycSha256 = await this.inbox.latestKycSha256(tx, signup.externalUserId);
-    if (signup !== null && type === 'TRANSACTION') earlier.identicalWithinWindow = await this.inbox.identicalWithinWindow(tx, delivery.sha256);
-    const decision = decideDelivery(delivery, signup, earlier);
-
-    let kycChange: KycStatusChange | null = null;
-    let transaction: TransactionForward | null = null;
-    let statusChange: { signupId: bigint; status: KycStatus } | null = null;
-    if (signup !== null && decision.outcome === 'applied') {
-      const ids = { signupId: signup.id, externalUserId: signup.externalUserId, userId: signup.capaUserId };
-      if (type === 'KYC' && decision.kycStatus !== null && event !== null) {
-        statusChange = { signupId: signup.id, status: decision.kycStatus };
-        if (decision.kycStatus !== signup.kycStatus) {
-          kycChange = { ...ids, previousStatus: signup.kycStatus, status: decision.kycStatus, capaEvent: event };
-        }
-      } else if (type === 'TRANSACTION' && delivery.payload !== null) {
-        transaction = { ...ids, payload: delivery.payload };
-      }
-    }
-    const events: OutboxEventInput[] = [
-      ...(kycChange === null
-        ? []
-        : [{ type: 'kyc.status_changed' as const, externalUserId: kycChange.externalUserId, userId: kycChange.userId, data: { status: kycChange.status, previousStatus: kycChange.previousStatus, capaEvent: kycChange.capaEvent } }]),
-      ...(transaction === null
-        ? []
-        : [{ type: 'capa.transaction' as const, externalUserId: transaction.externalUserId, userId: transaction.userId, data: transaction.payload }]),
-    ];
-    // The status, its events and the inbox row in one statement: one round trip instead of three.
-    const entry = await this.inbox.recordDelivery(
-      tx,
+  async apply(delivery: CapaDelivery): Promise<ReceivedDelivery> {
+    const plan = planDelivery(delivery);
+    const recorded = await this.inbox.recordDelivery(
       {
+        externalUserId: delivery.readable ? delivery.externalUserId : null,
+        type: delivery.type,
+        event: delivery.event,
         sha256: delivery.sha256,
         // PostgreSQL text cannot hold NUL; the SHA-256 still identifies the exact bytes received.
         body: delivery.raw.toString('utf8').replaceAll('\u0000', '\uFFFD'),
-        outcome: decision.outcome,
-        type,
-        event,
-        externalUserId,
-        signupId: signup?.id ?? null,
-        kycStatus: type === 'KYC' ? decision.kycStatus : null,
+        payload: delivery.type === 'TRANSACTION' ? delivery.payload : null,
       },
-      statusChange,
-      events,
+      plan,
     );
-    return { inboxId: entry.id, receivedAt: entry.receivedAt, outcome: decision.outcome, kycChange, transaction };
+    const effect = effectFor(plan, recorded.found);
+    const { found, signupId } = recorded;
+    let kycChange: KycStatusChange | null = null;
+    let transaction: TransactionForward | null = null;
+    if (found.key !== 'none' && signupId !== null && delivery.externalUserId !== null) {
+      const ids = { signupId, externalUserId: delivery.externalUserId, userId: recorded.capaUserId };
+      for (const event of effect.events) {
+        if (event.type === 'kyc.status_changed' && effect.newKycStatus !== null && delivery.event !== null) {
+          kycChange = { ...ids, previousStatus: found.kycStatus, status: effect.newKycStatus, capaEvent: delivery.event };
+        } else if (event.type === 'capa.transaction' && delivery.payload !== null) {
+          transaction = { ...ids, payload: delivery.payload };
+        }
+      }
+    }
+    return { inboxId: recorded.inboxId, receivedAt: recorded.receivedAt, outcome: effect.outcome, kycChange, transaction };
   }
 }

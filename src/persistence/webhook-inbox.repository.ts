@@ -1,75 +1,40 @@
 import { Injectable } from '@nestjs/common';
-import type { DeliveryOutcome } from '../capa-webhooks/webhook-delivery';
+import type { DeliveryCase, DeliveryPlan } from '../capa-webhooks/delivery-plan';
 import type { KycStatus } from '../verification/kyc-status';
 import { DUPLICATE_WINDOW_MS } from '../verification/webhook-duplicates';
-import { outboxInsertFromJson } from '../events/outbox-writer';
-import type { OutboxEventInput } from '../events/event.types';
 import { PrismaService } from './prisma.service';
-import { Transaction, runInTransaction } from './transaction';
 
-/** A delivery's transaction: every statement of one delivery runs on it between BEGIN and COMMIT. */
-export type InboxTransaction = Transaction;
-
-/** The signup a delivery names, locked for the rest of the transaction. */
-export interface LockedSignup {
-  id: bigint;
-  externalUserId: string;
-  capaUserId: string | null;
-  kycStatus: KycStatus;
-}
-
-/** One inbox row as it is written. */
-export interface NewInboxEntry {
-  sha256: string;
-  body: string;
-  outcome: DeliveryOutcome;
+/** A signed delivery as the inbox stores it. */
+export interface DeliveryToRecord {
+  /** The signup to lock and apply to; null when the body names none (or is unreadable). */
+  externalUserId: string | null;
   type: string | null;
   event: string | null;
-  externalUserId: string | null;
+  sha256: string;
+  body: string;
+  /** The parsed body: the data of a forwarded event (capa.transaction). */
+  payload: Record<string, unknown> | null;
+}
+
+/** What the database found and wrote for one delivery. */
+export interface RecordedDelivery {
+  inboxId: bigint;
+  /** The transaction's time, by the database's clock. */
+  receivedAt: Date;
+  /** Which entry of the plan was applied. */
+  found: DeliveryCase;
   signupId: bigint | null;
-  kycStatus: KycStatus | null;
+  capaUserId: string | null;
 }
 
 /**
- * Capa's webhook deliveries in PostgreSQL. A delivery is handled in one transaction on one pooled connection: the
+ * Capa's webhook deliveries in PostgreSQL. A delivery is one call of capa_record_delivery (one transaction): the
  * user's signup row is locked first (SELECT ... FOR UPDATE), so deliveries for one user apply one after the other
  * and the duplicate checks read what the previous one committed.
  */
 @Injectable()
 export class WebhookInboxRepository {
   constructor(private readonly prisma: PrismaService) {}
-
-  inTransaction<T>(work: (tx: InboxTransaction) => Promise<T>): Promise<T> {
-    return runInTransaction(this.prisma.pool, work);
-  }
-
-  async lockSignup(tx: InboxTransaction, externalUserId: string): Promise<LockedSignup | null> {
-    const { rows } = await tx.query<{ id: string; capaUserId: string | null; kycStatus: KycStatus }>(
-      `SELECT id::text AS id, capa_user_id AS "capaUserId", kyc_status::text AS "kycStatus"
-       FROM signups WHERE external_user_id = $1 FOR UPDATE`,
-      [externalUserId],
-    );
-    const row = rows[0];
-    return row === undefined ? null : { id: BigInt(row.id), externalUserId, capaUserId: row.capaUserId, kycStatus: row.kycStatus };
-  }
-
-  /** The SHA-256 of the latest KYC body received for this user (index capa_webhook_inbox_external_user_id_type_id_idx). */
-  async latestKycSha256(tx: InboxTransaction, externalUserId: string): Promise<string | null> {
-    const { rows } = await tx.query<{ sha256: string }>(
-      `SELECT sha256 FROM capa_webhook_inbox WHERE external_user_id = $1 AND type = 'KYC' ORDER BY id DESC LIMIT 1`,
-      [externalUserId],
-    );
-    return rows[0]?.sha256 ?? null;
-  }
-
-  /** Whether an identical body arrived within the duplicate window, by the database's clock. */
-  async identicalWithinWindow(tx: InboxTransaction, sha256: string): Promise<boolean> {
-    const { rows } = await tx.query(
-      `SELECT 1 FROM capa_webhook_inbox WHERE sha256 = $1 AND received_at > now() - make_interval(secs => $2) LIMIT 1`,
-      [sha256, DUPLICATE_WINDOW_MS / 1000],
-    );
-    return rows.length > 0;
-  }
 
   /** Every KYC delivery received for this user, newest first: the user's KYC history. */
   async kycHistory(externalUserId: string, limit: number): Promise<StoredKycEvent[]> {
@@ -104,39 +69,45 @@ export class WebhookInboxRepository {
   }
 
   /**
-   * What one delivery changes, in one statement (one round trip): the user's KYC status when `statusChange` is given,
-   * the outbox rows of `events` (OutboxEventInput[]), and the inbox row.
+   * Everything one delivery changes, in one round trip (capa_record_delivery, in autocommit: the call is the
+   * transaction): lock the signup it names, read the inbox for the duplicate rule, then apply the plan's entry for what
+   * was found (the status, the outbox events) and write the inbox row.
    */
-  async recordDelivery(
-    tx: InboxTransaction,
-    entry: NewInboxEntry,
-    statusChange: { signupId: bigint; status: KycStatus } | null,
-    events: readonly OutboxEventInput[],
-  ): Promise<{ id: bigint; receivedAt: Date }> {
-    const { rows } = await tx.query<{ id: string; receivedAt: Date }>(
-      `WITH status AS (
-         UPDATE signups SET kyc_status = $10::"KycStatus", kyc_updated_at = now() WHERE id = $9
-       ), events AS (${outboxInsertFromJson('$11')})
-       INSERT INTO capa_webhook_inbox (sha256, body, outcome, type, event, external_user_id, signup_id, kyc_status)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::"KycStatus")
-       RETURNING id::text AS id, received_at AS "receivedAt"`,
+  async recordDelivery(delivery: DeliveryToRecord, plan: DeliveryPlan): Promise<RecordedDelivery> {
+    const { rows } = await this.prisma.pool.query<RecordDeliveryRow>(
+      `SELECT inbox_id::text AS "inboxId", received_at AS "receivedAt", decision_key AS "key", signup_id::text AS "signupId",
+              capa_user_id AS "capaUserId", previous_kyc_status AS "kycStatus"
+       FROM capa_record_delivery($1, $2, $3, $4, $5, $6, $7, $8)`,
       [
-        entry.sha256,
-        entry.body,
-        entry.outcome,
-        entry.type,
-        entry.event,
-        entry.externalUserId,
-        entry.signupId,
-        entry.kycStatus,
-        // No change: no signup id matches NULL, so the UPDATE touches nothing.
-        statusChange?.signupId ?? null,
-        statusChange?.status ?? null,
-        JSON.stringify(events),
+        delivery.externalUserId,
+        delivery.type,
+        delivery.event,
+        delivery.sha256,
+        delivery.body,
+        delivery.payload === null ? null : JSON.stringify(delivery.payload),
+        DUPLICATE_WINDOW_MS / 1000,
+        JSON.stringify(plan),
       ],
     );
-    return { id: BigInt(rows[0].id), receivedAt: rows[0].receivedAt };
+    const row = rows[0];
+    const found: DeliveryCase = row.key === 'none' ? { key: 'none' } : { key: row.key, kycStatus: row.kycStatus as KycStatus };
+    return {
+      inboxId: BigInt(row.inboxId),
+      receivedAt: row.receivedAt,
+      found,
+      signupId: row.signupId === null ? null : BigInt(row.signupId),
+      capaUserId: row.capaUserId,
+    };
   }
+}
+
+interface RecordDeliveryRow {
+  inboxId: string;
+  receivedAt: Date;
+  key: 'none' | 'fresh' | 'duplicate';
+  signupId: string | null;
+  capaUserId: string | null;
+  kycStatus: string | null;
 }
 
 /** One KYC event in a user's history (from the inbox). */

@@ -1,0 +1,56 @@
+import type { EventType } from '../events/event.types';
+import { KYC_STATUSES, type KycStatus } from '../verification/kyc-status';
+import type { EarlierDeliveries } from '../verification/webhook-duplicates';
+import { type CapaDelivery, type DeliveryOutcome, decideDelivery } from './webhook-delivery';
+
+/** What a delivery writes, once the database has said whose signup it names and whether it repeats an earlier one. */
+export interface DeliveryEffect {
+  outcome: DeliveryOutcome;
+  /** The KYC status the inbox row records (KYC deliveries for a known user), else null. */
+  inboxKycStatus: KycStatus | null;
+  /** The status written to the signup (with kyc_updated_at); null leaves the signup alone. */
+  newKycStatus: KycStatus | null;
+  /** Outbox events, for the signup's externalUserId and Capa userId; `data` absent means the delivery's payload. */
+  events: Array<{ type: EventType; data?: Record<string, unknown> }>;
+}
+
+/**
+ * A delivery's effect for every state the database can find it in: no signup (`none`), or the signup's current KYC
+ * status with the delivery new (`fresh`) or a repeat (`duplicate`) by isDuplicateDelivery's rule. Lets one
+ * statement (capa_record_delivery) lock the signup, read the inbox and apply decideDelivery's verdict in one round trip.
+ */
+export interface DeliveryPlan {
+  none: DeliveryEffect;
+  fresh: Record<KycStatus, DeliveryEffect>;
+  duplicate: Record<KycStatus, DeliveryEffect>;
+}
+
+export type DeliveryCase = { key: 'none' } | { key: 'fresh' | 'duplicate'; kycStatus: KycStatus };
+
+export function planDelivery(delivery: CapaDelivery): DeliveryPlan {
+  const byStatus = (duplicate: boolean) =>
+    Object.fromEntries(KYC_STATUSES.map((status) => [status, effectOf(delivery, { kycStatus: status }, duplicate)])) as Record<KycStatus, DeliveryEffect>;
+  return { none: effectOf(delivery, null, false), fresh: byStatus(false), duplicate: byStatus(true) };
+}
+
+export function effectFor(plan: DeliveryPlan, found: DeliveryCase): DeliveryEffect {
+  return found.key === 'none' ? plan.none : plan[found.key][found.kycStatus];
+}
+
+function effectOf(delivery: CapaDelivery, signup: { kycStatus: KycStatus } | null, duplicate: boolean): DeliveryEffect {
+  const { type, event } = delivery;
+  // isDuplicateDelivery only compares, so these stand for "an identical earlier body" and "none".
+  const earlier: EarlierDeliveries = type === 'KYC' ? { latestKycSha256: duplicate ? delivery.sha256 : null } : { identicalWithinWindow: duplicate };
+  const decision = decideDelivery(delivery, signup, earlier);
+  const effect: DeliveryEffect = { outcome: decision.outcome, inboxKycStatus: type === 'KYC' ? decision.kycStatus : null, newKycStatus: null, events: [] };
+  if (signup === null || decision.outcome !== 'applied') return effect;
+  if (type === 'KYC' && decision.kycStatus !== null && event !== null) {
+    effect.newKycStatus = decision.kycStatus;
+    if (decision.kycStatus !== signup.kycStatus) {
+      effect.events.push({ type: 'kyc.status_changed', data: { status: decision.kycStatus, previousStatus: signup.kycStatus, capaEvent: event } });
+    }
+  } else if (type === 'TRANSACTION' && delivery.payload !== null) {
+    effect.events.push({ type: 'capa.transaction' });
+  }
+  return effect;
+}
