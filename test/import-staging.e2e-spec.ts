@@ -1,5 +1,26 @@
+import { request as httpRequest } from 'node:http';
 import { allRowErrors, ndjson, upload } from './support/imports';
-import { useTestApp } from './support/test-app';
+import { INBOUND_TOKEN, useTestApp } from './support/test-app';
+
+/** An upload sent in two parts, `between` running in the pause; answers the import's view. */
+async function uploadInTwoParts(baseUrl: string, first: string, second: string, between: () => Promise<void>): Promise<any> {
+  const req = httpRequest(new URL('/v1/imports', baseUrl), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-ndjson', authorization: `Bearer ${INBOUND_TOKEN}`, 'transfer-encoding': 'chunked' },
+  });
+  const answer = new Promise<any>((resolve, reject) => {
+    req.on('response', (res) => {
+      let text = '';
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode, body: JSON.parse(text) }));
+    });
+    req.on('error', reject);
+  });
+  req.write(first);
+  await between();
+  req.end(second);
+  return answer;
+}
 
 describe('POST /v1/imports stages rows by the rules of POST /v1/users (real PostgreSQL)', () => {
   const service = useTestApp({ env: { IMPORT_CAPA_RPS: '1', IMPORT_MAX_ROWS: '5000' } });
@@ -85,4 +106,23 @@ describe('POST /v1/imports stages rows by the rules of POST /v1/users (real Post
       { external_user_id: `${tag}-c`, alias: null },
     ]);
   });
+
+  it('a row whose id another import withdrew (cancel) while this file streamed in still becomes a signup', async () => {
+    const tag = `freed-${Date.now()}`;
+    // At one Capa call per second the last of these 30 rows is still unsent when it is withdrawn below.
+    const other = await upload(service.url, ndjson([...Array.from({ length: 29 }, (_, i) => ({ externalUserId: `${tag}-other-${i}` })), { externalUserId: `${tag}-x` }]));
+    expect(other.status).toBe(202);
+    // The first 2,000 rows make a full batch: x is written (and left over: another import holds it) before the cancel.
+    const first = ndjson([{ externalUserId: `${tag}-x`, alias: 'mine' }, ...Array.from({ length: 1999 }, (_, i) => ({ externalUserId: `${tag}-${i}` }))]);
+    const answer = await uploadInTwoParts(service.url, first, ndjson([{ externalUserId: `${tag}-last` }]), async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const cancelled = await service.call('POST', `/v1/imports/${other.body.id}/cancel`);
+      expect(cancelled.body.counts.cancelled).toBeGreaterThan(20);
+    });
+    expect(answer.status).toBe(202);
+    expect(answer.body.counts).toMatchObject({ rows: 2001, invalid: 0, alreadyRegistered: 0, conflicts: 0 });
+    expect(answer.body.counts.pending + answer.body.counts.created).toBe(2001);
+    const stored = await service.query(`SELECT alias, import_id FROM signups WHERE external_user_id = $1`, [`${tag}-x`]);
+    expect(stored.rows).toEqual([{ alias: 'mine', import_id: answer.body.id }]);
+  }, 30_000);
 });

@@ -61,6 +61,21 @@ const MARK_DUPLICATES = `
   FROM repeated`;
 
 /**
+ * Left-over first rows whose id is gone by now (another import's unsent row, withdrawn by its cancel while this file
+ * streamed in) become signups after all, as they would have at the end of the file.
+ */
+const INSERT_FREED = `
+  WITH inserted AS (
+    INSERT INTO signups (external_user_id, method, identifier, user_type, alias, fingerprint, status, next_attempt_at,
+                         created_at, updated_at, import_id)
+    SELECT external_user_id, method, identifier, user_type, alias, fingerprint, 'PENDING', now(), now(), now(), $1::uuid
+    FROM import_leftovers ORDER BY line
+    ON CONFLICT (external_user_id) DO NOTHING
+    RETURNING external_user_id
+  )
+  DELETE FROM import_leftovers l USING inserted i WHERE l.external_user_id = i.external_user_id`;
+
+/**
  * Ids stored before (not by this import), under POST /v1/users' rules: the same payload is already registered; a
  * corrected payload takes over a FAILED row (PENDING again, now this import's); any other payload is a conflict.
  */
@@ -144,6 +159,7 @@ export class ImportStaging {
     let existing = { alreadyRegistered: 0, conflicts: 0, replaced: 0 };
     if (this.leftovers > 0) {
       duplicates = (await this.client.query(MARK_DUPLICATES, [this.importId])).rowCount ?? 0;
+      this.inserted += (await this.client.query(INSERT_FREED, [this.importId])).rowCount ?? 0;
       existing = (await this.client.query<typeof existing>(SETTLE_EXISTING, [this.importId])).rows[0];
     }
     const counts: StagedCounts = {
