@@ -5,9 +5,10 @@ import { decodePageCursor, encodePageCursor } from '../admin/page-cursor';
 import { NotFoundError } from '../common/api-error';
 import { AppConfig } from '../config/app-config';
 import { ImportRepository } from '../persistence/import.repository';
-import { importRows, type ImportFormat } from './import-parser';
+import type { ImportFormat } from './import-parser';
 import { importView } from './import-progress';
 import type { ImportRowErrorView, ImportView } from './import.types';
+import { parsedBatches } from './row-batch';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -24,13 +25,8 @@ export class ImportsService {
     const id = randomUUID();
     const limits = { maxRows: this.config.importMaxRows, maxBytes: this.config.importMaxBytes };
     await this.repository.stage(id, async (staging) => {
-      let rows = 0;
-      for await (const row of importRows(body, format, limits)) {
-        rows += 1;
-        if (row.ok) await staging.addRow(row.line, row.request);
-        else await staging.addError(row.error);
-      }
-      return staging.commit(rows);
+      for await (const batch of parsedBatches(body, format, limits)) await staging.add(batch);
+      return staging.commit();
     });
     return this.get(id);
   }

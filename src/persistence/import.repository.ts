@@ -12,8 +12,6 @@ import { PrismaService } from './prisma.service';
 import { SIGNUP_COLUMNS, toRecord } from './signup.repository';
 
 const BUCKET = 'capa';
-/** Staged rows are written in multi-row inserts of this many. */
-const STAGING_BATCH_ROWS = 2000;
 
 /** An import with its signups counted by status and its recent pace, all in database time. */
 const IMPORT_WITH_COUNTS = `
@@ -65,7 +63,7 @@ export class ImportRepository {
     client.on('error', () => undefined);
     await client.connect();
     try {
-      return await stage(await ImportStaging.begin(client, importId, STAGING_BATCH_ROWS));
+      return await stage(await ImportStaging.begin(client, importId));
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
