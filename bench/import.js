@@ -15,6 +15,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { Client } = require('pg');
 const { Child, freePort, rssKb } = require('./lib/procs');
+const { shippedNodeFlags } = require('./lib/service-args');
 
 const REPO = path.join(__dirname, '..');
 const DIST = path.join(REPO, 'dist');
@@ -96,7 +97,7 @@ async function main() {
     log(`${megabytes} MiB of NDJSON`);
 
     const port = await freePort();
-    service = new Child('service', process.execPath, [path.join(DIST, 'main.js')], {
+    service = new Child('service', process.execPath, [...shippedNodeFlags(), path.join(DIST, 'main.js')], {
       cwd: REPO,
       logFile: path.join(tmp, 'service.log'),
       env: {
@@ -147,6 +148,7 @@ async function main() {
       startedAt: runId,
       rows: ROWS,
       megabytes,
+      serviceNodeFlags: shippedNodeFlags(),
       serviceNodeOptions: process.env.BENCH_SERVICE_NODE_OPTIONS ?? null,
       upload: { seconds: Math.round(answer.seconds * 10) / 10, staged, counts: answer.body.counts, idleRssMb, peakRssMb: Math.round(peakRssKb / 1024), peakHeapUsedMb: heapPeak.usedMb, peakHeapTotalMb: heapPeak.totalMb },
       copy: { seconds: Math.round(copySeconds * 10) / 10 },

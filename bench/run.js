@@ -31,6 +31,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { Client } = require('pg');
 const { Child, LoadGenerator, ProcessSampler, freePort, rssKb, sleep } = require('./lib/procs');
+const { shippedNodeFlags } = require('./lib/service-args');
 const { externalIdOf, bodyOf, fingerprintOf, fieldsOf, seedSql } = require('./lib/payload');
 const { render, writeMarkdown } = require('./lib/report');
 const profileSummary = require('./profile-summary');
@@ -187,7 +188,7 @@ const profiles = [];
 
 async function startService(ctx, label) {
   serviceStarts += 1;
-  const args = [...config.serviceNodeArgs];
+  const args = [...shippedNodeFlags(), ...config.serviceNodeArgs];
   if (config.profile) {
     const name = `service-${runId}-${serviceStarts}-${label}.cpuprofile`;
     args.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}`);
