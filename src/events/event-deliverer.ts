@@ -39,7 +39,7 @@ export class EventDeliverer implements OnApplicationBootstrap, BeforeApplication
     private readonly deliveries: DeliveryRepository,
     private readonly config: AppConfig,
   ) {
-    if (config.eventWebhookSecret !== undefined) this.sender = new WebhookSender(config.eventWebhookSecret, config.eventWebhookTimeoutMs);
+    if (config.eventWebhookSecret !== undefined) this.sender = new WebhookSender(config.eventWebhookSecret, config.eventWebhookTimeoutMs, PER_ENDPOINT_CONCURRENCY);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -66,6 +66,7 @@ export class EventDeliverer implements OnApplicationBootstrap, BeforeApplication
     this.stopping.abort();
     await waitAtMost(Promise.allSettled(this.loops), this.config.eventWebhookTimeoutMs + 1000);
     await this.deliveries.releaseLeases([...this.activeOwners]).catch((error: unknown) => this.logger.warn({ err: error }, 'Could not release event delivery leases'));
+    await this.sender?.destroy();
   }
 
   /** One pass for one endpoint: schedule what is new, send what is due. Answers whether more work may be waiting. */
