@@ -45,13 +45,21 @@ describe('event delivery across replicas', () => {
     const claimedBy = { first: 0, second: 0 };
     for (const [name, app] of [['first', first.app], ['second', second]] as const) {
       const repository = app.get(DeliveryRepository);
-      const claim = repository.claimDue.bind(repository);
+      const claimDue = repository.claimDue.bind(repository);
+      const claimNew = repository.claimNew.bind(repository);
       jest.spyOn(repository, 'claimDue').mockImplementation(async (...args) => {
-        const claimed = await claim(...args);
+        const claimed = await claimDue(...args);
         claimedBy[name] += claimed.length;
         return claimed;
       });
+      jest.spyOn(repository, 'claimNew').mockImplementation(async (...args) => {
+        const result = await claimNew(...args);
+        claimedBy[name] += result.claimed.length;
+        return result;
+      });
     }
+    // Passes that began before the spies (every 20 ms) end, with nothing to claim, before the first event commits.
+    await new Promise((resolve) => setTimeout(resolve, 300));
     const writer = new OutboxWriter();
     const pool = first.app.get(PrismaService).pool;
     for (let batch = 0; batch < 10; batch++) {
@@ -84,14 +92,31 @@ describe('claiming deliveries', () => {
     await receiver.stop();
   });
 
-  it('concurrent claims for one endpoint never hand out one delivery twice', async () => {
+  it('concurrent claims for one endpoint never hand out one delivery twice, new or due again', async () => {
     const url = receiver.url;
     const repository = service.app.get(DeliveryRepository);
     await new OutboxWriter().append(service.app.get(PrismaService).pool, Array.from({ length: 200 }, () => ({ type: 'capa.transaction' as const, externalUserId: uniqueId('claim'), userId: null, data: {} })));
-    expect(await eventually(async () => (await repository.scheduleNew(url, 500, 60_000)) === 0 && (await service.query('SELECT count(*)::int AS n FROM event_deliveries')).rows[0].n === 200)).toBe(true);
+    // First attempts: claimers race for the events past the cursor (each takes up to 40) until none is left.
+    const firstAttempts: string[] = [];
+    expect(
+      await eventually(async () => {
+        const claims = await Promise.all(Array.from({ length: 8 }, (_, index) => repository.claimNew(url, `new-claimer-${index}`, 1000, 40, 60_000)));
+        firstAttempts.push(...claims.flatMap((claim) => claim.claimed.map((claimed) => claimed.event.id)));
+        return firstAttempts.length >= 200;
+      }),
+    ).toBe(true);
+    expect(new Set(firstAttempts).size).toBe(firstAttempts.length);
+    expect(firstAttempts).toHaveLength(200);
+    const { rows } = await service.query<{ n: number; leased: number }>('SELECT count(*)::int AS n, count(lease_owner)::int AS leased FROM event_deliveries');
+    expect(rows[0]).toEqual({ n: 200, leased: 200 });
+
+    // While those leases run, nothing is due; once they have run out (a crashed claimer), each is handed out once more.
+    expect(await repository.claimDue(url, 'early', 60_000, 500)).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
     const claims = await Promise.all(Array.from({ length: 8 }, (_, index) => repository.claimDue(url, `claimer-${index}`, 60_000, 40)));
     const ids = claims.flat().map((claimed) => claimed.deliveryId);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids).toHaveLength(200);
+    expect(claims.flat().every((claimed) => claimed.attempts === 2)).toBe(true);
   });
 });

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Webhook } from 'standardwebhooks';
 import { Pool } from 'undici';
 import type { EventView } from './event.types';
@@ -23,9 +24,25 @@ export class WebhookSender {
     this.webhook = new Webhook(secret);
   }
 
-  async send(url: string, event: EventView): Promise<AttemptResult> {
+  /**
+   * Sends a pass's events to one endpoint at once, all with one send time and one deadline (`timeoutMs` from now: no
+   * attempt waits for a socket, so that is each attempt's timeout), and answers each one's result in their order.
+   */
+  async sendAll(url: string, events: readonly EventView[]): Promise<AttemptResult[]> {
+    const deadline = new AbortController();
+    setMaxListeners(events.length + 1, deadline.signal);
+    // One timer per pass, cleared when the pass is done, rather than one AbortSignal.timeout() per attempt.
+    const timer = setTimeout(() => deadline.abort(new DOMException(`no answer within ${this.timeoutMs} ms`, 'TimeoutError')), this.timeoutMs);
+    try {
+      const sentAt = new Date();
+      return await Promise.all(events.map((event) => this.send(url, event, sentAt, deadline.signal)));
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async send(url: string, event: EventView, sentAt: Date, signal: AbortSignal): Promise<AttemptResult> {
     const body = JSON.stringify(event);
-    const sentAt = new Date();
     try {
       const { pool, path } = this.endpoint(url);
       const response = await pool.request({
@@ -39,7 +56,7 @@ export class WebhookSender {
         },
         body,
         // The whole attempt, connecting included; a redirect is not followed (undici's request never follows one).
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal,
       });
       // The answer's body is not read, only drained, so the connection is reused.
       await response.body.dump().catch(() => undefined);
