@@ -5,7 +5,7 @@ import { DeliveryRepository } from '../src/events/delivery.repository';
 import { OutboxWriter } from '../src/events/outbox-writer';
 import { PrismaService } from '../src/persistence/prisma.service';
 import { EventReceiver, eventually, newWebhookSecret } from './support/event-receiver';
-import { CAPA_KEY, startTestApp, TestApp, uniqueId } from './support/test-app';
+import { ADMIN_TOKEN, CAPA_KEY, startTestApp, TestApp, uniqueId } from './support/test-app';
 
 const SECRET = newWebhookSecret();
 const PUSH_ENV = { EVENT_WEBHOOK_SECRET: SECRET, EVENT_RETRY_BASE_MS: '50', EVENT_RETRY_MAX_MS: '200', EVENT_DELIVERY_INTERVAL_MS: '20', EVENT_WEBHOOK_TIMEOUT_MS: '2000' };
@@ -118,5 +118,18 @@ describe('claiming deliveries', () => {
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids).toHaveLength(200);
     expect(claims.flat().every((claimed) => claimed.attempts === 2)).toBe(true);
+  });
+
+  it('an event redelivered by an operator before its first attempt is claimed once, by the due claim only', async () => {
+    const url = receiver.url;
+    const repository = service.app.get(DeliveryRepository);
+    const externalUserId = uniqueId('redeliver');
+    await new OutboxWriter().append(service.app.get(PrismaService).pool, [{ type: 'capa.transaction' as const, externalUserId, userId: null, data: {} }]);
+    const event = (await service.query<{ id: string }>('SELECT id FROM outbox_events WHERE external_user_id = $1', [externalUserId])).rows[0];
+    const redelivered = await service.call('POST', `/admin/events/${event.id}/redeliver`, undefined, { authorization: `Bearer ${ADMIN_TOKEN}` });
+    expect(redelivered.status).toBe(200);
+    const [fresh, due] = await Promise.all([repository.claimNew(url, 'new-claimer', 60_000, 40, 60_000), repository.claimDue(url, 'due-claimer', 60_000, 40)]);
+    expect(fresh.claimed.map((claimed) => claimed.event.id)).toEqual([]);
+    expect(due.map((claimed) => claimed.event.id)).toEqual([event.id]);
   });
 });
