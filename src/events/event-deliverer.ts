@@ -83,7 +83,8 @@ export class EventDeliverer implements OnApplicationBootstrap, BeforeApplication
       const room = PER_ENDPOINT_CONCURRENCY - due.length;
       const fresh = room > 0 ? await this.deliveries.claimNew(url, owner, leaseMs, room, this.config.eventRetryWindowMs) : { claimed: [], scanned: 0 };
       const claimed = [...due, ...fresh.claimed];
-      if (claimed.length === 0) return false;
+      // Nothing claimed although events were passed: all of them had a redelivery row already (claimDue sends those).
+      if (claimed.length === 0) return fresh.scanned > 0;
       const results = await this.sender!.sendAll(url, claimed.map((delivery) => delivery.event));
       await this.deliveries.markDelivered(claimed.filter((_, index) => results[index].acknowledged).map((delivery) => delivery.deliveryId));
       const failures = claimed.flatMap((delivery, index) => {
