@@ -9,13 +9,14 @@
 //     timed until every (event, endpoint) delivery is DELIVERED;
 //  3. new signups while the 3 endpoints receive their events: req/s, and how long after the load the backlog is 0.
 // Environment: BENCH_DURATION_S=10 BENCH_WARMUP_S=3 BENCH_CONNECTIONS=50 BENCH_EVENTS_ROUNDS=2 BENCH_EVENTS_BACKLOG=20000
+//   BENCH_PROFILE_DIR=<dir>   the pushing service runs with --cpu-prof into <dir> (summarise with bench/profile-summary.js)
 
 const { randomBytes } = require('node:crypto');
 const os = require('node:os');
 const path = require('node:path');
-const { mkdirSync, writeFileSync } = require('node:fs');
+const { mkdirSync, readFileSync, readdirSync, writeFileSync } = require('node:fs');
 const { Client } = require('pg');
-const { Child, LoadGenerator, freePort, sleep } = require('./lib/procs');
+const { Child, LoadGenerator, cpuSeconds, freePort, sleep } = require('./lib/procs');
 
 const REPO = path.resolve(__dirname, '..');
 const DIST = path.join(REPO, 'dist');
@@ -116,7 +117,8 @@ async function run(options = {}) {
     // 2. Delivery throughput, 3 endpoints.
     const endpoints = ['/a', '/b', '/c'].map((p) => `${sink.url}${p}`);
     const secret = `whsec_${randomBytes(32).toString('base64')}`;
-    const pushing = await start('service-push', path.join(DIST, 'main.js'), { ...serviceEnv, EVENT_WEBHOOK_URLS: endpoints.join(','), EVENT_WEBHOOK_SECRET: secret }, '/health/ready');
+    const profiling = env.BENCH_PROFILE_DIR ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(env.BENCH_PROFILE_DIR)}` } : {};
+    const pushing = await start('service-push', path.join(DIST, 'main.js'), { ...serviceEnv, ...profiling, EVENT_WEBHOOK_URLS: endpoints.join(','), EVENT_WEBHOOK_SECRET: secret }, '/health/ready');
     await sleep(500); // endpoints registered at boot, at the feed's end
     const delivered = async () => Number((await onDb(`SELECT count(*) AS n FROM event_deliveries WHERE status = 'DELIVERED'`)).rows[0].n);
     const before = await delivered();
@@ -125,13 +127,17 @@ async function run(options = {}) {
        SELECT 'signup.created', 'bench-backlog-' || n, gen_random_uuid()::text, '{"status":"CREATED","error":null}' FROM generate_series(1, $1) AS n`,
       [config.backlog],
     );
+    const cpuBefore = pushCpu(pushing.child.pid, sink.child.pid);
     const started = Date.now();
     const target = before + 3 * config.backlog;
     while ((await delivered()) < target && Date.now() - started < 300_000) await sleep(100);
     const seconds = (Date.now() - started) / 1000;
     const done = (await delivered()) - before;
-    results.delivery = { events: config.backlog, endpoints: 3, deliveries: done, seconds: Math.round(seconds * 10) / 10, deliveriesPerSec: Math.round(done / seconds), eventsPerSecPerEndpoint: Math.round(done / 3 / seconds) };
+    const cpuAfter = pushCpu(pushing.child.pid, sink.child.pid);
+    const cpuMsPerDelivery = Object.fromEntries(Object.keys(cpuAfter).map((name) => [name, Math.round(((cpuAfter[name] - cpuBefore[name]) * 1e6) / Math.max(done, 1)) / 1000]));
+    results.delivery = { events: config.backlog, endpoints: 3, deliveries: done, seconds: Math.round(seconds * 10) / 10, deliveriesPerSec: Math.round(done / seconds), eventsPerSecPerEndpoint: Math.round(done / 3 / seconds), cpuMsPerDelivery };
     log(`delivery: ${done} deliveries (${config.backlog} events x 3 endpoints) in ${results.delivery.seconds} s: ${results.delivery.deliveriesPerSec}/s, ${results.delivery.eventsPerSecPerEndpoint} events/s per endpoint`);
+    log(`  CPU ms per delivery: service ${cpuMsPerDelivery.service}, sink ${cpuMsPerDelivery.sink}, PostgreSQL ${cpuMsPerDelivery.postgres}`);
 
     // 3. New signups while their events are pushed to 3 endpoints.
     log('new signups while pushing their events to 3 endpoints');
@@ -153,6 +159,20 @@ async function run(options = {}) {
     await Promise.allSettled([...children.map((child) => child.stop('SIGTERM', 8000)), load?.stop()]);
     await onServer(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`).catch((error) => log(`could not drop ${dbName}: ${error.message}`));
   }
+}
+
+/** CPU seconds so far of the pushing service, the sink and every PostgreSQL process (the server is shared, so read it quiet). */
+function pushCpu(servicePid, sinkPid) {
+  let postgres = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') postgres += cpuSeconds(Number(entry)) ?? 0;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return { service: cpuSeconds(servicePid) ?? 0, sink: cpuSeconds(sinkPid) ?? 0, postgres };
 }
 
 async function withClient(url, fn) {

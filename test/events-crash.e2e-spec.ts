@@ -81,4 +81,38 @@ describe('events survive SIGKILL (real child processes)', () => {
     expect(await eventually(() => receiver.ids().includes(retried) && receiver.ids().includes(unscheduled), 20_000)).toBe(true);
     expect(receiver.rejectedSignatures).toEqual([]);
   }, 90_000);
+
+  it('a SIGKILL mid-pass (first attempts claimed and sent, not yet settled) loses nothing: sent again once the lease runs out', async () => {
+    await Promise.all(processes.splice(0).map((service) => service.kill()));
+    receiver.holding = true;
+    // A 10 s attempt timeout, so the kill comes before any send gives up, also on a loaded machine: the claimed
+    // deliveries' leases (timeout + 5 s) run out 15 s after the claim.
+    const killed = await ServiceProcess.start({ ...env, EVENT_WEBHOOK_TIMEOUT_MS: '10000' });
+    processes.push(killed);
+    const eventIds = [await signup(killed, `crash-midpass-a-${Date.now()}`), await signup(killed, `crash-midpass-b-${Date.now()}`)];
+    expect(await eventually(() => eventIds.every((id) => receiver.held.includes(id)))).toBe(true);
+    expect((await killed.kill()).signal).toBe('SIGKILL');
+
+    const db = new Client({ connectionString: database.url });
+    await db.connect();
+    try {
+      // The cursor is past both events: their claimed delivery rows are all that still owe them to the endpoint.
+      const { rows } = await db.query(
+        `SELECT d.status, d.attempts, d.lease_owner IS NOT NULL AS leased,
+                (e.writer_xid, e.position) <= (ep.cursor_xid, ep.cursor_position) AS behind_cursor
+         FROM outbox_events e JOIN event_endpoints ep ON true LEFT JOIN event_deliveries d ON d.event_id = e.id AND d.endpoint = ep.url
+         WHERE e.id = ANY($1::uuid[])`,
+        [eventIds],
+      );
+      expect(rows).toEqual([1, 2].map(() => ({ status: 'PENDING', attempts: expect.any(Number), leased: true, behind_cursor: true })));
+      expect(rows.every((row) => row.attempts >= 1)).toBe(true);
+    } finally {
+      await db.end();
+    }
+
+    receiver.holding = false;
+    processes.push(await ServiceProcess.start(env));
+    expect(await eventually(() => eventIds.every((id) => receiver.ids().includes(id)), 40_000)).toBe(true);
+    expect(receiver.rejectedSignatures).toEqual([]);
+  }, 90_000);
 });

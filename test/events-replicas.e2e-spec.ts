@@ -5,7 +5,7 @@ import { DeliveryRepository } from '../src/events/delivery.repository';
 import { OutboxWriter } from '../src/events/outbox-writer';
 import { PrismaService } from '../src/persistence/prisma.service';
 import { EventReceiver, eventually, newWebhookSecret } from './support/event-receiver';
-import { CAPA_KEY, startTestApp, TestApp, uniqueId } from './support/test-app';
+import { ADMIN_TOKEN, CAPA_KEY, startTestApp, TestApp, uniqueId } from './support/test-app';
 
 const SECRET = newWebhookSecret();
 const PUSH_ENV = { EVENT_WEBHOOK_SECRET: SECRET, EVENT_RETRY_BASE_MS: '50', EVENT_RETRY_MAX_MS: '200', EVENT_DELIVERY_INTERVAL_MS: '20', EVENT_WEBHOOK_TIMEOUT_MS: '2000' };
@@ -45,13 +45,21 @@ describe('event delivery across replicas', () => {
     const claimedBy = { first: 0, second: 0 };
     for (const [name, app] of [['first', first.app], ['second', second]] as const) {
       const repository = app.get(DeliveryRepository);
-      const claim = repository.claimDue.bind(repository);
+      const claimDue = repository.claimDue.bind(repository);
+      const claimNew = repository.claimNew.bind(repository);
       jest.spyOn(repository, 'claimDue').mockImplementation(async (...args) => {
-        const claimed = await claim(...args);
+        const claimed = await claimDue(...args);
         claimedBy[name] += claimed.length;
         return claimed;
       });
+      jest.spyOn(repository, 'claimNew').mockImplementation(async (...args) => {
+        const result = await claimNew(...args);
+        claimedBy[name] += result.claimed.length;
+        return result;
+      });
     }
+    // Passes that began before the spies (every 20 ms) end, with nothing to claim, before the first event commits.
+    await new Promise((resolve) => setTimeout(resolve, 300));
     const writer = new OutboxWriter();
     const pool = first.app.get(PrismaService).pool;
     for (let batch = 0; batch < 10; batch++) {
@@ -84,14 +92,44 @@ describe('claiming deliveries', () => {
     await receiver.stop();
   });
 
-  it('concurrent claims for one endpoint never hand out one delivery twice', async () => {
+  it('concurrent claims for one endpoint never hand out one delivery twice, new or due again', async () => {
     const url = receiver.url;
     const repository = service.app.get(DeliveryRepository);
     await new OutboxWriter().append(service.app.get(PrismaService).pool, Array.from({ length: 200 }, () => ({ type: 'capa.transaction' as const, externalUserId: uniqueId('claim'), userId: null, data: {} })));
-    expect(await eventually(async () => (await repository.scheduleNew(url, 500, 60_000)) === 0 && (await service.query('SELECT count(*)::int AS n FROM event_deliveries')).rows[0].n === 200)).toBe(true);
+    // First attempts: claimers race for the events past the cursor (each takes up to 40) until none is left.
+    const firstAttempts: string[] = [];
+    expect(
+      await eventually(async () => {
+        const claims = await Promise.all(Array.from({ length: 8 }, (_, index) => repository.claimNew(url, `new-claimer-${index}`, 1000, 40, 60_000)));
+        firstAttempts.push(...claims.flatMap((claim) => claim.claimed.map((claimed) => claimed.event.id)));
+        return firstAttempts.length >= 200;
+      }),
+    ).toBe(true);
+    expect(new Set(firstAttempts).size).toBe(firstAttempts.length);
+    expect(firstAttempts).toHaveLength(200);
+    const { rows } = await service.query<{ n: number; leased: number }>('SELECT count(*)::int AS n, count(lease_owner)::int AS leased FROM event_deliveries');
+    expect(rows[0]).toEqual({ n: 200, leased: 200 });
+
+    // While those leases run, nothing is due; once they have run out (a crashed claimer), each is handed out once more.
+    expect(await repository.claimDue(url, 'early', 60_000, 500)).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
     const claims = await Promise.all(Array.from({ length: 8 }, (_, index) => repository.claimDue(url, `claimer-${index}`, 60_000, 40)));
     const ids = claims.flat().map((claimed) => claimed.deliveryId);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids).toHaveLength(200);
+    expect(claims.flat().every((claimed) => claimed.attempts === 2)).toBe(true);
+  });
+
+  it('an event redelivered by an operator before its first attempt is claimed once, by the due claim only', async () => {
+    const url = receiver.url;
+    const repository = service.app.get(DeliveryRepository);
+    const externalUserId = uniqueId('redeliver');
+    await new OutboxWriter().append(service.app.get(PrismaService).pool, [{ type: 'capa.transaction' as const, externalUserId, userId: null, data: {} }]);
+    const event = (await service.query<{ id: string }>('SELECT id FROM outbox_events WHERE external_user_id = $1', [externalUserId])).rows[0];
+    const redelivered = await service.call('POST', `/admin/events/${event.id}/redeliver`, undefined, { authorization: `Bearer ${ADMIN_TOKEN}` });
+    expect(redelivered.status).toBe(200);
+    const [fresh, due] = await Promise.all([repository.claimNew(url, 'new-claimer', 60_000, 40, 60_000), repository.claimDue(url, 'due-claimer', 60_000, 40)]);
+    expect(fresh.claimed.map((claimed) => claimed.event.id)).toEqual([]);
+    expect(due.map((claimed) => claimed.event.id)).toEqual([event.id]);
   });
 });

@@ -23,6 +23,8 @@ describe('event delivery policy', () => {
     ['a timeout', Object.assign(new Error('t'), { name: 'TimeoutError' }), 'no answer within 5000 ms'],
     ['an abort', Object.assign(new Error('a'), { name: 'AbortError' }), 'no answer within 5000 ms'],
     ['a refused connection', Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } }), 'connection failed (ECONNREFUSED)'],
+    ['a refused connection (undici request)', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }), 'connection failed (ECONNREFUSED)'],
+    ['a socket closed mid-answer', Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }), 'connection failed (UND_ERR_SOCKET)'],
     ['anything else', new Error('https://user:secret@x/ boom'), 'connection failed'],
   ])('%s is a retryable error, without the URL', (_name, error, message) => {
     expect(resultOfError(error, 5000)).toEqual({ acknowledged: false, error: message });

@@ -12,7 +12,9 @@ export function resultOfStatus(status: number): AttemptResult {
 export function resultOfError(error: unknown, timeoutMs: number): AttemptResult {
   const name = (error as { name?: string } | undefined)?.name;
   if (name === 'TimeoutError' || name === 'AbortError') return { acknowledged: false, error: `no answer within ${timeoutMs} ms` };
-  const code = (error as { cause?: { code?: unknown } } | undefined)?.cause?.code;
+  // undici's request() puts the socket's code on the error, fetch() on its cause.
+  const failure = error as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  const code = typeof failure?.code === 'string' ? failure.code : failure?.cause?.code;
   return { acknowledged: false, error: typeof code === 'string' ? `connection failed (${code})` : 'connection failed' };
 }
 

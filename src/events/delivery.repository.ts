@@ -14,11 +14,25 @@ export interface ClaimedDelivery {
 export const DELIVERY_STATUSES = ['PENDING', 'DELIVERED', 'FAILED'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
+interface ClaimedRow {
+  delivery_id: string;
+  attempts: number;
+  id: string;
+  type: EventType;
+  occurred_at: Date;
+  external_user_id: string;
+  user_id: string | null;
+  data: Record<string, unknown>;
+}
+
+const toClaimed = (row: ClaimedRow): ClaimedDelivery => ({ deliveryId: row.delivery_id, attempts: row.attempts, event: toEventView(row) });
+
 const ms = (param: string) => `${param}::bigint * interval '1 millisecond'`;
 
 /**
  * The push side's rows. Delivery rows are created lazily, by the deliverer following the feed past its endpoint's
- * cursor in commit order, so a new signup pays for one outbox row and no more, however many endpoints there are.
+ * cursor in commit order (each already claimed for its first attempt), so a new signup pays for one outbox row and no
+ * more, however many endpoints there are. A delivery costs two row writes: claimed, then settled.
  */
 @Injectable()
 export class DeliveryRepository {
@@ -36,11 +50,13 @@ export class DeliveryRepository {
   }
 
   /**
-   * Creates PENDING deliveries for up to `limit` events past the endpoint's cursor and moves the cursor past them, in
-   * one transaction holding the endpoint's row (SKIP LOCKED: another replica doing it now means nothing to do here).
-   * Answers how many events it scheduled.
+   * Leases the next `limit` events past the endpoint's cursor to `owner`: their delivery rows are created already
+   * claimed for a first attempt (one row write instead of a PENDING row and then a claim), and the cursor moves past
+   * them, in one transaction holding the endpoint's row (SKIP LOCKED: another replica doing it now means nothing to
+   * do here). An event that already has a delivery for this endpoint (an operator's redelivery) is left to claimDue.
+   * Answers the claimed deliveries and how many events it went past (`limit` when more may be waiting).
    */
-  async scheduleNew(url: string, limit: number, retryWindowMs: number): Promise<number> {
+  async claimNew(url: string, owner: string, leaseMs: number, limit: number, retryWindowMs: number): Promise<{ claimed: ClaimedDelivery[]; scanned: number }> {
     const client = await this.prisma.pool.connect();
     try {
       await client.query('BEGIN');
@@ -50,32 +66,33 @@ export class DeliveryRepository {
       );
       if (locked.rows.length === 0) {
         await client.query('ROLLBACK');
-        return 0;
+        return { claimed: [], scanned: 0 };
       }
       // A statement after the lock: its snapshot's xmin bounds what is exposed, as in the pull feed.
-      const { rows } = await client.query<{ scheduled: number; last_xid: string | null; last_position: string | null }>(
+      const { rows } = await client.query<ClaimedRow & { scanned: number }>(
         `WITH batch AS (
-           SELECT id, writer_xid, position FROM outbox_events
+           SELECT id, writer_xid, position, type, occurred_at, external_user_id, user_id, data FROM outbox_events
            WHERE (writer_xid, position) > ($2::xid8, $3::bigint) AND writer_xid < pg_snapshot_xmin(pg_current_snapshot())
            ORDER BY writer_xid, position
            LIMIT $4
-         ), created AS (
-           INSERT INTO event_deliveries (event_id, endpoint, give_up_at)
-           SELECT id, $1, now() + ${ms('$5')} FROM batch
+         ), claimed AS (
+           INSERT INTO event_deliveries (event_id, endpoint, give_up_at, attempts, last_attempt_at, lease_owner, lease_until, next_attempt_at)
+           SELECT id, $1, now() + ${ms('$5')}, 1, now(), $6, now() + ${ms('$7')}, now() + ${ms('$7')} FROM batch
            ON CONFLICT (event_id, endpoint) DO NOTHING
+           RETURNING id, event_id, attempts
          ), last AS (
            SELECT writer_xid, position FROM batch ORDER BY writer_xid DESC, position DESC LIMIT 1
+         ), moved AS (
+           UPDATE event_endpoints SET cursor_xid = last.writer_xid, cursor_position = last.position FROM last WHERE url = $1
          )
-         SELECT (SELECT count(*)::int FROM batch) AS scheduled,
-                (SELECT writer_xid::text FROM last) AS last_xid, (SELECT position::text FROM last) AS last_position`,
-        [url, locked.rows[0].cursor_xid, locked.rows[0].cursor_position, limit, retryWindowMs],
+         SELECT scanned, c.id::text AS delivery_id, c.attempts, b.id, b.type, b.occurred_at, b.external_user_id, b.user_id, b.data
+         FROM (SELECT count(*)::int AS scanned FROM batch) AS counted
+         LEFT JOIN (claimed c JOIN batch b ON b.id = c.event_id) ON true
+         ORDER BY b.writer_xid, b.position`,
+        [url, locked.rows[0].cursor_xid, locked.rows[0].cursor_position, limit, retryWindowMs, owner, leaseMs],
       );
-      const { scheduled, last_xid, last_position } = rows[0];
-      if (last_xid !== null) {
-        await client.query('UPDATE event_endpoints SET cursor_xid = $2::xid8, cursor_position = $3 WHERE url = $1', [url, last_xid, last_position]);
-      }
       await client.query('COMMIT');
-      return scheduled;
+      return { claimed: rows.filter((row) => row.delivery_id !== null).map(toClaimed), scanned: rows[0]?.scanned ?? 0 };
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
@@ -89,16 +106,7 @@ export class DeliveryRepository {
    * (SKIP LOCKED: replicas never take the same delivery, so one event is never sent to one endpoint twice at once).
    */
   async claimDue(url: string, owner: string, leaseMs: number, limit: number): Promise<ClaimedDelivery[]> {
-    const { rows } = await this.prisma.pool.query<{
-      delivery_id: string;
-      attempts: number;
-      id: string;
-      type: EventType;
-      occurred_at: Date;
-      external_user_id: string;
-      user_id: string | null;
-      data: Record<string, unknown>;
-    }>(
+    const { rows } = await this.prisma.pool.query<ClaimedRow>(
       `UPDATE event_deliveries d
        SET lease_owner = $2, lease_until = now() + ${ms('$3')}, next_attempt_at = now() + ${ms('$3')},
            attempts = d.attempts + 1, last_attempt_at = now()
@@ -112,7 +120,7 @@ export class DeliveryRepository {
        RETURNING d.id::text AS delivery_id, d.attempts, e.id, e.type, e.occurred_at, e.external_user_id, e.user_id, e.data`,
       [url, owner, leaseMs, limit],
     );
-    return rows.map((row) => ({ deliveryId: row.delivery_id, attempts: row.attempts, event: toEventView(row) }));
+    return rows.map(toClaimed);
   }
 
   /** An acknowledgement always counts, whoever holds the lease now (the endpoint has the event). */
@@ -125,14 +133,19 @@ export class DeliveryRepository {
     );
   }
 
-  /** A failed attempt, by the lease holder: due again after `delayMs`, or FAILED once that passes its give_up_at. */
-  async markAttemptFailed(deliveryId: string, owner: string, delayMs: number, error: string): Promise<void> {
+  /**
+   * Failed attempts of one pass, by their lease holder, in one statement: each due again after its delay, or FAILED
+   * once that passes its give_up_at.
+   */
+  async markAttemptsFailed(owner: string, failures: Array<{ deliveryId: string; delayMs: number; error: string }>): Promise<void> {
+    if (failures.length === 0) return;
     await this.prisma.pool.query(
-      `UPDATE event_deliveries
-       SET status = CASE WHEN now() + ${ms('$3')} > give_up_at THEN 'FAILED' ELSE 'PENDING' END,
-           next_attempt_at = now() + ${ms('$3')}, last_error = $4, lease_owner = NULL, lease_until = NULL
-       WHERE id = $1 AND status = 'PENDING' AND lease_owner = $2`,
-      [deliveryId, owner, delayMs, error],
+      `UPDATE event_deliveries d
+       SET status = CASE WHEN now() + f.delay_ms * interval '1 millisecond' > d.give_up_at THEN 'FAILED' ELSE 'PENDING' END,
+           next_attempt_at = now() + f.delay_ms * interval '1 millisecond', last_error = f.error, lease_owner = NULL, lease_until = NULL
+       FROM unnest($2::bigint[], $3::bigint[], $4::text[]) AS f(id, delay_ms, error)
+       WHERE d.id = f.id AND d.status = 'PENDING' AND d.lease_owner = $1`,
+      [owner, failures.map((f) => f.deliveryId), failures.map((f) => f.delayMs), failures.map((f) => f.error)],
     );
   }
 

@@ -11,7 +11,6 @@ import { WebhookSender } from './webhook-sender';
 
 /** Events sent to one endpoint at once by this process: a slow endpoint holds at most this many of its own. */
 const PER_ENDPOINT_CONCURRENCY = 256;
-const SCHEDULE_BATCH = 500;
 /** A lease outlives an attempt (the timeout) by this much, so it never runs out under a request in flight. */
 const LEASE_MARGIN_MS = 5000;
 
@@ -22,9 +21,10 @@ const SANDBOX_HINT =
 
 /**
  * Pushes every event to every EVENT_WEBHOOK_URLS endpoint, in every replica: one loop per endpoint, so a dead or slow
- * endpoint delays only itself, and never the signup flow (which only wrote its outbox row). Each pass schedules the
- * events committed since the endpoint's cursor, claims due deliveries with SKIP LOCKED, sends them concurrently
- * and settles them. At least once: a crash between send and settle sends again after the lease runs out.
+ * endpoint delays only itself, and never the signup flow (which only wrote its outbox row). Each pass claims due
+ * retries with SKIP LOCKED and the events committed since the endpoint's cursor (their delivery rows created claimed),
+ * sends them concurrently and settles them. At least once: a crash between send and settle sends again after the
+ * lease runs out.
  */
 @Injectable()
 export class EventDeliverer implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -39,7 +39,7 @@ export class EventDeliverer implements OnApplicationBootstrap, BeforeApplication
     private readonly deliveries: DeliveryRepository,
     private readonly config: AppConfig,
   ) {
-    if (config.eventWebhookSecret !== undefined) this.sender = new WebhookSender(config.eventWebhookSecret, config.eventWebhookTimeoutMs);
+    if (config.eventWebhookSecret !== undefined) this.sender = new WebhookSender(config.eventWebhookSecret, config.eventWebhookTimeoutMs, PER_ENDPOINT_CONCURRENCY);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -66,23 +66,33 @@ export class EventDeliverer implements OnApplicationBootstrap, BeforeApplication
     this.stopping.abort();
     await waitAtMost(Promise.allSettled(this.loops), this.config.eventWebhookTimeoutMs + 1000);
     await this.deliveries.releaseLeases([...this.activeOwners]).catch((error: unknown) => this.logger.warn({ err: error }, 'Could not release event delivery leases'));
+    await this.sender?.destroy();
   }
 
-  /** One pass for one endpoint: schedule what is new, send what is due. Answers whether more work may be waiting. */
+  /**
+   * One pass for one endpoint: claim the deliveries due for a retry, fill the rest of the pass with events new past the
+   * cursor, send them all at once, settle them (one statement for the successes, one for the failures). Answers
+   * whether more work may be waiting.
+   */
   async runOnce(url: string): Promise<boolean> {
-    const scheduled = await this.deliveries.scheduleNew(url, SCHEDULE_BATCH, this.config.eventRetryWindowMs);
     const owner = `${INSTANCE_ID}:events:${randomUUID().slice(0, 8)}`;
     this.activeOwners.add(owner);
     try {
       const leaseMs = this.config.eventWebhookTimeoutMs + LEASE_MARGIN_MS;
-      const claimed = await this.deliveries.claimDue(url, owner, leaseMs, PER_ENDPOINT_CONCURRENCY);
-      const results = await Promise.all(claimed.map(async (delivery) => ({ delivery, result: await this.sender!.send(url, delivery.event) })));
-      await this.deliveries.markDelivered(results.filter(({ result }) => result.acknowledged).map(({ delivery }) => delivery.deliveryId));
-      for (const { delivery, result } of results) {
-        if (result.acknowledged) continue;
-        await this.deliveries.markAttemptFailed(delivery.deliveryId, owner, retryDelayMs(this.config.eventBackoff, delivery.attempts), result.error);
-      }
-      return scheduled === SCHEDULE_BATCH || claimed.length === PER_ENDPOINT_CONCURRENCY;
+      const due = await this.deliveries.claimDue(url, owner, leaseMs, PER_ENDPOINT_CONCURRENCY);
+      const room = PER_ENDPOINT_CONCURRENCY - due.length;
+      const fresh = room > 0 ? await this.deliveries.claimNew(url, owner, leaseMs, room, this.config.eventRetryWindowMs) : { claimed: [], scanned: 0 };
+      const claimed = [...due, ...fresh.claimed];
+      // Nothing claimed although events were passed: all of them had a redelivery row already (claimDue sends those).
+      if (claimed.length === 0) return fresh.scanned > 0;
+      const results = await this.sender!.sendAll(url, claimed.map((delivery) => delivery.event));
+      await this.deliveries.markDelivered(claimed.filter((_, index) => results[index].acknowledged).map((delivery) => delivery.deliveryId));
+      const failures = claimed.flatMap((delivery, index) => {
+        const result = results[index];
+        return result.acknowledged ? [] : [{ deliveryId: delivery.deliveryId, delayMs: retryDelayMs(this.config.eventBackoff, delivery.attempts), error: result.error }];
+      });
+      await this.deliveries.markAttemptsFailed(owner, failures);
+      return room === 0 || fresh.scanned === room;
     } finally {
       this.activeOwners.delete(owner);
     }

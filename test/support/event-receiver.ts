@@ -22,6 +22,9 @@ export class EventReceiver {
   readonly rejectedSignatures: string[] = [];
   /** While true, every delivery is answered 503. */
   failing = false;
+  /** While true, deliveries are read and never answered (as with `hang`), their ids kept in `held`. */
+  holding = false;
+  readonly held: string[] = [];
   /** Deliveries of one event id that were in flight at the same time as another of the same id. */
   readonly overlapping: string[] = [];
   private readonly inFlight = new Set<string>();
@@ -61,8 +64,9 @@ export class EventReceiver {
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
-    if (this.options.hang) {
+    if (this.options.hang || this.holding) {
       this.hanging.add(response);
+      if (this.holding) this.held.push(String(request.headers['webhook-id']));
       return;
     }
     const raw = Buffer.concat(chunks).toString('utf8');
