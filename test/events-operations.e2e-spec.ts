@@ -1,7 +1,10 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
+import { createApp } from '../src/app';
+import { loadAppConfig } from '../src/config/app-config';
 import { EventRetention } from '../src/events/event-retention';
 import { EventReceiver, eventually, newWebhookSecret } from './support/event-receiver';
-import { ADMIN_TOKEN, startTestApp, TestApp, TestResponse, uniqueId } from './support/test-app';
+import { ADMIN_TOKEN, CAPA_KEY, startTestApp, TestApp, TestResponse, uniqueId } from './support/test-app';
 
 const SECRET = newWebhookSecret();
 
@@ -129,4 +132,54 @@ describe('event deliveries for operators: list, redeliver, stats, metrics, reten
     const { rows: orphans } = await service.query('SELECT count(*)::int AS n FROM event_deliveries WHERE event_id = $1', [oldDelivered]);
     expect(orphans[0].n).toBe(0);
   });
+});
+
+describe('redelivering an event while it is being sent', () => {
+  // Two replicas: the one holding the send waits for it, the other would claim a delivery whose lease was let go.
+  let service: TestApp;
+  let replica: NestFastifyApplication;
+  const receiver = new EventReceiver(SECRET);
+  const env = { EVENT_WEBHOOK_SECRET: SECRET, EVENT_WEBHOOK_TIMEOUT_MS: '20000', EVENT_DELIVERY_INTERVAL_MS: '50' };
+
+  beforeAll(async () => {
+    receiver.holding = true;
+    const url = await receiver.start();
+    service = await startTestApp({ env: { ...env, EVENT_WEBHOOK_URLS: url } });
+    replica = await createApp(
+      loadAppConfig({
+        NODE_ENV: 'test',
+        DATABASE_URL: service.databaseUrl,
+        CAPA_BASE_URL: service.simulator.url,
+        CAPA_PARTNER_API_KEY: CAPA_KEY,
+        INBOUND_API_KEYS: 'inbound-token-a',
+        ADMIN_API_KEY: 'admin-token-xyz',
+        LOG_LEVEL: 'silent',
+        EVENT_WEBHOOK_URLS: url,
+        ...env,
+      }),
+    );
+    await replica.init();
+  });
+
+  afterAll(async () => {
+    await replica?.close();
+    await service?.close();
+    await receiver.stop();
+  });
+
+  it('keeps the send in flight: no replica sends the event to the endpoint a second time at once', async () => {
+    const externalUserId = uniqueId('in-flight');
+    expect((await service.call('POST', '/v1/users', { externalUserId })).status).toBe(201);
+    const { rows } = await service.query(`SELECT id::text FROM outbox_events WHERE external_user_id = $1`, [externalUserId]);
+    const eventId = rows[0].id as string;
+    expect(await eventually(() => receiver.held.includes(eventId), 10_000)).toBe(true);
+
+    const redelivered = await service.call('POST', `/admin/events/${eventId}/redeliver`, undefined, { authorization: `Bearer ${ADMIN_TOKEN}` });
+    expect(redelivered.status).toBe(200);
+    expect(redelivered.body.deliveries).toEqual([expect.objectContaining({ endpoint: receiver.url, status: 'PENDING' })]);
+
+    // Many delivery passes of both replicas later, still the one send that was in flight when the operator asked.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(receiver.held.filter((id) => id === eventId)).toEqual([eventId]);
+  }, 30_000);
 });

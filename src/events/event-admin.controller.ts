@@ -36,7 +36,10 @@ export class EventAdminController {
 
   @Post(':id/redeliver')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Send an event again to every configured endpoint (its deliveries become PENDING, due now, with a new retry window)' })
+  @ApiOperation({
+    summary: 'Send an event again to every configured endpoint (its deliveries become PENDING, due now, with a new retry window)',
+    description: 'A delivery being sent at this moment is not sent a second time at once: it stays with that send (DELIVERED when acknowledged, otherwise due again after its backoff).',
+  })
   @ApiParam({ name: 'id', description: "The event's id (a UUID)" })
   @ApiResponse({ status: 200, type: RedeliveryDoc })
   @ApiResponse({ status: 400, type: ErrorBodyDoc, description: 'VALIDATION_FAILED: id is not a UUID' })

@@ -66,7 +66,9 @@ export class EventOperationsRepository {
 
   /**
    * Sends an event again to the given endpoints: their deliveries go back to PENDING, due now, with a new retry
-   * window; an endpoint that never had one gets one. Null when the event does not exist (or was pruned).
+   * window; an endpoint that never had one gets one. One being sent at this moment stays with that send (DELIVERED
+   * when it is acknowledged, else due again after its backoff): one event never goes to one endpoint twice at once.
+   * Null when the event does not exist (or was pruned).
    */
   async redeliver(eventId: string, endpoints: readonly string[], retryWindowMs: number): Promise<DeliveryView[] | null> {
     const { rows } = await this.prisma.pool.query(
@@ -75,8 +77,10 @@ export class EventOperationsRepository {
          INSERT INTO event_deliveries (event_id, endpoint, give_up_at)
          SELECT event.id, url, now() + $3::bigint * interval '1 millisecond' FROM event, unnest($2::text[]) AS url
          ON CONFLICT (event_id, endpoint) DO UPDATE
-           SET status = 'PENDING', next_attempt_at = now(), give_up_at = EXCLUDED.give_up_at,
-               lease_owner = NULL, lease_until = NULL, delivered_at = NULL
+           SET status = 'PENDING', next_attempt_at = now(), give_up_at = EXCLUDED.give_up_at, delivered_at = NULL,
+               -- A delivery being sent right now keeps its lease: no second send of it starts while that one runs.
+               lease_owner = CASE WHEN event_deliveries.lease_until > now() THEN event_deliveries.lease_owner END,
+               lease_until = CASE WHEN event_deliveries.lease_until > now() THEN event_deliveries.lease_until END
          RETURNING id
        )
        SELECT (SELECT count(*) FROM event)::int AS found, (SELECT count(*) FROM reset)::int AS reset`,
