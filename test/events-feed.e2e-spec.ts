@@ -46,6 +46,15 @@ describe('GET /v1/events: the pull feed', () => {
     }
   }
 
+  /**
+   * Waits (bounded) until the feed after `after` shows `count` events: an event shows once no older transaction on
+   * the server is still running, and other suites may share the server.
+   */
+  async function untilVisible(after: string, count: number): Promise<void> {
+    const deadline = Date.now() + 25_000;
+    while ((await drain(after, 500)).ids.length < count && Date.now() < deadline) await sleep(50);
+  }
+
   it('a consumer following the cursor sees every committed event exactly once while writers commit out of order', async () => {
     const { ids: before, cursor: start } = await drain(undefined, 500);
     expect(before).toEqual([]);
@@ -124,6 +133,7 @@ describe('GET /v1/events: the pull feed', () => {
     const { cursor } = await drain(undefined, 500);
     const externalUserId = uniqueId('shape');
     await writer.append(service.app.get(PrismaService).pool, [{ ...event(externalUserId, 'signup.created'), userId: 'u-1', data: { status: 'CREATED' } }]);
+    await untilVisible(cursor, 1);
     const page = await service.call('GET', `/v1/events?after=${cursor}`);
     expect(page.body.items).toEqual([
       { id: expect.stringMatching(/^[0-9a-f-]{36}$/), type: 'signup.created', occurredAt: expect.any(String), externalUserId, userId: 'u-1', data: { status: 'CREATED' } },
@@ -140,6 +150,7 @@ describe('GET /v1/events: the pull feed', () => {
     const externalUserId = uniqueId('typed');
     const pool = service.app.get(PrismaService).pool;
     await writer.append(pool, [event(externalUserId, 'signup.failed'), event(externalUserId, 'signup.created'), event(externalUserId, 'signup.failed')]);
+    await untilVisible(cursor, 3);
     const created = await service.call('GET', `/v1/events?type=signup.created&after=${cursor}`);
     expect(created.body.items.map((item: { type: string }) => item.type)).toEqual(['signup.created']);
     // Past the trailing signup.failed too: nothing of any type is left behind the cursor.
