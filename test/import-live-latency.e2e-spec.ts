@@ -40,7 +40,9 @@ describe('live signups during an import', () => {
       await service.call('POST', `/v1/imports/${answer.body.id}/cancel`);
       without.push(...(await timedSignups(`${tag}-b${round}`)));
     }
-    expect(median(withImport)).toBeLessThanOrEqual(median(without) * 1.2);
+    // Within 20%, or 3 ms on a fast median: a suite on the same 2 cores moves a ~15 ms median by 1-2 ms between
+    // phases. Waiting behind the import's rate limit (10 calls/s here) would cost 100 ms a call.
+    expect(median(withImport)).toBeLessThanOrEqual(Math.max(median(without) * 1.2, median(without) + 3));
   }, 180_000);
 
   it('a live signup retried in the background is not queued behind an import backlog', async () => {
