@@ -17,6 +17,7 @@ const path = require('node:path');
 const { mkdirSync, readFileSync, readdirSync, writeFileSync } = require('node:fs');
 const { Client } = require('pg');
 const { Child, LoadGenerator, cpuSeconds, freePort, sleep } = require('./lib/procs');
+const { shippedNodeFlags } = require('./lib/service-args');
 
 const REPO = path.resolve(__dirname, '..');
 const DIST = path.join(REPO, 'dist');
@@ -47,7 +48,9 @@ async function run(options = {}) {
 
   async function start(name, script, extraEnv, readyPath) {
     const port = await freePort();
-    const child = new Child(name, process.execPath, [script], { cwd: tmpDir, logFile: path.join(tmpDir, `${name}.log`), env: childEnv({ ...extraEnv, PORT: String(port) }) });
+    // The service with the node flags it ships with (npm start); the sink as it is.
+    const args = script === path.join(DIST, 'main.js') ? [...shippedNodeFlags(), script] : [script];
+    const child = new Child(name, process.execPath, args, { cwd: tmpDir, logFile: path.join(tmpDir, `${name}.log`), env: childEnv({ ...extraEnv, PORT: String(port) }) });
     children.push(child);
     const since = child.start();
     if (readyPath) await child.waitReady(`http://127.0.0.1:${port}${readyPath}`, since, 60_000);
