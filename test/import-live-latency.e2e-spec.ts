@@ -9,11 +9,14 @@ function median(values: number[]): number {
 }
 
 describe('live signups during an import', () => {
-  const service = useTestApp({ env: { IMPORT_CAPA_RPS: '10', WORKER_INTERVAL_MS: '100', WORKER_BACKOFF_BASE_MS: '50', WORKER_BACKOFF_MAX_MS: '200', CAPA_CIRCUIT_MIN_CALLS: '1000000' } });
+  // A 2 s window: a retry the budget refused is due again after 1-2 s (half to all of the window), not 5-10 s.
+  const service = useTestApp({ env: { IMPORT_CAPA_RPS: '10', WORKER_INTERVAL_MS: '100', WORKER_BACKOFF_BASE_MS: '50', WORKER_BACKOFF_MAX_MS: '200', CAPA_CIRCUIT_MIN_CALLS: '1000000', CAPA_CIRCUIT_WINDOW_MS: '2000' } });
 
-  async function timedSignups(tag: string): Promise<number[]> {
+  /** CALLS live signups, one after the other, and more until `minMs` have passed; answers each one's duration. */
+  async function timedSignups(tag: string, minMs = 0): Promise<number[]> {
     const durations: number[] = [];
-    for (let i = 0; i < CALLS; i++) {
+    const started = performance.now();
+    for (let i = 0; i < CALLS || performance.now() - started < minMs; i++) {
       const started = performance.now();
       const answer = await service.call('POST', '/v1/users', { externalUserId: `${tag}-${i}`, method: 'EMAIL', identifier: `${tag}-${i}@example.com` });
       durations.push(performance.now() - started);
@@ -32,7 +35,8 @@ describe('live signups during an import', () => {
       const answer = await upload(service.url, ndjson(Array.from({ length: 5000 }, (_, i) => ({ externalUserId: `${tag}-import-${round}-${i}` }))));
       await waitForImport(service.url, answer.body.id, (view) => view.counts.created > 0);
       const createdBefore = (await service.call('GET', `/v1/imports/${answer.body.id}`)).body.counts.created;
-      withImport.push(...(await timedSignups(`${tag}-i${round}`)));
+      // At least a second, so the import (10 Capa calls/s) visibly moves while the live calls are measured.
+      withImport.push(...(await timedSignups(`${tag}-i${round}`, 1000)));
       const progress = (await service.call('GET', `/v1/imports/${answer.body.id}`)).body;
       expect(progress.status).toBe('RUNNING');
       // The import really moved while the live calls were measured.
