@@ -5,13 +5,13 @@ import { SIGNUP_STATUSES } from '../signups/signup.types';
 import { KYC_STATUSES } from '../verification/kyc-status';
 import type { KycStatus } from '../verification/kyc-status';
 import type { SignupStatus } from '../signups/signup.types';
-import { IsPageCursor } from './page-cursor';
+import { PageCursorParam } from './page-cursor';
+import { blankAsAbsent } from '../common/query-params';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 100;
 
 /** An empty query parameter (a form's blank field) means "no filter". */
-const blankAsAbsent = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 
 /** `GET /admin/users` query. Implicit conversion is off globally, so `limit` is converted here explicitly. */
 export class ListSignupsQuery {
@@ -38,11 +38,7 @@ export class ListSignupsQuery {
   @Length(1, 256)
   search?: string;
 
-  @ApiPropertyOptional({ description: "The previous page's nextCursor" })
-  @Transform(blankAsAbsent)
-  @IsOptional()
-  @IsString()
-  @IsPageCursor()
+  @PageCursorParam()
   cursor?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })

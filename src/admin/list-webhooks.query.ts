@@ -4,9 +4,9 @@ import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-valid
 import { DELIVERY_OUTCOMES } from '../capa-webhooks/webhook-delivery';
 import type { DeliveryOutcome } from '../capa-webhooks/webhook-delivery';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './list-signups.query';
-import { IsPageCursor } from './page-cursor';
+import { PageCursorParam } from './page-cursor';
+import { blankAsAbsent } from '../common/query-params';
 
-const blankAsAbsent = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 
 /** `GET /admin/webhooks` query. */
 export class ListWebhooksQuery {
@@ -23,11 +23,7 @@ export class ListWebhooksQuery {
   @Length(1, 256)
   search?: string;
 
-  @ApiPropertyOptional({ description: "The previous page's nextCursor" })
-  @Transform(blankAsAbsent)
-  @IsOptional()
-  @IsString()
-  @IsPageCursor()
+  @PageCursorParam()
   cursor?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })

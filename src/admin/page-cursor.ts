@@ -1,4 +1,8 @@
-import { ValidateBy } from 'class-validator';
+import { applyDecorators } from '@nestjs/common';
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsOptional, IsString, ValidateBy } from 'class-validator';
+import { blankAsAbsent } from '../common/query-params';
 
 /**
  * The list's keyset cursor: the last id shown, base64url-encoded so clients treat it as opaque and never build
@@ -29,4 +33,15 @@ export function IsPageCursor(): PropertyDecorator {
       defaultMessage: () => 'cursor must be a nextCursor returned by this endpoint',
     },
   });
+}
+
+/** A list query's optional `cursor` parameter: blank is absent, otherwise a nextCursor this service issued. */
+export function PageCursorParam(): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({ description: "The previous page's nextCursor" }),
+    Transform(blankAsAbsent),
+    IsOptional(),
+    IsString(),
+    IsPageCursor(),
+  );
 }

@@ -1,11 +1,11 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
-import { IsPageCursor } from '../admin/page-cursor';
+import { PageCursorParam } from '../admin/page-cursor';
 import { DELIVERY_STATUSES } from './delivery.repository';
 import type { DeliveryStatus } from './delivery.repository';
+import { blankAsAbsent } from '../common/query-params';
 
-const blankAsAbsent = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 
 /** `GET /admin/events` query. */
 export class ListDeliveriesQuery {
@@ -22,11 +22,7 @@ export class ListDeliveriesQuery {
   @Length(1, 2048)
   endpoint?: string;
 
-  @ApiPropertyOptional({ description: "The previous page's nextCursor" })
-  @Transform(blankAsAbsent)
-  @IsOptional()
-  @IsString()
-  @IsPageCursor()
+  @PageCursorParam()
   cursor?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 })

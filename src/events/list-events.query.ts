@@ -4,11 +4,11 @@ import { IsIn, IsInt, IsOptional, IsString, Max, Min, ValidateBy } from 'class-v
 import { EVENT_TYPES } from './event.types';
 import type { EventType } from './event.types';
 import { decodeFeedCursor } from './feed-cursor';
+import { blankAsAbsent } from '../common/query-params';
 
 export const DEFAULT_FEED_LIMIT = 100;
 export const MAX_FEED_LIMIT = 500;
 
-const blankAsAbsent = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 
 /** `GET /v1/events` query. Implicit conversion is off globally, so `limit` is converted here explicitly. */
 export class ListEventsQuery {

@@ -1,9 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
-import { IsPageCursor } from '../admin/page-cursor';
-
-const blankAsAbsent = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+import { Type } from 'class-transformer';
+import { IsInt, Max, Min } from 'class-validator';
+import { PageCursorParam } from '../admin/page-cursor';
 
 /** `GET /v1/imports`: newest first. */
 export class ListImportsQuery {
@@ -17,11 +15,7 @@ export class ListImportsQuery {
 
 /** `GET /v1/imports/{id}/errors`: row errors in line order, keyset-paginated on the line. */
 export class ImportErrorsQuery {
-  @ApiPropertyOptional({ description: "The previous page's nextCursor" })
-  @Transform(blankAsAbsent)
-  @IsOptional()
-  @IsString()
-  @IsPageCursor()
+  @PageCursorParam()
   cursor?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100 })
