@@ -192,3 +192,33 @@ describe('GET /v1/events: the pull feed', () => {
     expect(response.status).toBe(401);
   });
 });
+
+describe('GET /v1/events: order of transaction ids and positions', () => {
+  const service = useTestApp();
+
+  it('follows numbers, not their text: paging never skips an event when an id or a position gains a digit', async () => {
+    // Written by hand at chosen (writer_xid, position): as text, "10" < "100" < "8" < "9" < "99", and a page cut in
+    // text order would hand out a cursor past events it never returned.
+    const keys: Array<[number, number]> = [[9, 1], [9, 2], [10, 8], [10, 9], [10, 10], [10, 11], [99, 12], [100, 13], [100, 100]];
+    for (const [xid, position] of keys) {
+      await service.query(
+        `INSERT INTO outbox_events (writer_xid, position, type, external_user_id, data) VALUES ($1::text::xid8, $2, 'capa.transaction', $3, '{}')`,
+        [String(xid), position, `order-${xid}-${position}`],
+      );
+    }
+    const inOrder = keys.map(([xid, position]) => `order-${xid}-${position}`);
+
+    const all = await service.call('GET', '/v1/events?limit=500');
+    expect(all.body.items.map((item: { externalUserId: string }) => item.externalUserId)).toEqual(inOrder);
+
+    const paged: string[] = [];
+    let after = '';
+    for (let page = 0; page < 10; page++) {
+      const response = await service.call('GET', `/v1/events?limit=2${after}`);
+      if (response.body.items.length === 0) break;
+      paged.push(...response.body.items.map((item: { externalUserId: string }) => item.externalUserId));
+      after = `&after=${response.body.nextCursor}`;
+    }
+    expect(paged).toEqual(inOrder);
+  });
+});

@@ -3,21 +3,25 @@ import { PrismaService } from '../persistence/prisma.service';
 import type { EventType, EventView } from './event.types';
 import type { FeedCursor } from './feed-cursor';
 
-/** Rows ordered by (writer_xid, position) = commit order, limited to transactions below the snapshot's xmin. */
+/**
+ * Rows ordered by (writer_xid, position) = commit order, limited to transactions below the snapshot's xmin. The ORDER
+ * BYs name the table's columns (`o.`): a bare name would mean the `::text` output column of the same name, and text
+ * order ("10" < "9") would cut a page before events its cursor then skips.
+ */
 const FEED_PAGE = `
   WITH horizon AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
-  (SELECT false AS examined_only, id, type, occurred_at, external_user_id, user_id, data,
-          writer_xid::text AS writer_xid, position::text AS position
-   FROM outbox_events
-   WHERE (writer_xid, position) > ($1::xid8, $2::bigint) AND writer_xid < (SELECT xmin FROM horizon)
-     AND ($3::text IS NULL OR type = $3::text)
-   ORDER BY writer_xid, position
+  (SELECT false AS examined_only, o.id, o.type, o.occurred_at, o.external_user_id, o.user_id, o.data,
+          o.writer_xid::text AS writer_xid, o.position::text AS position
+   FROM outbox_events o
+   WHERE (o.writer_xid, o.position) > ($1::xid8, $2::bigint) AND o.writer_xid < (SELECT xmin FROM horizon)
+     AND ($3::text IS NULL OR o.type = $3::text)
+   ORDER BY o.writer_xid, o.position
    LIMIT $4)
   UNION ALL
-  (SELECT true, NULL, NULL, NULL, NULL, NULL, NULL, writer_xid::text, position::text
-   FROM outbox_events
-   WHERE (writer_xid, position) > ($1::xid8, $2::bigint) AND writer_xid < (SELECT xmin FROM horizon)
-   ORDER BY writer_xid DESC, position DESC
+  (SELECT true, NULL, NULL, NULL, NULL, NULL, NULL, o.writer_xid::text, o.position::text
+   FROM outbox_events o
+   WHERE (o.writer_xid, o.position) > ($1::xid8, $2::bigint) AND o.writer_xid < (SELECT xmin FROM horizon)
+   ORDER BY o.writer_xid DESC, o.position DESC
    LIMIT 1)`;
 
 interface FeedRow {
