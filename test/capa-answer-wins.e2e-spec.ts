@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { TestApp, uniqueId, useTestApp } from './support/test-app';
 
 const SLOW_FIRST_ANSWER = { firstCallLatencyMs: 1500 };
@@ -18,6 +19,8 @@ async function loseLease(service: TestApp, externalUserId: string): Promise<void
     [externalUserId],
   );
 }
+
+afterEach(() => jest.restoreAllMocks());
 
 const rowOf = async (service: TestApp, externalUserId: string) =>
   (await service.query(`SELECT status::text, capa_user_id FROM signups WHERE external_user_id = $1`, [externalUserId])).rows[0];
@@ -57,7 +60,8 @@ describe('a userId from Capa always wins', () => {
   describe('Capa answers a second, different userId for a CREATED signup', () => {
     const service = useTestApp({ env: DRIVE_ENV });
 
-    it('the first userId stays, the second is kept in the attempt log and counted', async () => {
+    it('the first userId stays, the second is kept in the attempt log, counted and logged at error level', async () => {
+      const errors = jest.spyOn(Logger.prototype, 'error');
       service.simulator.setFaults(SLOW_FIRST_ANSWER);
       const externalUserId = uniqueId('two-ids');
       const answer = service.call('POST', '/v1/users', { externalUserId });
@@ -81,6 +85,10 @@ describe('a userId from Capa always wins', () => {
       const metrics = await service.call('GET', '/metrics', undefined, {});
       expect(metrics.body).toMatch(/capa_user_id_conflicts_total\{kind="second-user-id"\} 1/);
       expect(metrics.body).not.toContain(late);
+      expect(errors).toHaveBeenCalledWith(
+        { externalUserId, keptUserId: first, answeredUserId: late },
+        expect.stringContaining('second, different userId'),
+      );
     });
   });
 });
