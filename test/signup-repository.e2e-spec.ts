@@ -45,7 +45,8 @@ describe('SignupRepository hot statements (on the adapter pg pool)', () => {
 
   it('insertPending writes a PENDING row leased on the database clock, once; the same externalUserId again gives null', async () => {
     const request = normaliseSignup({ externalUserId: 'repo-2' });
-    const row = await repository.insertPending(request, { owner: 'owner-a', ms: 60_000 });
+    // This process's clock two minutes ahead: the lease must still end 60 s after the database's now().
+    const row = await repository.insertPending(request, { owner: 'owner-a', ms: 60_000 }, new Date(Date.now() + 120_000));
     expect(row).toMatchObject({ externalUserId: 'repo-2', status: 'PENDING', method: 'NONE', identifier: null, leaseOwner: 'owner-a', attemptCount: 0 });
     // lease_until = the database's now() + 60 s, whatever this process's clock says.
     // (lease_until is stored to the millisecond, now() to the microsecond.)
