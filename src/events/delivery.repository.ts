@@ -43,7 +43,7 @@ export class DeliveryRepository {
     if (urls.length === 0) return;
     await this.prisma.pool.query(
       `INSERT INTO event_endpoints (url, cursor_xid, cursor_position)
-       SELECT url, pg_snapshot_xmin(pg_current_snapshot()), 0 FROM unnest($1::text[]) AS url
+       SELECT url, capa_event_horizon(), 0 FROM unnest($1::text[]) AS url
        ON CONFLICT (url) DO NOTHING`,
       [urls],
     );
@@ -68,11 +68,11 @@ export class DeliveryRepository {
         await client.query('ROLLBACK');
         return { claimed: [], scanned: 0 };
       }
-      // A statement after the lock: its snapshot's xmin bounds what is exposed, as in the pull feed.
+      // A statement after the lock: its snapshot's event horizon bounds what is exposed, as in the pull feed.
       const { rows } = await client.query<ClaimedRow & { scanned: number }>(
         `WITH batch AS (
            SELECT id, writer_xid, position, type, occurred_at, external_user_id, user_id, data FROM outbox_events
-           WHERE (writer_xid, position) > ($2::xid8, $3::bigint) AND writer_xid < pg_snapshot_xmin(pg_current_snapshot())
+           WHERE (writer_xid, position) > ($2::xid8, $3::bigint) AND writer_xid < (SELECT capa_event_horizon())
            ORDER BY writer_xid, position
            LIMIT $4
          ), claimed AS (

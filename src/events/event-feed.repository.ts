@@ -4,23 +4,24 @@ import type { EventType, EventView } from './event.types';
 import type { FeedCursor } from './feed-cursor';
 
 /**
- * Rows ordered by (writer_xid, position) = commit order, limited to transactions below the snapshot's xmin. The ORDER
+ * Rows ordered by (writer_xid, position) = commit order, limited to transactions below the event horizon (the oldest
+ * transaction still in progress that may write events; migration 20261128160000). The ORDER
  * BYs name the table's columns (`o.`): a bare name would mean the `::text` output column of the same name, and text
  * order ("10" < "9") would cut a page before events its cursor then skips.
  */
 const FEED_PAGE = `
-  WITH horizon AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
+  WITH horizon AS MATERIALIZED (SELECT capa_event_horizon() AS xid)
   (SELECT false AS examined_only, o.id, o.type, o.occurred_at, o.external_user_id, o.user_id, o.data,
           o.writer_xid::text AS writer_xid, o.position::text AS position
    FROM outbox_events o
-   WHERE (o.writer_xid, o.position) > ($1::xid8, $2::bigint) AND o.writer_xid < (SELECT xmin FROM horizon)
+   WHERE (o.writer_xid, o.position) > ($1::xid8, $2::bigint) AND o.writer_xid < (SELECT xid FROM horizon)
      AND ($3::text IS NULL OR o.type = $3::text)
    ORDER BY o.writer_xid, o.position
    LIMIT $4)
   UNION ALL
   (SELECT true, NULL, NULL, NULL, NULL, NULL, NULL, o.writer_xid::text, o.position::text
    FROM outbox_events o
-   WHERE (o.writer_xid, o.position) > ($1::xid8, $2::bigint) AND o.writer_xid < (SELECT xmin FROM horizon)
+   WHERE (o.writer_xid, o.position) > ($1::xid8, $2::bigint) AND o.writer_xid < (SELECT xid FROM horizon)
    ORDER BY o.writer_xid DESC, o.position DESC
    LIMIT 1)`;
 
@@ -43,9 +44,10 @@ export interface FeedPage {
 }
 
 /**
- * Reads the outbox in commit order. Only transactions below this statement's snapshot xmin are exposed: every one
- * of them has ended, so no event can still commit before the returned ones, and every later writer's xid is above
- * them. A plain position cursor would skip an event whose transaction took its position early and committed late.
+ * Reads the outbox in commit order. Only transactions below this statement's event horizon are exposed: every one
+ * of them has ended or writes no events (an import's upload), so no event can still commit before the returned ones,
+ * and every later writer's xid is above them. A plain position cursor would skip an event whose transaction took its
+ * position early and committed late.
  */
 @Injectable()
 export class EventFeedRepository {

@@ -106,6 +106,12 @@ describe('startEmbeddedDatabase', () => {
       expect(recorded.rows).toEqual([{ key: 'fresh', previous: 'NOT_STARTED' }]);
       const signup = await client.query(`SELECT kyc_status::text AS status FROM signups WHERE external_user_id = 'user-2'`);
       expect(signup.rows).toEqual([{ status: 'VERIFIED' }]);
+
+      // The event feed reads below capa_event_horizon(): with nothing else running, the delivery's event is below it.
+      const feed = await client.query(
+        `SELECT type FROM outbox_events WHERE external_user_id = 'user-2' AND writer_xid < (SELECT capa_event_horizon())`,
+      );
+      expect(feed.rows).toEqual([{ type: 'kyc.status_changed' }]);
     });
   });
 

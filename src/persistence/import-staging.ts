@@ -122,8 +122,14 @@ export class ImportStaging {
     readonly importId: string,
   ) {}
 
-  static async begin(client: ClientBase, importId: string): Promise<ImportStaging> {
+  /**
+   * Opens the upload's transaction. `declareNoEvents` gets its xid before anything is written, and this waits for it:
+   * the transaction writes no outbox rows (imported rows get their events when the worker registers them at Capa).
+   */
+  static async begin(client: ClientBase, importId: string, declareNoEvents: (xid: string) => Promise<void>): Promise<ImportStaging> {
     await client.query('BEGIN');
+    const { rows } = await client.query<{ xid: string }>('SELECT pg_current_xact_id()::text AS xid');
+    await declareNoEvents(rows[0].xid);
     await client.query(CREATE_STAGING);
     await client.query(`INSERT INTO imports (id, status, created_at) VALUES ($1, 'RUNNING', now())`, [importId]);
     return new ImportStaging(client, importId);

@@ -57,19 +57,40 @@ export class ImportRepository {
   /**
    * Runs `stage` inside one transaction on a connection of its own (an upload may stream for minutes; it never holds
    * one of the pool's connections that live signups need): committed if `stage` commits, rolled back if it throws.
+   * The transaction writes no events and says so (event_horizon_exempt), so events of live signups are not held back
+   * until the upload ends.
    */
   async stage<T>(importId: string, stage: (staging: ImportStaging) => Promise<T>): Promise<T> {
     const client = new Client({ connectionString: this.connection.connectionString });
     client.on('error', () => undefined);
     await client.connect();
+    let exempt: string | undefined;
     try {
-      return await stage(await ImportStaging.begin(client, importId));
+      return await stage(await ImportStaging.begin(client, importId, async (xid) => {
+        exempt = xid;
+        await this.registerExempt(xid, `import ${importId}`);
+      }));
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
       await client.end().catch(() => undefined);
+      if (exempt !== undefined) await this.prisma.pool.query('DELETE FROM event_horizon_exempt WHERE xid = $1::xid8', [exempt]).catch(() => undefined);
     }
+  }
+
+  /**
+   * Registers a transaction as writing no events, committed (from the pool, not from that transaction) before it goes
+   * on; sweeps registrations of transactions that have ended. The embedded database runs one transaction at a time:
+   * nothing else can read while an upload is open, so there is nothing to register.
+   */
+  private async registerExempt(xid: string, reason: string): Promise<void> {
+    if (this.connection.embedded) return;
+    await this.prisma.pool.query(
+      `WITH swept AS (DELETE FROM event_horizon_exempt WHERE xid < pg_snapshot_xmin(pg_current_snapshot()))
+       INSERT INTO event_horizon_exempt (xid, reason) VALUES ($1::xid8, $2)`,
+      [xid, reason],
+    );
   }
 
   async find(id: string): Promise<ImportRecord | null> {
