@@ -24,10 +24,11 @@ class Marked {
 }
 
 describe('BearerAuthGuard: deny by default', () => {
-  const guard = new BearerAuthGuard(new Reflector(), { inboundApiKeys: ['in-token'], adminApiKey: 'admin-token' } as AppConfig);
+  const guard = new BearerAuthGuard(new Reflector(), { inboundApiKeys: ['in-token'], adminApiKey: 'admin-token' } as unknown as AppConfig);
 
   it('refuses a route with neither @Public nor @RequiresToken, whatever token it carries', () => {
-    for (const headers of [{}, { authorization: 'Bearer in-token' }, { authorization: 'Bearer admin-token' }]) {
+    const tokens: Array<Record<string, string>> = [{}, { authorization: 'Bearer in-token' }, { authorization: 'Bearer admin-token' }];
+    for (const headers of tokens) {
       expect(() => guard.canActivate(contextFor(Unmarked, 'forgotten', headers))).toThrow(UnauthorizedError);
     }
   });
