@@ -70,6 +70,9 @@ describe('chaos: mixed Capa faults never lose or duplicate a signup', () => {
     expect(statuses).toHaveLength(SIGNUPS);
     expect(statuses.filter((status) => status >= 500)).toEqual([]);
     expect(statuses.every((status) => status === 201 || status === 202)).toBe(true);
+    // A Capa failing 35% of calls transiently is mostly up: callers get their final answer (96% seen; 65% with the
+    // old consecutive-failure breaker, which opened and closed 11 times in this run).
+    expect(finalShare).toBeGreaterThanOrEqual(85);
     expect(rows).toHaveLength(SIGNUPS);
     expect(rows.filter((row) => row.status !== 'CREATED')).toEqual([]);
     for (const row of rows) expect(row.capa_user_id).toBe(service.simulator.userFor(row.external_user_id)!.userId);
