@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DeliveryRepository } from '../src/events/delivery.repository';
 import { OutboxWriter } from '../src/events/outbox-writer';
 import type { OutboxEventInput } from '../src/events/event.types';
 import { PrismaService } from '../src/persistence/prisma.service';
@@ -220,5 +221,17 @@ describe('GET /v1/events: order of transaction ids and positions', () => {
       after = `&after=${response.body.nextCursor}`;
     }
     expect(paged).toEqual(inOrder);
+
+    // The push side follows the same order: an endpoint claiming two events at a time from the start skips none.
+    const deliveries = service.app.get(DeliveryRepository);
+    const url = 'http://order.test/events';
+    await service.query(`INSERT INTO event_endpoints (url, cursor_xid, cursor_position) VALUES ($1, '0', 0)`, [url]);
+    const pushed: string[] = [];
+    for (let round = 0; round < 10; round++) {
+      const { claimed } = await deliveries.claimNew(url, 'order-test', 60_000, 2, 60_000);
+      if (claimed.length === 0) break;
+      pushed.push(...claimed.map((delivery) => delivery.event.externalUserId));
+    }
+    expect(pushed).toEqual(inOrder);
   });
 });
