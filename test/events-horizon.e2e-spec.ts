@@ -108,6 +108,23 @@ describe('event horizon', () => {
     }
   });
 
+  it('a transaction in another database of the server does not hold events back', async () => {
+    const start = await feedEnd();
+    const elsewhere = new URL(service.databaseUrl);
+    elsewhere.pathname = '/postgres';
+    const other = new Client({ connectionString: elsewhere.toString() });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query('SELECT pg_current_xact_id()');
+      const externalUserId = uniqueId('beside-other-database');
+      await service.query(`INSERT INTO outbox_events (type, external_user_id) VALUES ('capa.transaction', $1)`, [externalUserId]);
+      expect(await eventually(async () => (await feedAfter(start)).some((item) => item.externalUserId === externalUserId), 10_000)).toBe(true);
+    } finally {
+      await other.end();
+    }
+  });
+
   it('a transaction registered as writing no events cannot write one', async () => {
     const registered = await connect();
     try {

@@ -1,11 +1,16 @@
 -- The event horizon: how far the feed and push delivery may read. An event is exposed once every transaction that
 -- could still commit an event before it has ended. That used to be the snapshot's xmin: any long writing transaction
--- on the server (a 1,000,000-row import upload runs for about a minute) held every new event back for its length.
+-- on the server held every new event back for its length, be it a 1,000,000-row import upload (about a minute) or a
+-- transaction in another database of the same PostgreSQL server (transaction ids are server-wide).
 --
--- A transaction that writes no events can say so: it registers its xid here, from another connection, before it
--- writes anything. The horizon is then the oldest in-progress transaction that is not registered (this session's own
--- included), or the snapshot's xmax when there is none: every transaction below it has ended or writes no events.
--- A trigger holds registered transactions to their word: an outbox insert from one fails.
+-- The horizon now looks past the in-progress transactions that cannot write an event:
+-- - those of another database (pg_stat_activity names their database; one it cannot name, such as a prepared
+--   transaction or a session it may not see, is not looked past);
+-- - those registered here as writing no events. A transaction registers its xid from another connection, committed,
+--   before it writes anything (an import's upload does). A trigger holds registered transactions to their word: an
+--   outbox insert from one fails.
+-- The horizon is the oldest in-progress transaction left (this session's own included), or the snapshot's xmax when
+-- there is none: every transaction below it has ended or cannot write an event.
 --
 -- Rows of transactions that have ended are harmless (the horizon only looks at transactions in progress) and are
 -- swept by the next registration.
@@ -19,7 +24,10 @@ CREATE FUNCTION capa_event_horizon() RETURNS xid8 LANGUAGE sql STABLE AS $$
   SELECT least(
     coalesce(
       (SELECT min(x) FROM pg_snapshot_xip(pg_current_snapshot()) AS x
-        WHERE NOT EXISTS (SELECT 1 FROM event_horizon_exempt e WHERE e.xid = x)),
+        WHERE NOT EXISTS (SELECT 1 FROM event_horizon_exempt e WHERE e.xid = x)
+          AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a
+                          WHERE a.backend_xid = x::xid
+                            AND a.datid <> (SELECT oid FROM pg_database WHERE datname = current_database()))),
       pg_snapshot_xmax(pg_current_snapshot())),
     pg_current_xact_id_if_assigned())
 $$;
