@@ -48,8 +48,8 @@ describe('GET /v1/events: the pull feed', () => {
   }
 
   /**
-   * Waits (bounded) until the feed after `after` shows `count` events: an event shows once no older transaction on
-   * the server is still running, and other suites may share the server.
+   * Waits (bounded) until the feed after `after` shows `count` events: an event shows once no older transaction of
+   * this database is still running (a writer of another test may be).
    */
   async function untilVisible(after: string, count: number): Promise<void> {
     const deadline = Date.now() + 25_000;
@@ -108,7 +108,7 @@ describe('GET /v1/events: the pull feed', () => {
     await sleep(200);
     writing = false;
     const cursor = await consumer;
-    // Events show once no older transaction on the server is still running (other suites may share the server).
+    // Events show once no older transaction of this database is still running.
     const total = Number((await service.query('SELECT count(*) AS n FROM outbox_events')).rows[0].n);
     let next = cursor;
     const deadline = Date.now() + 25_000;

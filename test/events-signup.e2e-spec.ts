@@ -21,7 +21,7 @@ describe('signup events in the outbox', () => {
     expect(await eventsOf(externalUserId)).toEqual([
       { type: 'signup.created', userId: created.body.userId, data: { status: 'CREATED', error: null } },
     ]);
-    // And the feed shows it, once no older transaction on the server is still running (other tests share it).
+    // And the feed shows it, once no older transaction of this database is still running.
     let feed = await service.call('GET', '/v1/events?type=signup.created&limit=500');
     const deadline = Date.now() + 10_000;
     while (feed.body.items.length === 0 && Date.now() < deadline) {
