@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../persistence/prisma.service';
-import type { EventType, EventView } from './event.types';
-import { toEventView } from './event-feed.repository';
+import type { EventView } from './event.types';
+import { type EventRow, toEventView } from './event-feed.repository';
 
 /** A delivery claimed for one attempt: the event to send and who holds it. */
 export interface ClaimedDelivery {
@@ -14,15 +14,9 @@ export interface ClaimedDelivery {
 export const DELIVERY_STATUSES = ['PENDING', 'DELIVERED', 'FAILED'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
-interface ClaimedRow {
+interface ClaimedRow extends EventRow {
   delivery_id: string;
   attempts: number;
-  id: string;
-  type: EventType;
-  occurred_at: Date;
-  external_user_id: string;
-  user_id: string | null;
-  data: Record<string, unknown>;
 }
 
 const toClaimed = (row: ClaimedRow): ClaimedDelivery => ({ deliveryId: row.delivery_id, attempts: row.attempts, event: toEventView(row) });

@@ -25,14 +25,18 @@ const FEED_PAGE = `
    ORDER BY o.writer_xid DESC, o.position DESC
    LIMIT 1)`;
 
-interface FeedRow {
-  examined_only: boolean;
+/** An outbox row's columns as the event views are read from them (the feed's and the push side's queries). */
+export interface EventRow {
   id: string;
   type: EventType;
   occurred_at: Date;
   external_user_id: string;
   user_id: string | null;
   data: Record<string, unknown>;
+}
+
+interface FeedRow extends EventRow {
+  examined_only: boolean;
   writer_xid: string;
   position: string;
 }
@@ -66,7 +70,7 @@ export class EventFeedRepository {
   }
 }
 
-export function toEventView(row: Pick<FeedRow, 'id' | 'type' | 'occurred_at' | 'external_user_id' | 'user_id' | 'data'>): EventView {
+export function toEventView(row: EventRow): EventView {
   return {
     id: row.id,
     type: row.type,
