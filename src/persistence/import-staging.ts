@@ -14,6 +14,18 @@ const CREATE_STAGING = `
   ) ON COMMIT DROP`;
 
 /**
+ * Rows of `source` become PENDING signups of this import ($1), due now, in line order; an id already stored (or
+ * being stored by another transaction) is skipped. Answers the ids inserted.
+ */
+const insertSignupsFrom = (source: string) => `
+    INSERT INTO signups (external_user_id, method, identifier, user_type, alias, fingerprint, status, next_attempt_at,
+                         created_at, updated_at, import_id)
+    SELECT external_user_id, method, identifier, user_type, alias, fingerprint, 'PENDING', now(), now(), now(), $1::uuid
+    FROM ${source} ORDER BY line
+    ON CONFLICT (external_user_id) DO NOTHING
+    RETURNING external_user_id`;
+
+/**
  * One batch of valid rows, in line order: new ids become PENDING signups of this import, due now (written as the file
  * streams in, so PostgreSQL stores them while the next rows are parsed); the first row of each id that could not be
  * inserted (stored before, or earlier in the file) and every later row of an id in the batch are left over for commit.
@@ -22,13 +34,7 @@ const STAGE_SIGNUPS = `
   WITH batch AS MATERIALIZED (
     SELECT * FROM json_to_recordset($2::json)
       AS b(line int, external_user_id text, method text, identifier text, user_type text, alias text, fingerprint text)
-  ), inserted AS (
-    INSERT INTO signups (external_user_id, method, identifier, user_type, alias, fingerprint, status, next_attempt_at,
-                         created_at, updated_at, import_id)
-    SELECT external_user_id, method, identifier, user_type, alias, fingerprint, 'PENDING', now(), now(), now(), $1::uuid
-    FROM batch ORDER BY line
-    ON CONFLICT (external_user_id) DO NOTHING
-    RETURNING external_user_id
+  ), inserted AS (${insertSignupsFrom('batch')}
   ), lines AS (
     INSERT INTO import_lines (line, external_user_id) SELECT line, external_user_id FROM batch
   ), leftover AS (
@@ -65,13 +71,7 @@ const MARK_DUPLICATES = `
  * streamed in) become signups after all, as they would have at the end of the file.
  */
 const INSERT_FREED = `
-  WITH inserted AS (
-    INSERT INTO signups (external_user_id, method, identifier, user_type, alias, fingerprint, status, next_attempt_at,
-                         created_at, updated_at, import_id)
-    SELECT external_user_id, method, identifier, user_type, alias, fingerprint, 'PENDING', now(), now(), now(), $1::uuid
-    FROM import_leftovers ORDER BY line
-    ON CONFLICT (external_user_id) DO NOTHING
-    RETURNING external_user_id
+  WITH inserted AS (${insertSignupsFrom('import_leftovers')}
   )
   DELETE FROM import_leftovers l USING inserted i WHERE l.external_user_id = i.external_user_id`;
 
