@@ -14,6 +14,8 @@ import { WebhookSender } from './webhook-sender';
 const PER_ENDPOINT_CONCURRENCY = 256;
 /** A lease outlives an attempt (the timeout) by this much, so it never runs out under a request in flight. */
 const LEASE_MARGIN_MS = 5000;
+/** A send ends at least this long before its lease does, whatever the claims cost, so it is settled under the lease. */
+const SETTLE_RESERVE_MS = 1000;
 /** While an endpoint's cursor stays beyond the newest transaction, its fault is logged again at most this often. */
 const CURSOR_FAULT_LOG_INTERVAL_MS = 10 * 60_000;
 
@@ -86,6 +88,10 @@ export class EventDeliverer implements OnApplicationBootstrap, BeforeApplication
     this.activeOwners.add(owner);
     try {
       const leaseMs = this.config.eventWebhookTimeoutMs + LEASE_MARGIN_MS;
+      // Every lease of this pass runs out no sooner than leaseMs from here (the database stamps it later): the sends
+      // must end before then, however long the claims took (waiting for a database connection, a lock, a busy server),
+      // or another replica may take a retry whose lease ran out and send it while this one still does.
+      const leasesEndAt = performance.now() + leaseMs;
       const due = await this.deliveries.claimDue(url, owner, leaseMs, PER_ENDPOINT_CONCURRENCY);
       const room = PER_ENDPOINT_CONCURRENCY - due.length;
       const fresh = room > 0 ? await this.deliveries.claimNew(url, owner, leaseMs, room, this.config.eventRetryWindowMs) : undefined;
@@ -93,7 +99,8 @@ export class EventDeliverer implements OnApplicationBootstrap, BeforeApplication
       const claimed = [...due, ...(fresh?.claimed ?? [])];
       // Nothing claimed although events were passed: all of them had a redelivery row already (claimDue sends those).
       if (claimed.length === 0) return (fresh?.scanned ?? 0) > 0;
-      const results = await this.sender!.sendAll(url, claimed.map((delivery) => delivery.event));
+      const sendWithinMs = leasesEndAt - SETTLE_RESERVE_MS - performance.now();
+      const results = await this.sender!.sendAll(url, claimed.map((delivery) => delivery.event), sendWithinMs);
       await this.deliveries.markDelivered(claimed.filter((_, index) => results[index].acknowledged).map((delivery) => delivery.deliveryId));
       const failures = claimed.flatMap((delivery, index) => {
         const result = results[index];
