@@ -203,6 +203,25 @@ describe('POST /v1/users/{externalUserId}/verification-link', () => {
     expect(response.status).toBe(502);
     expect(response.body.code).toBe('CAPA_MISCONFIGURED');
   });
+
+  it('every answer of the route carries Cache-Control: no-store (the link is a credential), errors included', async () => {
+    const id = uniqueId('link-no-store');
+    await register(service, id);
+    const answers = [
+      await requestLink(id),
+      await requestLink(id, { country: 'BR' }),
+      await requestLink(id, '{"country":', { 'content-type': 'application/json' }),
+      await requestLink(id, undefined, { authorization: '' }),
+      await requestLink(uniqueId('link-no-store-unknown')),
+    ];
+    service.simulator.setFaults({ script: Array.from({ length: 50 }, () => ({ kind: 'status' as const, status: 503 })) });
+    answers.push(await requestLink(id));
+    expect(answers.map((answer) => answer.status)).toEqual([200, 400, 400, 401, 404, 503]);
+    for (const answer of answers) expect(answer.headers.get('cache-control')).toBe('no-store');
+    expect(answers[0].body.link).toMatch(/^https:\/\//);
+    // Other routes keep their own caching rules.
+    expect((await service.call('GET', usersPath(id))).headers.get('cache-control')).not.toBe('no-store');
+  });
 });
 
 describe('verification links and the circuit breaker in front of Capa', () => {
