@@ -39,13 +39,13 @@ export class WebhookSender {
     const timer = setTimeout(() => deadline.abort(new DOMException(`no answer within ${budgetMs} ms`, 'TimeoutError')), budgetMs);
     try {
       const sentAt = new Date();
-      return await Promise.all(events.map((event) => this.send(url, event, sentAt, deadline.signal)));
+      return await Promise.all(events.map((event) => this.send(url, event, sentAt, deadline.signal, budgetMs)));
     } finally {
       clearTimeout(timer);
     }
   }
 
-  private async send(url: string, event: EventView, sentAt: Date, signal: AbortSignal): Promise<AttemptResult> {
+  private async send(url: string, event: EventView, sentAt: Date, signal: AbortSignal, budgetMs: number): Promise<AttemptResult> {
     const body = JSON.stringify(event);
     try {
       const { pool, path } = this.endpoint(url);
@@ -66,7 +66,7 @@ export class WebhookSender {
       await response.body.dump().catch(() => undefined);
       return resultOfStatus(response.statusCode);
     } catch (error) {
-      return resultOfError(error, this.timeoutMs);
+      return resultOfError(error, budgetMs);
     }
   }
 
