@@ -121,7 +121,7 @@ async function run(options = {}) {
     const endpoints = ['/a', '/b', '/c'].map((p) => `${sink.url}${p}`);
     const secret = `whsec_${randomBytes(32).toString('base64')}`;
     const profiling = env.BENCH_PROFILE_DIR ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(env.BENCH_PROFILE_DIR)}` } : {};
-    const pushing = await start('service-push', path.join(DIST, 'main.js'), { ...serviceEnv, ...profiling, EVENT_WEBHOOK_URLS: endpoints.join(','), EVENT_WEBHOOK_SECRET: secret }, '/health/ready');
+    const pushing = await start('service-push', path.join(DIST, 'main.js'), { ...serviceEnv, ...profiling, EVENT_WEBHOOK_URLS: endpoints.join(','), EVENT_WEBHOOK_SECRET: secret, EVENT_WEBHOOK_ALLOW_HTTP: 'true' }, '/health/ready');
     await sleep(500); // endpoints registered at boot, at the feed's end
     const delivered = async () => Number((await onDb(`SELECT count(*) AS n FROM event_deliveries WHERE status = 'DELIVERED'`)).rows[0].n);
     const before = await delivered();

@@ -43,6 +43,9 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   const headers = securityHeaders();
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id).headers(headers);
+    // A route's @RouteConfig({ cacheControl }) holds for every answer of it, errors included (set before any guard).
+    const cacheControl = (request.routeOptions.config as { cacheControl?: string } | undefined)?.cacheControl;
+    if (cacheControl !== undefined) void reply.header('cache-control', cacheControl);
     done();
   });
   const shutdown = app.get(ShutdownState);

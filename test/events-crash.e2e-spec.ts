@@ -26,6 +26,8 @@ describe('events survive SIGKILL (real child processes)', () => {
       ADMIN_API_KEY: 'admin-token-xyz',
       EVENT_WEBHOOK_URLS: await receiver.start(),
       EVENT_WEBHOOK_SECRET: secret,
+      // The test receiver is plain http on loopback; outside the sandbox that needs saying.
+      EVENT_WEBHOOK_ALLOW_HTTP: 'true',
       EVENT_RETRY_BASE_MS: '50',
       EVENT_RETRY_MAX_MS: '200',
       EVENT_DELIVERY_INTERVAL_MS: '50',

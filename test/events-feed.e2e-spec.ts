@@ -4,6 +4,7 @@ import { DeliveryRepository } from '../src/events/delivery.repository';
 import { OutboxWriter } from '../src/events/outbox-writer';
 import type { OutboxEventInput } from '../src/events/event.types';
 import { PrismaService } from '../src/persistence/prisma.service';
+import { encodeFeedCursor } from '../src/events/feed-cursor';
 import { ADMIN_TOKEN, useTestApp, uniqueId } from './support/test-app';
 
 const writer = new OutboxWriter();
@@ -178,6 +179,29 @@ describe('GET /v1/events: the pull feed', () => {
     const response = await service.call('GET', `/v1/events?${query}`);
     expect(response.status).toBe(400);
     expect(response.body).toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED', details: [expect.any(Object)] });
+  });
+
+  it('answers 400 INVALID_CURSOR for a cursor beyond the newest transaction (another cluster\'s), never an empty page; current cursors still work', async () => {
+    const { cursor } = await drain(undefined, 500);
+    const newest = BigInt((await service.query<{ xid: string }>('SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS xid')).rows[0].xid);
+    // As after a dump/restore into a new cluster: the consumer's stored cursor names a transaction this one has not reached.
+    for (const writerXid of [newest + 1_000_000n, newest + 5_000n]) {
+      const future = encodeFeedCursor({ writerXid, position: 7n });
+      for (const query of [`after=${future}`, `after=${future}&type=signup.created&limit=1`]) {
+        const response = await service.call('GET', `/v1/events?${query}`);
+        expect(response.status).toBe(400);
+        expect(response.body).toEqual({ statusCode: 400, code: 'INVALID_CURSOR', message: expect.stringContaining('beyond the newest transaction') });
+      }
+    }
+    // New events arrive; the cursor this service issued keeps working and sees them.
+    const externalUserId = uniqueId('cursor-check');
+    await writer.append(service.app.get(PrismaService).pool, [event(externalUserId)]);
+    await untilVisible(cursor, 1);
+    const page = await service.call('GET', `/v1/events?after=${cursor}`);
+    expect(page.status).toBe(200);
+    expect(page.body.items.map((item: { externalUserId: string }) => item.externalUserId)).toEqual([externalUserId]);
+    const tail = await service.call('GET', `/v1/events?after=${page.body.nextCursor}`);
+    expect(tail.body).toEqual({ items: [], nextCursor: page.body.nextCursor });
   });
 
   it('accepts limit 1 and 500', async () => {

@@ -17,7 +17,7 @@ describe('event horizon', () => {
 
   beforeAll(async () => {
     service = await startTestApp({
-      env: { EVENT_WEBHOOK_URLS: await receiver.start(), EVENT_WEBHOOK_SECRET: SECRET, EVENT_DELIVERY_INTERVAL_MS: '50' },
+      env: { EVENT_WEBHOOK_URLS: await receiver.start(), EVENT_WEBHOOK_SECRET: SECRET, EVENT_WEBHOOK_ALLOW_HTTP: 'true', EVENT_DELIVERY_INTERVAL_MS: '50' },
     });
   });
 

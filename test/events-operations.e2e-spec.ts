@@ -18,6 +18,7 @@ describe('event deliveries for operators: list, redeliver, stats, metrics, reten
       env: {
         EVENT_WEBHOOK_URLS: await receiver.start(),
         EVENT_WEBHOOK_SECRET: SECRET,
+        EVENT_WEBHOOK_ALLOW_HTTP: 'true',
         EVENT_RETRY_BASE_MS: '50',
         EVENT_RETRY_MAX_MS: '200',
         EVENT_RETRY_WINDOW_MS: '3000',
@@ -139,7 +140,7 @@ describe('redelivering an event while it is being sent', () => {
   let service: TestApp;
   let replica: NestFastifyApplication;
   const receiver = new EventReceiver(SECRET);
-  const env = { EVENT_WEBHOOK_SECRET: SECRET, EVENT_WEBHOOK_TIMEOUT_MS: '20000', EVENT_DELIVERY_INTERVAL_MS: '50' };
+  const env = { EVENT_WEBHOOK_SECRET: SECRET, EVENT_WEBHOOK_ALLOW_HTTP: 'true', EVENT_WEBHOOK_TIMEOUT_MS: '20000', EVENT_DELIVERY_INTERVAL_MS: '50' };
 
   beforeAll(async () => {
     receiver.holding = true;

@@ -18,6 +18,7 @@ describe('event webhooks: signed push to every endpoint', () => {
       env: {
         EVENT_WEBHOOK_URLS: urls.join(','),
         EVENT_WEBHOOK_SECRET: SECRET,
+        EVENT_WEBHOOK_ALLOW_HTTP: 'true',
         EVENT_WEBHOOK_TIMEOUT_MS: '5000',
         EVENT_RETRY_BASE_MS: '50',
         EVENT_RETRY_MAX_MS: '200',

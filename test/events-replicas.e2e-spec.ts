@@ -8,7 +8,7 @@ import { EventReceiver, eventually, newWebhookSecret } from './support/event-rec
 import { ADMIN_TOKEN, CAPA_KEY, startTestApp, TestApp, uniqueId } from './support/test-app';
 
 const SECRET = newWebhookSecret();
-const PUSH_ENV = { EVENT_WEBHOOK_SECRET: SECRET, EVENT_RETRY_BASE_MS: '50', EVENT_RETRY_MAX_MS: '200', EVENT_DELIVERY_INTERVAL_MS: '20', EVENT_WEBHOOK_TIMEOUT_MS: '2000' };
+const PUSH_ENV = { EVENT_WEBHOOK_SECRET: SECRET, EVENT_WEBHOOK_ALLOW_HTTP: 'true', EVENT_RETRY_BASE_MS: '50', EVENT_RETRY_MAX_MS: '200', EVENT_DELIVERY_INTERVAL_MS: '20', EVENT_WEBHOOK_TIMEOUT_MS: '2000' };
 
 /** Two replicas on one database share the deliveries: every event reaches the endpoint, never twice at once. */
 describe('event delivery across replicas', () => {

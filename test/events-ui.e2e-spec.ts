@@ -22,6 +22,7 @@ describe('the operator page’s event deliveries section, in headless Chromium',
       env: {
         EVENT_WEBHOOK_URLS: await receiver.start(),
         EVENT_WEBHOOK_SECRET: SECRET,
+        EVENT_WEBHOOK_ALLOW_HTTP: 'true',
         EVENT_RETRY_BASE_MS: '50',
         EVENT_RETRY_MAX_MS: '100',
         EVENT_RETRY_WINDOW_MS: '1000',

@@ -208,6 +208,40 @@ describe('loadAppConfig', () => {
     });
   });
 
+  describe('EVENT_WEBHOOK_URLS over plain http', () => {
+    const secret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+    const pushing = (urls: string, extra: Record<string, string> = {}) => ({ ...production, EVENT_WEBHOOK_URLS: urls, EVENT_WEBHOOK_SECRET: secret, ...extra });
+
+    it('outside the sandbox stop the boot, naming the endpoint without its credentials or query', () => {
+      const message = bootError(pushing('https://ok.internal/e, http://user:pa55word@plain.internal/events?token=t0k3n'));
+      expect(message).toContain('EVENT_WEBHOOK_URLS must be https://');
+      expect(message).toContain('EVENT_WEBHOOK_ALLOW_HTTP=true');
+      expect(message).toContain('http://plain.internal/events');
+      expect(message).not.toMatch(/pa55word|t0k3n|user:/);
+      expect(message).not.toContain('ok.internal');
+    });
+
+    it.each(['true', 'TRUE', '1', 'yes', 'Yes'])('are allowed outside the sandbox with EVENT_WEBHOOK_ALLOW_HTTP=%s', (allow) => {
+      expect(loadAppConfig(pushing('http://plain.internal/events', { EVENT_WEBHOOK_ALLOW_HTTP: allow })).eventWebhookUrls).toEqual(['http://plain.internal/events']);
+    });
+
+    it.each(['false', 'no', '0'])('stay refused with EVENT_WEBHOOK_ALLOW_HTTP=%s', (allow) => {
+      expect(bootError(pushing('http://plain.internal/events', { EVENT_WEBHOOK_ALLOW_HTTP: allow }))).toContain('EVENT_WEBHOOK_URLS must be https://');
+    });
+
+    it('EVENT_WEBHOOK_ALLOW_HTTP takes only the boolean words', () => {
+      expect(bootError(pushing('https://ok.internal/e', { EVENT_WEBHOOK_ALLOW_HTTP: 'sure' }))).toContain('EVENT_WEBHOOK_ALLOW_HTTP');
+    });
+
+    it('https endpoints need nothing more outside the sandbox', () => {
+      expect(loadAppConfig(pushing('https://a.internal/events,https://b.internal/events')).eventWebhookUrls).toHaveLength(2);
+    });
+
+    it('the sandbox (no CAPA_BASE_URL) keeps allowing http', () => {
+      expect(loadAppConfig({ EVENT_WEBHOOK_URLS: 'http://127.0.0.1:4000/events', EVENT_WEBHOOK_SECRET: secret }).eventWebhookUrls).toEqual(['http://127.0.0.1:4000/events']);
+    });
+  });
+
   describe('CAPA_WEBHOOK_SECRETS', () => {
     it('reads several secrets for a rotation, trimmed, or from a file', () => {
       expect(loadAppConfig({ ...production, CAPA_WEBHOOK_SECRETS: ' new , old ,' }).capaWebhookSecrets).toEqual(['new', 'old']);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BACKGROUND_BACKOFF, BackoffPolicy } from '../capa/retry-schedule';
-import { parseWebhookUrls, webhookSecretProblem } from '../events/event-settings';
+import { displayUrl, parseWebhookUrls, webhookSecretProblem } from '../events/event-settings';
 import { EnvironmentVariables, validateEnvironment } from './environment';
 
 export const DEV_INBOUND_API_KEY = 'dev-inbound-token';
@@ -133,6 +133,13 @@ export class AppConfig {
     }
     const secretProblem = this.eventWebhookSecret === undefined ? null : webhookSecretProblem(this.eventWebhookSecret);
     if (secretProblem !== null) problems.push(secretProblem);
+    // Pushed events carry personal data: a real deployment sends them over TLS unless an operator says otherwise.
+    if (!this.sandboxMode && env.EVENT_WEBHOOK_ALLOW_HTTP !== true) {
+      const plain = this.eventWebhookUrls.filter((url) => new URL(url).protocol === 'http:').map(displayUrl);
+      if (plain.length > 0) {
+        problems.push(`EVENT_WEBHOOK_URLS must be https:// outside the sandbox (or set EVENT_WEBHOOK_ALLOW_HTTP=true); plain http: ${plain.join(', ')}`);
+      }
+    }
     if (this.eventBackoff.baseMs > this.eventBackoff.capMs) problems.push('EVENT_RETRY_BASE_MS must not exceed EVENT_RETRY_MAX_MS');
     if (this.capaBaseUrl !== undefined && !this.capaPartnerApiKey) {
       problems.push('CAPA_PARTNER_API_KEY (or CAPA_PARTNER_API_KEY_FILE) is required when CAPA_BASE_URL is set');

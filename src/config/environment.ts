@@ -134,6 +134,10 @@ export class EnvironmentVariables {
   @IsOptional() @IsString()
   EVENT_WEBHOOK_SECRET?: string;
 
+  /** Outside the sandbox, plain-http EVENT_WEBHOOK_URLS only with this (pushed events carry personal data). */
+  @IsOptional() @Transform(({ value }) => toBoolean(value)) @IsBoolean({ message: BOOLEAN_MESSAGE })
+  EVENT_WEBHOOK_ALLOW_HTTP?: boolean;
+
   @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(100) @Max(120_000)
   EVENT_WEBHOOK_TIMEOUT_MS?: number;
 

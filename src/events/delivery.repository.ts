@@ -10,6 +10,13 @@ export interface ClaimedDelivery {
   event: EventView;
 }
 
+/** What one claimNew did: see there. */
+export interface NewClaims {
+  claimed: ClaimedDelivery[];
+  scanned: number;
+  cursorAhead: boolean;
+}
+
 /** The delivery states operators see. */
 export const DELIVERY_STATUSES = ['PENDING', 'DELIVERED', 'FAILED'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
@@ -48,9 +55,11 @@ export class DeliveryRepository {
    * claimed for a first attempt (one row write instead of a PENDING row and then a claim), and the cursor moves past
    * them, in one transaction holding the endpoint's row (SKIP LOCKED: another replica doing it now means nothing to
    * do here). An event that already has a delivery for this endpoint (an operator's redelivery) is left to claimDue.
-   * Answers the claimed deliveries and how many events it went past (`limit` when more may be waiting).
+   * Answers the claimed deliveries, how many events it went past (`limit` when more may be waiting), and whether the
+   * endpoint's cursor is beyond every transaction this database has seen (`cursorAhead`: another cluster's position,
+   * e.g. kept across a dump/restore; nothing would ever be pushed past it, so the caller raises the fault).
    */
-  async claimNew(url: string, owner: string, leaseMs: number, limit: number, retryWindowMs: number): Promise<{ claimed: ClaimedDelivery[]; scanned: number }> {
+  async claimNew(url: string, owner: string, leaseMs: number, limit: number, retryWindowMs: number): Promise<NewClaims> {
     const client = await this.prisma.pool.connect();
     try {
       await client.query('BEGIN');
@@ -60,10 +69,10 @@ export class DeliveryRepository {
       );
       if (locked.rows.length === 0) {
         await client.query('ROLLBACK');
-        return { claimed: [], scanned: 0 };
+        return { claimed: [], scanned: 0, cursorAhead: false };
       }
       // A statement after the lock: its snapshot's event horizon bounds what is exposed, as in the pull feed.
-      const { rows } = await client.query<ClaimedRow & { scanned: number }>(
+      const { rows } = await client.query<ClaimedRow & { scanned: number; cursor_ahead: boolean }>(
         `WITH batch AS (
            SELECT id, writer_xid, position, type, occurred_at, external_user_id, user_id, data FROM outbox_events
            WHERE (writer_xid, position) > ($2::xid8, $3::bigint) AND writer_xid < (SELECT capa_event_horizon())
@@ -79,14 +88,14 @@ export class DeliveryRepository {
          ), moved AS (
            UPDATE event_endpoints SET cursor_xid = last.writer_xid, cursor_position = last.position FROM last WHERE url = $1
          )
-         SELECT scanned, c.id::text AS delivery_id, c.attempts, b.id, b.type, b.occurred_at, b.external_user_id, b.user_id, b.data
+         SELECT scanned, $2::xid8 >= pg_snapshot_xmax(pg_current_snapshot()) AS cursor_ahead, c.id::text AS delivery_id, c.attempts, b.id, b.type, b.occurred_at, b.external_user_id, b.user_id, b.data
          FROM (SELECT count(*)::int AS scanned FROM batch) AS counted
          LEFT JOIN (claimed c JOIN batch b ON b.id = c.event_id) ON true
          ORDER BY b.writer_xid, b.position`,
         [url, locked.rows[0].cursor_xid, locked.rows[0].cursor_position, limit, retryWindowMs, owner, leaseMs],
       );
       await client.query('COMMIT');
-      return { claimed: rows.filter((row) => row.delivery_id !== null).map(toClaimed), scanned: rows[0]?.scanned ?? 0 };
+      return { claimed: rows.filter((row) => row.delivery_id !== null).map(toClaimed), scanned: rows[0]?.scanned ?? 0, cursorAhead: rows[0]?.cursor_ahead === true };
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;

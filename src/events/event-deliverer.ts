@@ -6,6 +6,7 @@ import { INSTANCE_ID } from '../common/instance-id';
 import { AppConfig } from '../config/app-config';
 import { retryDelayMs } from './delivery-policy';
 import { DeliveryRepository } from './delivery.repository';
+import { EventMetrics } from './event-metrics';
 import { displayUrl } from './event-settings';
 import { WebhookSender } from './webhook-sender';
 
@@ -13,6 +14,10 @@ import { WebhookSender } from './webhook-sender';
 const PER_ENDPOINT_CONCURRENCY = 256;
 /** A lease outlives an attempt (the timeout) by this much, so it never runs out under a request in flight. */
 const LEASE_MARGIN_MS = 5000;
+/** A send ends at least this long before its lease does, whatever the claims cost, so it is settled under the lease. */
+const SETTLE_RESERVE_MS = 1000;
+/** While an endpoint's cursor stays beyond the newest transaction, its fault is logged again at most this often. */
+const CURSOR_FAULT_LOG_INTERVAL_MS = 10 * 60_000;
 
 const SANDBOX_HINT =
   'Events are in the feed (GET /v1/events); none are pushed: EVENT_WEBHOOK_URLS is not set. To receive them on a local ' +
@@ -35,9 +40,13 @@ export class EventDeliverer implements OnApplicationBootstrap, BeforeApplication
   /** Lease owners of claims still being sent: released on shutdown if their sends did not finish. */
   private readonly activeOwners = new Set<string>();
 
+  /** Endpoints whose cursor is beyond the newest transaction: when the fault was last logged, passes since then. */
+  private readonly cursorFaults = new Map<string, { loggedAt: number; passes: number }>();
+
   constructor(
     private readonly deliveries: DeliveryRepository,
     private readonly config: AppConfig,
+    private readonly metrics: EventMetrics,
   ) {
     if (config.eventWebhookSecret !== undefined) this.sender = new WebhookSender(config.eventWebhookSecret, config.eventWebhookTimeoutMs, PER_ENDPOINT_CONCURRENCY);
   }
@@ -79,23 +88,57 @@ export class EventDeliverer implements OnApplicationBootstrap, BeforeApplication
     this.activeOwners.add(owner);
     try {
       const leaseMs = this.config.eventWebhookTimeoutMs + LEASE_MARGIN_MS;
+      // Every lease of this pass runs out no sooner than leaseMs from here (the database stamps it later): the sends
+      // must end before then, however long the claims took (waiting for a database connection, a lock, a busy server),
+      // or another replica may take a retry whose lease ran out and send it while this one still does.
+      const leasesEndAt = performance.now() + leaseMs;
       const due = await this.deliveries.claimDue(url, owner, leaseMs, PER_ENDPOINT_CONCURRENCY);
       const room = PER_ENDPOINT_CONCURRENCY - due.length;
-      const fresh = room > 0 ? await this.deliveries.claimNew(url, owner, leaseMs, room, this.config.eventRetryWindowMs) : { claimed: [], scanned: 0 };
-      const claimed = [...due, ...fresh.claimed];
+      const fresh = room > 0 ? await this.deliveries.claimNew(url, owner, leaseMs, room, this.config.eventRetryWindowMs) : undefined;
+      if (fresh !== undefined) this.noteCursor(url, fresh.cursorAhead);
+      const claimed = [...due, ...(fresh?.claimed ?? [])];
       // Nothing claimed although events were passed: all of them had a redelivery row already (claimDue sends those).
-      if (claimed.length === 0) return fresh.scanned > 0;
-      const results = await this.sender!.sendAll(url, claimed.map((delivery) => delivery.event));
+      if (claimed.length === 0) return (fresh?.scanned ?? 0) > 0;
+      const sendWithinMs = leasesEndAt - SETTLE_RESERVE_MS - performance.now();
+      const results = await this.sender!.sendAll(url, claimed.map((delivery) => delivery.event), sendWithinMs);
       await this.deliveries.markDelivered(claimed.filter((_, index) => results[index].acknowledged).map((delivery) => delivery.deliveryId));
       const failures = claimed.flatMap((delivery, index) => {
         const result = results[index];
         return result.acknowledged ? [] : [{ deliveryId: delivery.deliveryId, delayMs: retryDelayMs(this.config.eventBackoff, delivery.attempts), error: result.error }];
       });
       await this.deliveries.markAttemptsFailed(owner, failures);
-      return room === 0 || fresh.scanned === room;
+      return room === 0 || fresh?.scanned === room;
     } finally {
       this.activeOwners.delete(owner);
     }
+  }
+
+  /**
+   * An endpoint's stored position beyond the newest transaction (another cluster's, e.g. kept across a dump/restore)
+   * would push nothing, ever: counted on every pass that finds it (alert on its increase), logged at error level on the
+   * first and then at most every 10 minutes. The position is left as it is: an operator sets it (runbook in README),
+   * since moving it automatically would skip or repeat events the endpoint may or may not have.
+   */
+  private noteCursor(url: string, cursorAhead: boolean): void {
+    const fault = this.cursorFaults.get(url);
+    if (!cursorAhead) {
+      if (fault === undefined) return;
+      this.cursorFaults.delete(url);
+      this.logger.log({ endpoint: displayUrl(url) }, 'Event endpoint cursor is within the database again; pushing resumes');
+      return;
+    }
+    this.metrics.countCursorFault(url);
+    const now = performance.now();
+    if (fault !== undefined && now - fault.loggedAt < CURSOR_FAULT_LOG_INTERVAL_MS) {
+      fault.passes += 1;
+      return;
+    }
+    this.logger.error(
+      { endpoint: displayUrl(url), passesSinceLastLog: fault?.passes ?? 0 },
+      'Event endpoint cursor is beyond the newest transaction of this database (a position from another cluster, e.g. ' +
+        'kept across a dump/restore): nothing is pushed to this endpoint until an operator resets event_endpoints.cursor_xid',
+    );
+    this.cursorFaults.set(url, { loggedAt: now, passes: 0 });
   }
 
   private async run(url: string, registeredAtBoot: boolean): Promise<void> {

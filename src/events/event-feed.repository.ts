@@ -7,11 +7,17 @@ import type { FeedCursor } from './feed-cursor';
  * Rows ordered by (writer_xid, position) = commit order, limited to transactions below the event horizon (the oldest
  * transaction still in progress that may write events; migration 20261128160000). The ORDER
  * BYs name the table's columns (`o.`): a bare name would mean the `::text` output column of the same name, and text
- * order ("10" < "9") would cut a page before events its cursor then skips.
+ * order ("10" < "9") would cut a page before events its cursor then skips. The first branch answers one marker row
+ * when the cursor's writer is at or past the snapshot's xmax: no transaction of this cluster has that id yet, so no
+ * event can ever follow it (a cursor from before a restore into a new cluster, whose xids start lower).
  */
 const FEED_PAGE = `
   WITH horizon AS MATERIALIZED (SELECT capa_event_horizon() AS xid)
-  (SELECT false AS examined_only, o.id, o.type, o.occurred_at, o.external_user_id, o.user_id, o.data,
+  (SELECT 'beyond' AS kind, NULL AS id, NULL AS type, NULL AS occurred_at, NULL AS external_user_id, NULL AS user_id, NULL AS data,
+          NULL AS writer_xid, NULL AS position
+   WHERE $1::xid8 >= pg_snapshot_xmax(pg_current_snapshot()))
+  UNION ALL
+  (SELECT 'item', o.id, o.type, o.occurred_at, o.external_user_id, o.user_id, o.data,
           o.writer_xid::text AS writer_xid, o.position::text AS position
    FROM outbox_events o
    WHERE (o.writer_xid, o.position) > ($1::xid8, $2::bigint) AND o.writer_xid < (SELECT xid FROM horizon)
@@ -19,7 +25,7 @@ const FEED_PAGE = `
    ORDER BY o.writer_xid, o.position
    LIMIT $4)
   UNION ALL
-  (SELECT true, NULL, NULL, NULL, NULL, NULL, NULL, o.writer_xid::text, o.position::text
+  (SELECT 'examined', NULL, NULL, NULL, NULL, NULL, NULL, o.writer_xid::text, o.position::text
    FROM outbox_events o
    WHERE (o.writer_xid, o.position) > ($1::xid8, $2::bigint) AND o.writer_xid < (SELECT xid FROM horizon)
    ORDER BY o.writer_xid DESC, o.position DESC
@@ -36,7 +42,7 @@ export interface EventRow {
 }
 
 interface FeedRow extends EventRow {
-  examined_only: boolean;
+  kind: 'item' | 'examined' | 'beyond';
   writer_xid: string;
   position: string;
 }
@@ -45,6 +51,8 @@ export interface FeedPage {
   items: Array<{ event: EventView; cursor: FeedCursor }>;
   /** The last visible event past `after` of any type (what a type-filtered read has examined), if any. */
   lastExamined: FeedCursor | null;
+  /** The cursor is past every transaction this database has seen: it was not issued here (another cluster's). */
+  beyondNewest: boolean;
 }
 
 /**
@@ -61,12 +69,17 @@ export class EventFeedRepository {
     const { rows } = await this.prisma.pool.query<FeedRow>(FEED_PAGE, [after.writerXid.toString(), after.position.toString(), type ?? null, limit]);
     const items: FeedPage['items'] = [];
     let lastExamined: FeedCursor | null = null;
+    let beyondNewest = false;
     for (const row of rows) {
+      if (row.kind === 'beyond') {
+        beyondNewest = true;
+        continue;
+      }
       const cursor = { writerXid: BigInt(row.writer_xid), position: BigInt(row.position) };
-      if (row.examined_only) lastExamined = cursor;
+      if (row.kind === 'examined') lastExamined = cursor;
       else items.push({ event: toEventView(row), cursor });
     }
-    return { items, lastExamined };
+    return { items, lastExamined, beyondNewest };
   }
 }
 

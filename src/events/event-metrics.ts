@@ -1,5 +1,5 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { Gauge } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import { AppMetrics } from '../metrics/app-metrics';
 import { displayUrl } from './event-settings';
 import { EventStats } from './event-stats';
@@ -7,10 +7,24 @@ import { EventStats } from './event-stats';
 /** Event delivery gauges in the service's registry, read at scrape time. Endpoint labels carry no credentials. */
 @Injectable()
 export class EventMetrics implements OnModuleInit {
+  private readonly cursorFaults: Counter<'endpoint'>;
+
   constructor(
     private readonly metrics: AppMetrics,
     private readonly stats: EventStats,
-  ) {}
+  ) {
+    this.cursorFaults = new Counter({
+      name: 'event_endpoint_cursor_faults_total',
+      help: "Delivery passes that found the endpoint's stored position beyond the newest transaction of the database (another cluster's, e.g. after a restore): nothing is pushed to it until an operator resets it",
+      labelNames: ['endpoint'] as const,
+      registers: [metrics.registry],
+    });
+  }
+
+  /** One delivery pass found this endpoint's cursor beyond the newest transaction. */
+  countCursorFault(url: string): void {
+    this.cursorFaults.inc({ endpoint: displayUrl(url) });
+  }
 
   onModuleInit(): void {
     const stats = this.stats;

@@ -5,7 +5,7 @@ import { RequiresToken } from '../common/bearer-auth.guard';
 import { EventPageDoc } from './event.docs';
 import type { EventView } from './event.types';
 import { EventFeedRepository } from './event-feed.repository';
-import { FEED_START, decodeFeedCursor, encodeFeedCursor, nextFeedCursor } from './feed-cursor';
+import { FEED_START, InvalidCursorError, decodeFeedCursor, encodeFeedCursor, nextFeedCursor } from './feed-cursor';
 import { ListEventsQuery } from './list-events.query';
 
 @ApiTags('events')
@@ -18,12 +18,19 @@ export class EventsController {
   @Get()
   @ApiOperation({ summary: 'The event feed in commit order: store nextCursor and pass it as `after` to never miss or repeat an event' })
   @ApiResponse({ status: 200, type: EventPageDoc })
-  @ApiResponse({ status: 400, type: ErrorBodyDoc, description: 'VALIDATION_FAILED: bad after, limit (1..500) or type' })
+  @ApiResponse({
+    status: 400,
+    type: ErrorBodyDoc,
+    description:
+      'VALIDATION_FAILED: bad after, limit (1..500) or type. INVALID_CURSOR: after is beyond the newest transaction this database has seen ' +
+      '(a cursor from another cluster, e.g. kept across a dump/restore): never answered with an empty page; start again without after',
+  })
   @ApiResponse({ status: 401, type: ErrorBodyDoc, description: 'UNAUTHORIZED' })
   async list(@Query() query: ListEventsQuery): Promise<{ items: EventView[]; nextCursor: string }> {
     // The query DTO has already rejected cursors that do not decode.
     const after = query.after === undefined ? FEED_START : (decodeFeedCursor(query.after) ?? FEED_START);
     const page = await this.feed.page(after, query.limit, query.type);
+    if (page.beyondNewest) throw new InvalidCursorError();
     const next = nextFeedCursor(after, page.items.map((item) => item.cursor), query.limit, page.lastExamined);
     return { items: page.items.map((item) => item.event), nextCursor: encodeFeedCursor(next) };
   }

@@ -1,3 +1,6 @@
+import { HttpStatus } from '@nestjs/common';
+import { ApiError } from '../common/api-error';
+
 /**
  * A place in the event feed: every event at or before (writerXid, position) in commit order has been read.
  * Clients get it as an opaque base64url string; only the canonical encoding of a cursor this service could issue
@@ -37,4 +40,18 @@ export function decodeFeedCursor(cursor: string): FeedCursor | null {
 export function nextFeedCursor(after: FeedCursor, items: FeedCursor[], limit: number, lastExamined: FeedCursor | null): FeedCursor {
   if (items.length >= limit) return items[items.length - 1];
   return lastExamined ?? items.at(-1) ?? after;
+}
+
+/**
+ * A cursor past every transaction this database has seen: no event will ever follow it here (it comes from another
+ * cluster, e.g. from before a dump/restore, where transaction ids start lower). Answered 400, never as an empty page.
+ */
+export class InvalidCursorError extends ApiError {
+  constructor() {
+    super(
+      HttpStatus.BAD_REQUEST,
+      'INVALID_CURSOR',
+      'after is beyond the newest transaction of this database (a cursor from another cluster, e.g. before a restore): read the feed again from the start or from a known event',
+    );
+  }
 }

@@ -12,7 +12,7 @@ export const MAX_FEED_LIMIT = 500;
 
 /** `GET /v1/events` query. Implicit conversion is off globally, so `limit` is converted here explicitly. */
 export class ListEventsQuery {
-  @ApiPropertyOptional({ description: "The previous answer's nextCursor; absent: from the start of the feed" })
+  @ApiPropertyOptional({ description: "The previous answer's nextCursor; absent: from the start of the feed. A cursor beyond this database's newest transaction (from another cluster) is 400 INVALID_CURSOR" })
   @Transform(blankAsAbsent)
   @IsOptional()
   @IsString()

@@ -25,23 +25,27 @@ export class WebhookSender {
   }
 
   /**
-   * Sends a pass's events to one endpoint at once, all with one send time and one deadline (`timeoutMs` from now: no
-   * attempt waits for a socket, so that is each attempt's timeout), and answers each one's result in their order.
+   * Sends a pass's events to one endpoint at once, all with one send time and one deadline, and answers each one's
+   * result in their order. The deadline is `timeoutMs` from now, or sooner when the caller's leases leave less
+   * (`withinMs`); it is set before anything is dispatched, so it bounds the whole send: a wait for one of the pool's
+   * sockets, connecting, the request and the answer. With no time left nothing is sent.
    */
-  async sendAll(url: string, events: readonly EventView[]): Promise<AttemptResult[]> {
+  async sendAll(url: string, events: readonly EventView[], withinMs = this.timeoutMs): Promise<AttemptResult[]> {
+    const budgetMs = Math.min(this.timeoutMs, Math.floor(withinMs));
+    if (budgetMs <= 0) return events.map(() => ({ acknowledged: false, error: 'not sent: its lease ran out before the send (claiming took too long)' }));
     const deadline = new AbortController();
     setMaxListeners(events.length + 1, deadline.signal);
     // One timer per pass, cleared when the pass is done, rather than one AbortSignal.timeout() per attempt.
-    const timer = setTimeout(() => deadline.abort(new DOMException(`no answer within ${this.timeoutMs} ms`, 'TimeoutError')), this.timeoutMs);
+    const timer = setTimeout(() => deadline.abort(new DOMException(`no answer within ${budgetMs} ms`, 'TimeoutError')), budgetMs);
     try {
       const sentAt = new Date();
-      return await Promise.all(events.map((event) => this.send(url, event, sentAt, deadline.signal)));
+      return await Promise.all(events.map((event) => this.send(url, event, sentAt, deadline.signal, budgetMs)));
     } finally {
       clearTimeout(timer);
     }
   }
 
-  private async send(url: string, event: EventView, sentAt: Date, signal: AbortSignal): Promise<AttemptResult> {
+  private async send(url: string, event: EventView, sentAt: Date, signal: AbortSignal, budgetMs: number): Promise<AttemptResult> {
     const body = JSON.stringify(event);
     try {
       const { pool, path } = this.endpoint(url);
@@ -62,7 +66,7 @@ export class WebhookSender {
       await response.body.dump().catch(() => undefined);
       return resultOfStatus(response.statusCode);
     } catch (error) {
-      return resultOfError(error, this.timeoutMs);
+      return resultOfError(error, budgetMs);
     }
   }
 

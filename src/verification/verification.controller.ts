@@ -1,5 +1,6 @@
 import { Body, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiProperty, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
 import { ErrorBodyDoc } from '../common/api-error.docs';
 import { RequiresToken } from '../common/bearer-auth.guard';
@@ -23,7 +24,12 @@ export class VerificationController {
 
   @Post(':externalUserId/verification-link')
   @HttpCode(200)
-  @ApiOperation({ summary: "A KYC (individuals) or KYB (businesses) link to Capa's verification session for a registered user" })
+  // The link is a credential: no cache (browser, proxy, CDN) may keep any answer of this route, errors included.
+  @RouteConfig({ cacheControl: 'no-store' })
+  @ApiOperation({
+    summary: "A KYC (individuals) or KYB (businesses) link to Capa's verification session for a registered user",
+    description: 'Every answer, errors included, carries Cache-Control: no-store: the link is a credential.',
+  })
   @ApiParam({ name: 'externalUserId', description: 'Percent-encoded (encodeURIComponent)' })
   @ApiBody({ type: VerificationLinkDto })
   @ApiResponse({ status: 200, type: VerificationLinkDoc })
