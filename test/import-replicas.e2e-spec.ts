@@ -99,6 +99,38 @@ describe('imports across replicas and crashes (real child processes)', () => {
     expect(await importCallsOf(second)).toBeGreaterThan(RPS);
   }, 90_000);
 
+  it(`retries count in the rate: with Capa failing half its calls, two replicas still call it at most ${RPS}/s for import rows`, async () => {
+    const capa = await startSimulatorProcess();
+    // A 500 is answered at once (a drive would retry it within its deadline), a timeout after CAPA_TIMEOUT_MS.
+    const faults = { random: { seed: 18, status500: 0.45, timeout: 0.1 }, timeoutHangMs: 2000 };
+    expect((await fetch(`${capa.url}/__sim/faults`, { method: 'POST', body: JSON.stringify(faults) })).status).toBe(200);
+    // The circuit stays closed at this failure rate, so every token can become a call.
+    const overrides = { CAPA_BASE_URL: capa.url, CAPA_TIMEOUT_MS: '1000', CAPA_CIRCUIT_FAILURE_RATE: '0.95' };
+    const [first, second] = await Promise.all([start(overrides), start(overrides)]);
+    const tag = `retry-rate-${Date.now()}`;
+    const answer = await upload(first.url, ndjson(Array.from({ length: 20 * RPS }, (_, i) => ({ externalUserId: `${tag}-${i}` }))));
+    expect(answer.status).toBe(202);
+    const started = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 9000));
+    const times = ((await (await fetch(`${capa.url}/__sim/request-times`)).json()) as number[]).filter((at) => at >= started).sort((a, b) => a - b);
+    const stats = (await (await fetch(`${capa.url}/__sim/stats`)).json()) as { usersCreated: number };
+
+    // Every window [t, t + 1 s) that starts at a call and ends before the last one: within the rate plus its burst.
+    const counts: number[] = [];
+    for (let i = 0, j = 0; i < times.length && times[i] + 1000 <= times[times.length - 1]; i++) {
+      while (j < times.length && times[j] < times[i] + 1000) j++;
+      counts.push(j - i);
+    }
+    expect(counts.length).toBeGreaterThan(4 * RPS);
+    expect(Math.max(...counts)).toBeLessThanOrEqual(RPS * 1.2);
+    // The import moved, and Capa did fail about half of the calls it counted.
+    expect(times.length).toBeGreaterThan(5 * RPS);
+    expect(stats.usersCreated).toBeGreaterThan(2 * RPS);
+    expect(stats.usersCreated).toBeLessThan(times.length * 0.7);
+    expect(await importCallsOf(first)).toBeGreaterThan(RPS);
+    expect(await importCallsOf(second)).toBeGreaterThan(RPS);
+  }, 60_000);
+
   it('SIGKILL mid-import, then a restart: the import completes with one Capa user per row', async () => {
     const service = await start();
     simulator.setFaults({ latencyMs: 200 });

@@ -42,6 +42,8 @@ export interface CapaCallOptions {
   retry?: boolean;
   /** Nobody waits for the answer (the worker): an attempt may use CAPA_TIMEOUT_MS up to the deadline instead of keeping room for another. */
   background?: boolean;
+  /** At most this many calls (default 8): 1 for a caller that paid for exactly one call (an import row's token). */
+  maxAttempts?: number;
 }
 
 /** A verification call (link, details) for one signup, within the inbound request's deadline. */
@@ -125,11 +127,12 @@ export class CapaGateway implements OnApplicationShutdown {
     logFields: Record<string, unknown>,
   ): Promise<CapaOutcome> {
     let last: CapaOutcome | undefined;
-    for (let attempt = 1; attempt <= MAX_ATTEMPTS_PER_CALL; attempt++) {
+    const maxAttempts = Math.min(options.maxAttempts ?? MAX_ATTEMPTS_PER_CALL, MAX_ATTEMPTS_PER_CALL);
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       const outcome = await this.attempt(send, options, options.retry === true || attempt > 1, logFields);
       if (outcome === CIRCUIT_OPEN || (outcome.kind === 'transient' && outcome.errorCode === RETRY_BUDGET_EXHAUSTED)) return last ?? outcome;
       last = outcome;
-      if (!isRetryable(outcome)) break;
+      if (!isRetryable(outcome) || attempt === maxAttempts) break;
       const delay = backoffDelay(IN_REQUEST_BACKOFF, attempt, outcome.kind === 'transient' ? outcome.retryAfterMs : undefined);
       if (Date.now() + delay + MIN_ATTEMPT_MS > options.deadline) break;
       await sleep(delay);

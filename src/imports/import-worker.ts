@@ -10,7 +10,9 @@ import { importPace } from './import-pace';
 
 /**
  * Drives import rows, in every replica, at IMPORT_CAPA_RPS Capa calls per second for all replicas together: each pass
- * takes tokens from the bucket in PostgreSQL and claims at most that many rows. Live signups and their retries are the
+ * takes tokens from the bucket in PostgreSQL and claims at most that many rows. A token pays for one Capa call: an
+ * import drive makes exactly one (SignupsService: maxAttempts 1), and a transient outcome puts the row back PENDING with
+ * the usual backoff, to be claimed again for a new token, so retries count in the rate. Live signups and their retries are the
  * SignupWorker's, whose claim never takes import rows, so they never wait behind an import.
  */
 @Injectable()

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { CapaAttemptRecord } from '../capa/capa-outcome';
+import type { RecoveryPace } from '../signups/recovery-watch';
 import type { Transition } from '../signups/signup-state';
 import type { SignupRecord, SignupRequest, SignupStatus } from '../signups/signup.types';
 import { Prisma, type Signup } from '../generated/prisma/client';
@@ -230,6 +231,49 @@ export class SignupRepository {
     if (owners.length === 0) return 0;
     const result = await this.prisma.pool.query({ text: HOT_STATEMENTS.releaseLeases, values: [owners, now] });
     return result.rowCount ?? 0;
+  }
+
+  /**
+   * After Capa recovered: waiting PENDING rows (due later, lease free) are made due one after another, live ones at
+   * `pace.liveRatePerSecond` and import rows at `pace.importRatePerSecond`, earliest first, from now on the database's
+   * clock. A row is only ever moved earlier, so replicas that saw the same recovery agree. Answers how many moved.
+   */
+  async bringForwardWaiting(pace: RecoveryPace): Promise<number> {
+    const waiting = (importRows: 'NULL' | 'NOT NULL', limit: string) => `
+      SELECT id, row_number() OVER (ORDER BY next_attempt_at, id) - 1 AS position FROM (
+        SELECT id, next_attempt_at FROM signups
+        WHERE status = 'PENDING' AND import_id IS ${importRows} AND next_attempt_at > now() AND ${LEASE_FREE}
+        ORDER BY next_attempt_at, id
+        LIMIT ${limit}) w`;
+    const result = await this.prisma.pool.query(
+      `WITH live AS (${waiting('NULL', '$2')}),
+            imported AS (${waiting('NOT NULL', '$4')}),
+            spread AS (
+              SELECT id, now() + (position * 1000.0 / $1::float8) * interval '1 millisecond' AS due FROM live
+              UNION ALL
+              SELECT id, now() + (position * 1000.0 / $3::float8) * interval '1 millisecond' AS due FROM imported
+            )
+       UPDATE signups s SET next_attempt_at = spread.due
+       FROM spread
+       WHERE s.id = spread.id AND s.status = 'PENDING' AND s.next_attempt_at > spread.due AND (s.lease_until IS NULL OR s.lease_until <= now())`,
+      [pace.liveRatePerSecond, pace.liveLimit, pace.importRatePerSecond, pace.importLimit],
+    );
+    return result.rowCount ?? 0;
+  }
+
+  /**
+   * While Capa is failing: makes the earliest waiting PENDING row due now, unless one is due within `withinMs` anyway,
+   * so some call finds out when Capa is back even if every signup waits minutes. Answers whether a row moved.
+   */
+  async makeEarliestDue(withinMs: number): Promise<boolean> {
+    const result = await this.prisma.pool.query(
+      `UPDATE signups SET next_attempt_at = now()
+       WHERE id = (SELECT id FROM signups WHERE status = 'PENDING' AND next_attempt_at > now() AND ${LEASE_FREE}
+                   ORDER BY next_attempt_at LIMIT 1)
+         AND status = 'PENDING' AND next_attempt_at > now() + $1 * interval '1 millisecond' AND ${LEASE_FREE}`,
+      [withinMs],
+    );
+    return result.rowCount === 1;
   }
 
   async countByStatus(): Promise<Record<SignupStatus, number>> {

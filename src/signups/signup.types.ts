@@ -40,6 +40,8 @@ export interface SignupRecord {
   kycStatus: KycStatus;
   kycUpdatedAt: Date | null;
   kycLinkIssuedAt: Date | null;
+  /** The import that brought this signup, null for a live one (absent on rows read without it). */
+  importId?: string | null;
   /**
    * The database's clock when the row was read (absent on rows read through Prisma's client). Leases and schedules
    * are compared with it, never with this process's clock, so replicas whose clocks differ agree on who holds a lease.

@@ -152,6 +152,8 @@ export class SignupsService {
       // A signup Capa was already asked about is retried, paid from the retry budget; an operator's re-drive is not.
       retry: actor !== 'operator' && row.attemptCount > 0,
       background: actor === 'worker',
+      // The ImportWorker paid one IMPORT_CAPA_RPS token for this drive: one call; a transient outcome is retried later, for a new token.
+      maxAttempts: actor === 'worker' && (row.importId ?? null) !== null ? 1 : undefined,
       onAttempt: async (attempt) => {
         attempts += 1;
         await this.repository.recordAttempt(row.id, actor, attempt);
