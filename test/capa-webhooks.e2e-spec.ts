@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
+import { PinoLogger } from 'nestjs-pino';
 import { CapaWebhooksService } from '../src/capa-webhooks/capa-webhooks.service';
 import { readDelivery } from '../src/capa-webhooks/webhook-delivery';
 import { signCapaPayload } from '../src/capa-webhooks/webhook-signature';
-import { useTestApp, uniqueId } from './support/test-app';
+import { ADMIN_TOKEN, useTestApp, uniqueId } from './support/test-app';
 import { OLD_WEBHOOK_SECRET, WEBHOOK_ENV, WEBHOOK_SECRET, deliver, inboxRows, kycOf, register } from './support/webhooks';
 
 const kycEvent = (event: string, externalUserId: string) => ({ type: 'KYC', event, externalUserId });
@@ -11,6 +12,37 @@ describe('POST /webhooks/capa', () => {
   const service = useTestApp({ env: WEBHOOK_ENV });
 
   const inboxCount = async () => Number((await service.query('SELECT count(*) FROM capa_webhook_inbox')).rows[0].count);
+  /** A counter's value in /metrics (0 when it has no sample yet). */
+  const metric = async (sample: string) => {
+    const text = await (await fetch(`${service.url}/metrics`)).text();
+    const line = text.split('\n').find((candidate) => candidate.startsWith(`${sample} `));
+    return line === undefined ? 0 : Number(line.slice(sample.length + 1));
+  };
+  const transactionEvents = async (externalUserId: string) =>
+    (await service.query(`SELECT data FROM outbox_events WHERE type = 'capa.transaction' AND external_user_id = $1 ORDER BY data ->> 'transactionId'`, [externalUserId])).rows.map(
+      (row) => row.data,
+    );
+  /**
+   * Every log line the webhook receiver writes (its own logger) and every request line for /webhooks/capa, while `run`
+   * runs. Tests run at LOG_LEVEL=silent, so the request logger is told every level is on and its lines are caught here.
+   */
+  const linesWrittenDuring = async (run: () => Promise<void>) => {
+    const webhooks = service.app.get(CapaWebhooksService);
+    const logger = (webhooks as unknown as { logger: Record<string, (...args: unknown[]) => void> }).logger;
+    const serviceLines = (['log', 'warn', 'error', 'debug', 'verbose'] as const).map((level) => jest.spyOn(logger, level).mockImplementation(() => undefined));
+    const root = PinoLogger.root;
+    const enabled = jest.spyOn(root, 'isLevelEnabled').mockReturnValue(true);
+    const requestLines = (['info', 'warn', 'error'] as const).map((level) => jest.spyOn(root, level).mockImplementation(() => undefined));
+    try {
+      await run();
+      const webhookRequestLines = requestLines
+        .flatMap((spy) => spy.mock.calls)
+        .filter(([fields]) => (fields as { req?: { url?: string } } | undefined)?.req?.url === '/webhooks/capa');
+      return { service: serviceLines.flatMap((spy) => spy.mock.calls), requests: webhookRequestLines };
+    } finally {
+      for (const spy of [...serviceLines, enabled, ...requestLines]) spy.mockRestore();
+    }
+  };
 
   describe('signature', () => {
     it('accepts the raw bytes signed, and moves kyc.status', async () => {
@@ -72,25 +104,69 @@ describe('POST /webhooks/capa', () => {
       expect(response.status).toBe(401);
     });
 
-    it('counts refused signatures and stored deliveries in /metrics', async () => {
+    it('counts refused signatures and stored deliveries in /metrics (each by exactly one)', async () => {
       const id = uniqueId('metrics');
       await register(service, id);
+      const refusedBefore = await metric('capa_webhook_signature_failures_total');
+      const appliedBefore = await metric('capa_webhooks_total{outcome="applied"}');
       await deliver(service, kycEvent('CREATED_KYC', id));
       await deliver(service, kycEvent('VERIFIED_USER', 'nobody'), { signature: null });
-      const metrics = await (await fetch(`${service.url}/metrics`)).text();
-      expect(metrics).toMatch(/^capa_webhook_signature_failures_total [1-9]\d*$/m);
-      expect(metrics).toMatch(/^capa_webhooks_total\{outcome="applied"\} [1-9]\d*$/m);
+      expect(await metric('capa_webhook_signature_failures_total')).toBe(refusedBefore + 1);
+      expect(await metric('capa_webhooks_total{outcome="applied"}')).toBe(appliedBefore + 1);
+    });
+
+    it('100 unsigned deliveries: all 401, counted 100 more, at most one refusal line and no line per request', async () => {
+      const before = await metric('capa_webhook_signature_failures_total');
+      const storedBefore = await inboxCount();
+      const statuses: number[] = [];
+      const lines = await linesWrittenDuring(async () => {
+        for (let batch = 0; batch < 5; batch += 1) {
+          const responses = await Promise.all(
+            Array.from({ length: 20 }, (_, index) =>
+              deliver(service, kycEvent('VERIFIED_USER', `flood-${batch}-${index}`), index % 2 === 0 ? { signature: null } : { secret: 'not-a-configured-secret' }),
+            ),
+          );
+          statuses.push(...responses.map((response) => response.status));
+        }
+      });
+      expect(statuses).toEqual(Array(100).fill(401));
+      expect(await metric('capa_webhook_signature_failures_total')).toBe(before + 100);
+      expect(await inboxCount()).toBe(storedBefore);
+      expect(lines.service.length).toBeLessThanOrEqual(1);
+      expect(lines.requests).toEqual([]);
+    });
+
+    it('a signed delivery still gets its request line', async () => {
+      const lines = await linesWrittenDuring(async () => {
+        expect((await deliver(service, { type: 'PAYOUT', event: 'DONE', externalUserId: uniqueId('logged') })).status).toBe(200);
+      });
+      expect(lines.requests).toHaveLength(1);
     });
   });
 
   describe('body', () => {
-    it('answers 413 to a body over 64 KiB before checking anything, and stores nothing', async () => {
-      const before = await inboxCount();
-      const big = JSON.stringify({ type: 'TRANSACTION', event: 'X', externalUserId: 'u', pad: 'x'.repeat(65 * 1024) });
-      const response = await deliver(service, big);
-      expect(response.status).toBe(413);
-      expect(response.body.code).toBe('PAYLOAD_TOO_LARGE');
-      expect(await inboxCount()).toBe(before);
+    it('answers 413 to a body over 64 KiB before checking anything: no signature work, nothing stored, counted or logged', async () => {
+      const id = uniqueId('too-big');
+      await register(service, id);
+      const before = { stored: await inboxCount(), refused: await metric('capa_webhook_signature_failures_total') };
+      const receive = jest.spyOn(service.app.get(CapaWebhooksService), 'receive');
+      try {
+        const lines = await linesWrittenDuring(async () => {
+          // Signed and otherwise valid: only the size can refuse it.
+          const big = JSON.stringify({ type: 'TRANSACTION', event: 'X', externalUserId: id, pad: 'x'.repeat(65 * 1024) });
+          const response = await deliver(service, big);
+          expect(response.status).toBe(413);
+          expect(response.body.code).toBe('PAYLOAD_TOO_LARGE');
+          expect(await deliver(service, big, { signature: null }).then((unsigned) => unsigned.status)).toBe(413);
+        });
+        expect(receive).not.toHaveBeenCalled();
+        expect(lines).toEqual({ service: [], requests: [] });
+      } finally {
+        receive.mockRestore();
+      }
+      expect(await inboxCount()).toBe(before.stored);
+      expect(await metric('capa_webhook_signature_failures_total')).toBe(before.refused);
+      expect(await transactionEvents(id)).toEqual([]);
     });
 
     it('accepts a signed body up to 64 KiB (over the 16 KiB of other routes)', async () => {
@@ -143,6 +219,90 @@ describe('POST /webhooks/capa', () => {
       // An hour later the same bytes are a new event.
       await service.query(`UPDATE capa_webhook_inbox SET received_at = received_at - interval '61 minutes' WHERE external_user_id = $1`, [id]);
       expect((await deliver(service, event)).body.outcome).toBe('applied');
+    });
+  });
+
+  describe('re-spaced copies (dedupe keys on the bytes the signature covered)', () => {
+    it('a signed TRANSACTION delivery re-sent with other whitespace is a duplicate, forwarded once', async () => {
+      const id = uniqueId('respaced');
+      await register(service, id);
+      const payload = { type: 'TRANSACTION', event: 'COMPLETED_ON_RAMP', externalUserId: id, transactionId: 't-respaced', amount: '10.00' };
+      const canonical = JSON.stringify(payload);
+      const signature = signCapaPayload(canonical, WEBHOOK_SECRET);
+
+      expect((await deliver(service, canonical)).body.outcome).toBe('applied');
+      const respaced = await deliver(service, JSON.stringify(payload, null, 2), { signature });
+      expect(respaced.status).toBe(200);
+      expect(respaced.body.outcome).toBe('duplicate');
+      expect((await deliver(service, JSON.stringify(payload, null, '\t'), { signature })).body.outcome).toBe('duplicate');
+      expect(await transactionEvents(id)).toEqual([payload]);
+      // The inbox keeps the raw bytes' SHA-256 (what operators search for), not the key.
+      const stored = await service.query('SELECT sha256 FROM capa_webhook_inbox WHERE id = $1', [respaced.body.id]);
+      expect(stored.rows[0].sha256).toBe(createHash('sha256').update(JSON.stringify(payload, null, 2)).digest('hex'));
+    });
+
+    it('two differently spaced copies, neither the canonical text, are one delivery; another transaction is not', async () => {
+      const id = uniqueId('respaced-both');
+      await register(service, id);
+      const payload = { type: 'TRANSACTION', event: 'CREATED_OFF_RAMP', externalUserId: id, transactionId: 't-1' };
+      const signature = signCapaPayload(JSON.stringify(payload), WEBHOOK_SECRET);
+      expect((await deliver(service, JSON.stringify(payload, null, 2), { signature })).body.outcome).toBe('applied');
+      expect((await deliver(service, JSON.stringify(payload, null, 4), { signature })).body.outcome).toBe('duplicate');
+      const other = { ...payload, transactionId: 't-2' };
+      expect((await deliver(service, JSON.stringify(other, null, 2), { signature: signCapaPayload(JSON.stringify(other), WEBHOOK_SECRET) })).body.outcome).toBe('applied');
+      expect(await transactionEvents(id)).toEqual([payload, other]);
+    });
+
+    it('a re-spaced copy of the latest KYC event is a duplicate', async () => {
+      const id = uniqueId('respaced-kyc');
+      await register(service, id);
+      const event = kycEvent('CREATED_KYC', id);
+      expect((await deliver(service, event)).body.outcome).toBe('applied');
+      const signature = signCapaPayload(JSON.stringify(event), WEBHOOK_SECRET);
+      expect((await deliver(service, JSON.stringify(event, null, 2), { signature })).body.outcome).toBe('duplicate');
+    });
+  });
+
+  describe('NUL (U+0000), which PostgreSQL text and jsonb cannot hold', () => {
+    const adminInbox = async (externalUserId: string) =>
+      (await service.call('GET', `/admin/webhooks?search=${encodeURIComponent(externalUserId)}`, undefined, { authorization: `Bearer ${ADMIN_TOKEN}` })).body;
+
+    it('a signed TRANSACTION delivery with \\u0000 is stored (U+FFFD), 200 applied, forwarded once; its redelivery is a duplicate', async () => {
+      const id = uniqueId('nul-escape');
+      await register(service, id);
+      const payload = { type: 'TRANSACTION', event: 'COMPLETED_ON_RAMP', externalUserId: id, transactionId: 't-nul', memo: 'a\u0000b', 'k\u0000': 1 };
+      const raw = JSON.stringify(payload);
+      expect(raw).toContain('\\u0000');
+
+      const response = await deliver(service, raw);
+      expect(response.status).toBe(200);
+      expect(response.body.outcome).toBe('applied');
+      expect((await deliver(service, raw)).body.outcome).toBe('duplicate');
+
+      const inbox = await adminInbox(id);
+      expect(inbox.items.map((item: { outcome: string }) => item.outcome)).toEqual(['duplicate', 'applied']);
+      expect(inbox.items[1]).toMatchObject({ body: raw, sha256: createHash('sha256').update(raw).digest('hex') });
+      const forwarded = { type: 'TRANSACTION', event: 'COMPLETED_ON_RAMP', externalUserId: id, transactionId: 't-nul', memo: 'a\uFFFDb', 'k\uFFFD': 1 };
+      expect(await transactionEvents(id)).toEqual([forwarded]);
+    });
+
+    it('a signed delivery with a raw 0x00 byte is stored as unreadable (not JSON), 200', async () => {
+      const id = uniqueId('nul-byte');
+      await register(service, id);
+      const raw = `{"type":"TRANSACTION","event":"COMPLETED_ON_RAMP","externalUserId":"${id}","memo":"a\u0000b"}`;
+      expect(raw).toContain('\u0000');
+      const response = await deliver(service, raw);
+      expect(response.status).toBe(200);
+      expect(response.body.outcome).toBe('unreadable');
+      const stored = await service.query('SELECT body, sha256 FROM capa_webhook_inbox WHERE id = $1', [response.body.id]);
+      expect(stored.rows[0]).toEqual({ body: raw.replace('\u0000', '\uFFFD'), sha256: createHash('sha256').update(raw).digest('hex') });
+      expect(await transactionEvents(id)).toEqual([]);
+    });
+
+    it('a signed KYC delivery whose event and externalUserId carry \\u0000 is stored as unmatched, 200', async () => {
+      const response = await deliver(service, JSON.stringify({ type: 'KYC', event: 'VERIFIED\u0000', externalUserId: 'x\u0000y' }));
+      expect(response.status).toBe(200);
+      expect(response.body.outcome).toBe('unmatched');
     });
   });
 

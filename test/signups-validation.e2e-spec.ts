@@ -15,7 +15,10 @@ describe('POST /v1/users rejects bad input before anything is stored or sent', (
     expect(service.simulator.stats().requests).toBe(before);
     const externalUserId = (body as { externalUserId?: unknown } | null)?.externalUserId;
     if (typeof externalUserId === 'string' && externalUserId.length > 0 && externalUserId.length <= 512) {
-      expect((await service.call('GET', usersPath(externalUserId))).status).toBe(404);
+      // An id PostgreSQL text cannot hold is refused as a path parameter too (400), never looked up (was a 500).
+      const expected = externalUserId.includes('\u0000') ? { status: 400, code: 'VALIDATION_FAILED' } : { status: 404, code: 'NOT_FOUND' };
+      const read = await service.call('GET', usersPath(externalUserId));
+      expect({ status: read.status, code: read.body.code }).toEqual(expected);
     }
     return response;
   }
@@ -48,6 +51,9 @@ describe('POST /v1/users rejects bad input before anything is stored or sent', (
     ['alias of 121 characters', { externalUserId: 'a-2', alias: 'a'.repeat(121) }, 'alias'],
     ['alias as a number', { externalUserId: 'a-3', alias: 7 }, 'alias'],
     ['an unknown field', { externalUserId: 'x-1', email: 'a@b.co' }, 'email'],
+    ['alias with NUL (U+0000, which PostgreSQL text cannot store)', { externalUserId: 'nul-1', alias: 'a\u0000b' }, 'alias'],
+    ['EMAIL identifier with NUL', { externalUserId: 'nul-2', method: 'EMAIL', identifier: 'a\u0000b@example.com' }, 'identifier'],
+    ['externalUserId with NUL', { externalUserId: 'nul\u00003' }, 'externalUserId'],
   ])('%s -> 400 VALIDATION_FAILED', async (_name, body, field) => {
     await expectRejected(body, field);
   });

@@ -21,7 +21,8 @@ export class CapaWebhooksController {
 
   @Post('capa')
   @HttpCode(200)
-  @RawBody(WEBHOOK_BODY_LIMIT_BYTES)
+  // Unsigned and oversized bodies can come from anyone: counted, summarised once a minute, no line per request.
+  @RawBody(WEBHOOK_BODY_LIMIT_BYTES, { unloggedStatuses: [401, 413] })
   @ApiOperation({ summary: "Capa's webhook deliveries (KYC and TRANSACTION events), signed with a CAPA_WEBHOOK_SECRETS secret" })
   @ApiHeader({ name: SIGNATURE_HEADER, required: true, description: 'Lower-case hex HMAC-SHA256 of the body' })
   @ApiBody({ schema: { type: 'object', example: { type: 'KYC', event: 'VERIFIED_USER', externalUserId: 'user-8412' } } })

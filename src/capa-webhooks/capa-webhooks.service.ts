@@ -5,8 +5,10 @@ import { WebhookInboxRepository } from '../persistence/webhook-inbox.repository'
 import type { KycStatus } from '../verification/kyc-status';
 import { InvalidSignatureError, WebhooksOffError } from './capa-webhooks.errors';
 import { effectFor, planDelivery } from './delivery-plan';
-import { CapaDelivery, DeliveryOutcome, readDelivery } from './webhook-delivery';
+import { CapaDelivery, DeliveryOutcome, readDelivery, storableBody } from './webhook-delivery';
 import { verifyCapaSignature } from './webhook-signature';
+
+const REFUSAL_LOG_INTERVAL_MS = 60_000;
 
 /** A KYC status a delivery changed, as internal services will hear of it (`kyc.status_changed`). */
 export interface KycStatusChange {
@@ -43,6 +45,9 @@ export interface ReceivedDelivery {
 @Injectable()
 export class CapaWebhooksService {
   private readonly logger = new Logger(CapaWebhooksService.name);
+  /** Refused signatures not logged yet, and when the last refusal line was written (at most one a minute). */
+  private refusedSinceLog = 0;
+  private refusalLoggedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly inbox: WebhookInboxRepository,
@@ -53,12 +58,12 @@ export class CapaWebhooksService {
   async receive(raw: Buffer, signature: string | string[] | undefined, requestId?: string): Promise<ReceivedDelivery> {
     const secrets = this.config.capaWebhookSecrets;
     if (secrets.length === 0) throw new WebhooksOffError();
-    if (!verifyCapaSignature(raw, signature, secrets)) {
-      this.metrics.signatureRejected();
-      this.logger.warn({ reqId: requestId, bytes: raw.length }, 'Capa webhook refused: missing or wrong signature');
+    const verified = verifyCapaSignature(raw, signature, secrets);
+    if (verified === null) {
+      this.signatureRefused();
       throw new InvalidSignatureError();
     }
-    const delivery = readDelivery(raw);
+    const delivery = readDelivery(raw, verified.form === 'canonical' ? verified.canonical : undefined);
     const received = await this.apply(delivery);
     this.metrics.deliveryStored(received.outcome);
     this.logger.log(
@@ -66,6 +71,17 @@ export class CapaWebhooksService {
       'Capa webhook received',
     );
     return received;
+  }
+
+  /** Counted every time; logged at most once a minute with the count, so unsigned traffic cannot flood the log. */
+  private signatureRefused(): void {
+    this.metrics.signatureRejected();
+    this.refusedSinceLog += 1;
+    const now = performance.now();
+    if (now - this.refusalLoggedAt < REFUSAL_LOG_INTERVAL_MS) return;
+    this.logger.warn({ refused: this.refusedSinceLog }, 'Capa webhooks refused: missing or wrong signature');
+    this.refusalLoggedAt = now;
+    this.refusedSinceLog = 0;
   }
 
   /**
@@ -82,8 +98,8 @@ export class CapaWebhooksService {
         type: delivery.type,
         event: delivery.event,
         sha256: delivery.sha256,
-        // PostgreSQL text cannot hold NUL; the SHA-256 still identifies the exact bytes received.
-        body: delivery.raw.toString('utf8').replaceAll('\u0000', '\uFFFD'),
+        dedupeSha256: delivery.dedupeSha256,
+        body: storableBody(delivery.raw),
         payload: delivery.type === 'TRANSACTION' ? delivery.payload : null,
       },
       plan,

@@ -40,7 +40,7 @@ export function effectFor(plan: DeliveryPlan, found: DeliveryCase): DeliveryEffe
 function effectOf(delivery: CapaDelivery, signup: { kycStatus: KycStatus } | null, duplicate: boolean): DeliveryEffect {
   const { type, event } = delivery;
   // isDuplicateDelivery only compares, so these stand for "an identical earlier body" and "none".
-  const earlier: EarlierDeliveries = type === 'KYC' ? { latestKycSha256: duplicate ? delivery.sha256 : null } : { identicalWithinWindow: duplicate };
+  const earlier: EarlierDeliveries = type === 'KYC' ? { latestKycSha256: duplicate ? delivery.dedupeSha256 : null } : { identicalWithinWindow: duplicate };
   const decision = decideDelivery(delivery, signup, earlier);
   const effect: DeliveryEffect = { outcome: decision.outcome, inboxKycStatus: type === 'KYC' ? decision.kycStatus : null, newKycStatus: null, events: [] };
   if (signup === null || decision.outcome !== 'applied') return effect;

@@ -1,15 +1,18 @@
 import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
+import type { QuietRouteConfig } from '../common/logging';
 
-interface RawBodyRouteConfig {
+interface RawBodyRouteConfig extends QuietRouteConfig {
   rawBody?: { bodyLimit: number };
 }
 
 /**
  * Marks a route whose handler receives the request body as the raw bytes (a Buffer, never parsed), up to
  * `bodyLimit` bytes instead of the server's limit. For receivers that must check a signature over exactly what was sent.
+ * `unloggedStatuses`: refusals answered without a request line (see QuietRouteConfig).
  */
-export const RawBody = (bodyLimit: number) => RouteConfig({ rawBody: { bodyLimit } } satisfies RawBodyRouteConfig);
+export const RawBody = (bodyLimit: number, options: QuietRouteConfig = {}) =>
+  RouteConfig({ rawBody: { bodyLimit }, ...options } satisfies RawBodyRouteConfig);
 
 /**
  * Fastify parses JSON before any handler runs, with one limit for the whole server. Routes marked @RawBody get their

@@ -9,12 +9,27 @@ describe('readDelivery', () => {
     expect(readDelivery(raw)).toEqual({
       raw,
       sha256: createHash('sha256').update(raw).digest('hex'),
+      dedupeSha256: createHash('sha256').update(raw).digest('hex'),
       readable: true,
       type: 'TRANSACTION',
       event: 'CREATED_ON_RAMP',
       externalUserId: 'u',
       payload: { type: 'TRANSACTION', event: 'CREATED_ON_RAMP', externalUserId: 'u', transactionId: 't-1' },
     });
+  });
+
+  it('keys duplicates on the canonical text when that is what the signature covered', () => {
+    const raw = Buffer.from('{ "type": "TRANSACTION", "event": "X", "externalUserId": "u" }');
+    const canonical = JSON.stringify(JSON.parse(raw.toString()));
+    const delivery = readDelivery(raw, canonical);
+    expect(delivery.sha256).toBe(createHash('sha256').update(raw).digest('hex'));
+    expect(delivery.dedupeSha256).toBe(createHash('sha256').update(canonical).digest('hex'));
+  });
+
+  it('replaces U+0000 with U+FFFD in every parsed string and key (jsonb and text cannot hold it)', () => {
+    const delivery = readDelivery(Buffer.from('{"type":"TRANSACTION","event":"E\\u0000","externalUserId":"u","memo":["a\\u0000b"],"k\\u0000":1}'));
+    expect(delivery.event).toBe('E\uFFFD');
+    expect(delivery.payload).toEqual({ type: 'TRANSACTION', event: 'E\uFFFD', externalUserId: 'u', memo: ['a\uFFFDb'], 'k\uFFFD': 1 });
   });
 
   it.each(['not json', '{"type":"KYC",}', '[1,2]', '"text"', '42', 'null', ''])('%p is unreadable', (text) => {

@@ -9,6 +9,11 @@ export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
 export interface CapaDelivery {
   raw: Buffer;
   sha256: string;
+  /**
+   * The duplicate key: SHA-256 of the bytes the signature covered (the raw body, or its re-serialised form when that is
+   * what was signed), so a re-spaced copy of a delivery signed over its canonical form is the same delivery.
+   */
+  dedupeSha256: string;
   /** False when the body is not a JSON object: stored as it is, answered 200, never interpreted. */
   readable: boolean;
   type: string | null;
@@ -18,19 +23,47 @@ export interface CapaDelivery {
   payload: Record<string, unknown> | null;
 }
 
-export function readDelivery(raw: Buffer): CapaDelivery {
+/** What PostgreSQL text and jsonb cannot hold (U+0000) is stored as U+FFFD, in the body and in every parsed string. */
+export const NUL_REPLACEMENT = '\uFFFD';
+
+/** `verifiedCanonical`: the re-serialised text the signature covered, when it was not the raw bytes. */
+export function readDelivery(raw: Buffer, verifiedCanonical?: string): CapaDelivery {
   const sha256 = createHash('sha256').update(raw).digest('hex');
+  const dedupeSha256 = verifiedCanonical === undefined ? sha256 : createHash('sha256').update(verifiedCanonical).digest('hex');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(raw.toString('utf8'));
+    parsed = withoutNul(JSON.parse(raw.toString('utf8')));
   } catch {
     parsed = undefined;
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    return { raw, sha256, readable: false, type: null, event: null, externalUserId: null, payload: null };
+    return { raw, sha256, dedupeSha256, readable: false, type: null, event: null, externalUserId: null, payload: null };
   }
   const payload = parsed as Record<string, unknown>;
-  return { raw, sha256, readable: true, type: text(payload.type), event: text(payload.event), externalUserId: text(payload.externalUserId), payload };
+  return {
+    raw,
+    sha256,
+    dedupeSha256,
+    readable: true,
+    type: text(payload.type),
+    event: text(payload.event),
+    externalUserId: text(payload.externalUserId),
+    payload,
+  };
+}
+
+/** The body as the inbox stores it: UTF-8 text with U+0000 replaced (the SHA-256 still names the exact bytes). */
+export function storableBody(raw: Buffer): string {
+  return raw.toString('utf8').replaceAll('\u0000', NUL_REPLACEMENT);
+}
+
+function withoutNul(value: unknown): unknown {
+  if (typeof value === 'string') return value.replaceAll('\u0000', NUL_REPLACEMENT);
+  if (Array.isArray(value)) return value.map(withoutNul);
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, entry]) => [key.replaceAll('\u0000', NUL_REPLACEMENT), withoutNul(entry)]));
+  }
+  return value;
 }
 
 function text(value: unknown): string | null {
@@ -52,7 +85,7 @@ export function decideDelivery(delivery: CapaDelivery, signup: { kycStatus: KycS
   const { type, event } = delivery;
   if ((type !== 'KYC' && type !== 'TRANSACTION') || event === null || signup === null) return { outcome: 'unmatched', kycStatus: null };
   const kycStatus = type === 'KYC' ? signup.kycStatus : null;
-  if (isDuplicateDelivery(type, delivery.sha256, earlier)) return { outcome: 'duplicate', kycStatus };
+  if (isDuplicateDelivery(type, delivery.dedupeSha256, earlier)) return { outcome: 'duplicate', kycStatus };
   if (type === 'TRANSACTION') return { outcome: 'applied', kycStatus: null };
   const decision = decideKycEvent(signup.kycStatus, event);
   return { outcome: decision.outcome, kycStatus: decision.status };

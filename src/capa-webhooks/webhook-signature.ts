@@ -9,23 +9,32 @@ export function signCapaPayload(payload: Buffer | string, secret: string): strin
 }
 
 /**
- * Whether `signature` is Capa's signature of `raw` under any of `secrets` (several during a rotation). Capa's docs
- * never say "raw body" and their sample signs JSON.stringify(payload), so the raw bytes are tried first and then
- * the body re-serialised. Every secret and both readings are compared, in constant time, whatever matches first.
+ * Which bytes a valid signature covered: the raw body, or its re-serialised form (`canonical`, the text that was
+ * signed: the inbox keys duplicates on it, so re-spaced copies of one delivery are one delivery).
  */
-export function verifyCapaSignature(raw: Buffer, signature: string | string[] | undefined, secrets: readonly string[]): boolean {
-  if (typeof signature !== 'string' || !SHA256_HEX.test(signature.trim()) || secrets.length === 0) return false;
+export type VerifiedPayload = { form: 'raw' } | { form: 'canonical'; canonical: string };
+
+/**
+ * Which form of `raw` `signature` is Capa's signature of under any of `secrets` (several during a rotation), or null.
+ * Capa's docs never say "raw body" and their sample signs JSON.stringify(payload), so the raw bytes are tried first;
+ * only when they fail is the body parsed and re-serialised (never a parse for a body whose raw bytes are signed).
+ * Every secret is compared for a form, in constant time, whatever matches first.
+ */
+export function verifyCapaSignature(raw: Buffer, signature: string | string[] | undefined, secrets: readonly string[]): VerifiedPayload | null {
+  if (typeof signature !== 'string' || !SHA256_HEX.test(signature.trim()) || secrets.length === 0) return null;
   const presented = Buffer.from(signature.trim().toLowerCase(), 'hex');
-  const payloads: Array<Buffer | string> = [raw];
-  const reserialised = reserialise(raw);
-  if (reserialised !== undefined && reserialised !== raw.toString('utf8')) payloads.push(reserialised);
+  if (signedByAny(raw, presented, secrets)) return { form: 'raw' };
+  const canonical = reserialise(raw);
+  if (canonical === undefined || canonical === raw.toString('utf8')) return null;
+  return signedByAny(canonical, presented, secrets) ? { form: 'canonical', canonical } : null;
+}
+
+function signedByAny(payload: Buffer | string, presented: Buffer, secrets: readonly string[]): boolean {
   let matched = false;
   for (const secret of secrets) {
-    for (const payload of payloads) {
-      const expected = createHmac('sha256', secret).update(payload).digest();
-      // timingSafeEqual throws on unequal lengths; both are 32 bytes here, but the check keeps that explicit.
-      if (expected.length === presented.length && timingSafeEqual(expected, presented)) matched = true;
-    }
+    const expected = createHmac('sha256', secret).update(payload).digest();
+    // timingSafeEqual throws on unequal lengths; both are 32 bytes here, but the check keeps that explicit.
+    if (expected.length === presented.length && timingSafeEqual(expected, presented)) matched = true;
   }
   return matched;
 }

@@ -48,6 +48,17 @@ describe('logRequest', () => {
     expect(lines).toEqual([]);
   });
 
+  it("skips the statuses a route's config names (unsigned webhooks), and logs its other answers", () => {
+    const webhook = (status: number) => {
+      const request = { ...requestFor('/webhooks/capa'), routeOptions: { config: { unloggedStatuses: [401, 413] } } } as unknown as FastifyRequest;
+      logRequest(logger, request, replyWith(status));
+    };
+    webhook(401);
+    webhook(413);
+    webhook(200);
+    expect(lines.map((line) => line.res)).toEqual([{ statusCode: 200 }]);
+  });
+
   it('keeps whitelisted fields only when something logs a whole request or response', () => {
     logger.info({ req: { id: 'r', method: 'POST', url: '/v1/users', headers: { authorization: 'Bearer x' }, body: { email: 'a@b.c' } }, res: { statusCode: 201, headers: {} } });
     expect(lines[0]).toMatchObject({ req: { id: 'r', method: 'POST', url: '/v1/users' }, res: { statusCode: 201 } });

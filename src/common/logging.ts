@@ -47,10 +47,19 @@ export function loggerParams(config: AppConfig): Params {
   };
 }
 
+/**
+ * A route's config (Nest's RouteConfig) may name statuses it answers without a request line: refusals anyone can
+ * provoke on a public route (an unsigned webhook), counted in a metric and summarised by the route itself instead.
+ */
+export interface QuietRouteConfig {
+  unloggedStatuses?: readonly number[];
+}
+
 /** One JSON line per answered request (pino-http's field names): id, method, url, status and time taken. */
 export function logRequest(logger: PinoInstance, request: FastifyRequest, reply: FastifyReply): void {
   if (UNLOGGED_URLS.has(request.url)) return;
   const statusCode = reply.statusCode;
+  if ((request.routeOptions?.config as QuietRouteConfig | undefined)?.unloggedStatuses?.includes(statusCode)) return;
   const level = statusCode >= 500 ? 'error' : statusCode >= 400 ? 'warn' : 'info';
   if (!logger.isLevelEnabled(level)) return;
   logger[level](

@@ -24,8 +24,16 @@ export function validateBody<T extends object>(dto: Type<T>, body: unknown): Bod
   }
   const instance = plainToInstance(dto, withoutProtoKeys(body), BODY_TRANSFORM_OPTIONS);
   const errors = validateSync(instance, BODY_VALIDATOR_OPTIONS);
-  if (errors.length > 0) return { ok: false, details: errors.flatMap((error) => detailsOf(error)) };
+  const details = [...nulDetails(body), ...errors.flatMap((error) => detailsOf(error))];
+  if (details.length > 0) return { ok: false, details };
   return { ok: true, value: instance };
+}
+
+/** PostgreSQL text cannot store U+0000: any string value holding it is a problem of its field, whatever the DTO. */
+function nulDetails(value: unknown, field = ''): ErrorDetail[] {
+  if (typeof value === 'string') return value.includes('\u0000') ? [{ field, message: `${field} must not contain the NUL character (U+0000)` }] : [];
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.entries(value).flatMap(([key, entry]) => nulDetails(entry, field === '' ? key : `${field}.${key}`));
 }
 
 /** As Nest's ValidationPipe does: a `__proto__` key in a parsed body never reaches class-transformer. */

@@ -1,4 +1,5 @@
 import { IsString, Length, Validate, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
+import { VerificationLinkDto } from '../verification/verification-link.dto';
 import { ValidationFailedError } from './api-error';
 import { StrictValidationPipe } from './validation.pipe';
 
@@ -66,6 +67,27 @@ describe('StrictValidationPipe', () => {
     for (const value of [null, 'text', 42, [{ name: 'ada' }]]) {
       await expect(pipe.transform(value, body)).rejects.toMatchObject({ details: [{ message: 'The body must be a JSON object' }] });
     }
+  });
+
+  it('rejects NUL (U+0000, which PostgreSQL text cannot store) in any string field, naming the field', async () => {
+    const pipe = new StrictValidationPipe();
+    await expect(pipe.transform({ name: 'a\u0000b' }, body)).rejects.toMatchObject({
+      details: [{ field: 'name', message: 'name must not contain the NUL character (U+0000)' }],
+    });
+    const link = { type: 'body' as const, metatype: VerificationLinkDto };
+    const rejected = pipe.transform({ country: 'MX', redirectUri: 'myapp://done\u0000x' }, link);
+    await expect(rejected).rejects.toBeInstanceOf(ValidationFailedError);
+    await expect(rejected).rejects.toMatchObject({ details: expect.arrayContaining([expect.objectContaining({ field: 'redirectUri' })]) });
+    await expect(pipe.transform({ country: 'M\u0000' }, link)).rejects.toMatchObject({
+      details: expect.arrayContaining([expect.objectContaining({ field: 'country' })]),
+    });
+  });
+
+  it('rejects a path parameter with NUL, naming it', async () => {
+    const pipe = new StrictValidationPipe();
+    await expect(pipe.transform('a\u0000b', { type: 'param', metatype: String, data: 'externalUserId' })).rejects.toMatchObject({
+      details: [{ field: 'externalUserId', message: expect.stringContaining('NUL') }],
+    });
   });
 
   it('leaves parameters that are not bodies to the plain pipe', async () => {

@@ -29,6 +29,11 @@ export class StrictValidationPipe extends ValidationPipe {
   }
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    // A path or query value PostgreSQL text cannot hold (U+0000) names nothing stored; a 400, never a 500 from the query.
+    if (typeof value === 'string' && value.includes('\u0000')) {
+      const field = metadata.data ?? metadata.type;
+      throw new ValidationFailedError([{ field, message: `${field} must not contain the NUL character (U+0000)` }]);
+    }
     if (metadata.type !== 'body') return super.transform(value, metadata);
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw new ValidationFailedError([{ message: 'The body must be a JSON object' }]);

@@ -244,11 +244,25 @@ describe('loadAppConfig', () => {
 
   describe('CAPA_WEBHOOK_SECRETS', () => {
     it('reads several secrets for a rotation, trimmed, or from a file', () => {
-      expect(loadAppConfig({ ...production, CAPA_WEBHOOK_SECRETS: ' new , old ,' }).capaWebhookSecrets).toEqual(['new', 'old']);
+      expect(loadAppConfig({ ...production, CAPA_WEBHOOK_SECRETS: ' new-webhook-secret , old-webhook-secret ,' }).capaWebhookSecrets).toEqual([
+        'new-webhook-secret',
+        'old-webhook-secret',
+      ]);
       const file = join(mkdtempSync(join(tmpdir(), 'capa-webhook-')), 'secrets');
-      writeFileSync(file, 'from-file-a,from-file-b\n');
-      expect(loadAppConfig({ ...production, CAPA_WEBHOOK_SECRETS_FILE: file }).capaWebhookSecrets).toEqual(['from-file-a', 'from-file-b']);
-      expect(bootError({ ...production, CAPA_WEBHOOK_SECRETS: 'a', CAPA_WEBHOOK_SECRETS_FILE: file })).toContain('not both');
+      writeFileSync(file, 'from-file-secret-a,from-file-secret-b\n');
+      expect(loadAppConfig({ ...production, CAPA_WEBHOOK_SECRETS_FILE: file }).capaWebhookSecrets).toEqual(['from-file-secret-a', 'from-file-secret-b']);
+      expect(bootError({ ...production, CAPA_WEBHOOK_SECRETS: 'a-long-enough-secret', CAPA_WEBHOOK_SECRETS_FILE: file })).toContain('not both');
+    });
+
+    it('an entry shorter than 16 characters stops the boot, naming its position and never the secret', () => {
+      const message = bootError({ ...production, CAPA_WEBHOOK_SECRETS: 'a-long-enough-secret,shortsecret15c' });
+      expect(message).toContain('CAPA_WEBHOOK_SECRETS entries must be at least 16 characters (too short: entry 2 of 2)');
+      expect(message).not.toContain('shortsecret15c');
+      expect(message).not.toContain('a-long-enough-secret');
+      const file = join(mkdtempSync(join(tmpdir(), 'capa-webhook-')), 'secrets');
+      writeFileSync(file, 'tiny\n');
+      expect(bootError({ ...production, CAPA_WEBHOOK_SECRETS_FILE: file })).toContain('too short: entry 1 of 1');
+      expect(loadAppConfig({ ...production, CAPA_WEBHOOK_SECRETS: 'x'.repeat(16) }).capaWebhookSecrets).toEqual(['x'.repeat(16)]);
     });
 
     it('unset with a real Capa: webhooks are off (no secret)', () => {
@@ -261,7 +275,10 @@ describe('loadAppConfig', () => {
       expect(first.webhookSecretGenerated).toBe(true);
       expect(first.capaWebhookSecrets).toEqual([expect.stringMatching(/^[0-9a-f]{64}$/)]);
       expect(second.capaWebhookSecrets).not.toEqual(first.capaWebhookSecrets);
-      expect(loadAppConfig({ CAPA_WEBHOOK_SECRETS: 'mine' })).toMatchObject({ capaWebhookSecrets: ['mine'], webhookSecretGenerated: false });
+      expect(loadAppConfig({ CAPA_WEBHOOK_SECRETS: 'mine-and-long-enough' })).toMatchObject({
+        capaWebhookSecrets: ['mine-and-long-enough'],
+        webhookSecretGenerated: false,
+      });
     });
   });
 });

@@ -5,6 +5,8 @@ import { BACKGROUND_BACKOFF, BackoffPolicy } from '../capa/retry-schedule';
 import { displayUrl, parseWebhookUrls, webhookSecretProblem } from '../events/event-settings';
 import { EnvironmentVariables, validateEnvironment } from './environment';
 
+const MIN_CAPA_WEBHOOK_SECRET_LENGTH = 16;
+
 export const DEV_INBOUND_API_KEY = 'dev-inbound-token';
 export const DEV_ADMIN_API_KEY = 'dev-admin-token';
 
@@ -159,6 +161,13 @@ export class AppConfig {
     if (admin !== '' && inbound.includes(admin)) problems.push('ADMIN_API_KEY must differ from every INBOUND_API_KEYS token');
     if (env.CAPA_WEBHOOK_SECRETS && env.CAPA_WEBHOOK_SECRETS_FILE) {
       problems.push('set CAPA_WEBHOOK_SECRETS or CAPA_WEBHOOK_SECRETS_FILE, not both');
+    }
+    // A short HMAC secret can be guessed offline from one captured delivery; the message names positions, never values.
+    const shortSecrets = this.capaWebhookSecrets.flatMap((secret, index) => (secret.length < MIN_CAPA_WEBHOOK_SECRET_LENGTH ? [index + 1] : []));
+    if (shortSecrets.length > 0) {
+      problems.push(
+        `CAPA_WEBHOOK_SECRETS entries must be at least ${MIN_CAPA_WEBHOOK_SECRET_LENGTH} characters (too short: entry ${shortSecrets.join(', ')} of ${this.capaWebhookSecrets.length})`,
+      );
     }
     if (env.CAPA_PARTNER_API_KEY && env.CAPA_PARTNER_API_KEY_FILE) {
       problems.push('set CAPA_PARTNER_API_KEY or CAPA_PARTNER_API_KEY_FILE, not both');

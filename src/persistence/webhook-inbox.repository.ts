@@ -10,7 +10,10 @@ export interface DeliveryToRecord {
   externalUserId: string | null;
   type: string | null;
   event: string | null;
+  /** SHA-256 of the raw bytes, stored and searchable. */
   sha256: string;
+  /** The duplicate key: SHA-256 of the bytes the signature covered. */
+  dedupeSha256: string;
   body: string;
   /** The parsed body: the data of a forwarded event (capa.transaction). */
   payload: Record<string, unknown> | null;
@@ -77,12 +80,13 @@ export class WebhookInboxRepository {
     const { rows } = await this.prisma.pool.query<RecordDeliveryRow>(
       `SELECT inbox_id::text AS "inboxId", received_at AS "receivedAt", decision_key AS "key", signup_id::text AS "signupId",
               capa_user_id AS "capaUserId", previous_kyc_status AS "kycStatus"
-       FROM capa_record_delivery($1, $2, $3, $4, $5, $6, $7, $8)`,
+       FROM capa_record_delivery($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
       [
         delivery.externalUserId,
         delivery.type,
         delivery.event,
         delivery.sha256,
+        delivery.dedupeSha256,
         delivery.body,
         delivery.payload === null ? null : JSON.stringify(delivery.payload),
         DUPLICATE_WINDOW_MS / 1000,
