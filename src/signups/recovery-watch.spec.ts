@@ -1,4 +1,4 @@
-import { RecoveryWatch, recoveryPace } from './recovery-watch';
+import { RecoveryThrottle, RecoveryWatch, recoveryPace } from './recovery-watch';
 
 describe('RecoveryWatch', () => {
   it('signals the first success after three failures in a row, once', () => {
@@ -63,5 +63,45 @@ describe('recoveryPace', () => {
 
   it('drains live signups at most at half of one replica\'s retry budget floor', () => {
     for (const floor of [2, 4, 10, 25, 60]) expect(recoveryPace({ retryBudgetMinPerSecond: floor, importCapaRps: 10, backoffCapMs: 300_000 }).liveRatePerSecond).toBeLessThanOrEqual(floor / 2);
+  });
+});
+
+describe('RecoveryThrottle', () => {
+  it('runs the first recovery at once, defers one within the interval to its end, and folds signals while one is pending', () => {
+    let now = 10_000;
+    const throttle = new RecoveryThrottle(2000, () => now);
+    expect(throttle.signalled()).toBe(0);
+    throttle.running();
+    now = 10_500;
+    expect(throttle.signalled()).toBe(1500);
+    now = 11_000;
+    expect(throttle.signalled()).toBeNull();
+    expect(throttle.signalled()).toBeNull();
+    now = 12_000;
+    throttle.running();
+    now = 20_000;
+    expect(throttle.signalled()).toBe(0);
+  });
+
+  it('a flaky Capa signalling every 100 ms for 10 s: the statement runs every 2 s, and the last signal is not lost', () => {
+    let now = 0;
+    const throttle = new RecoveryThrottle(2000, () => now);
+    const runs: number[] = [];
+    let deferredUntil: number | undefined;
+    for (now = 0; now <= 10_000; now += 100) {
+      if (deferredUntil !== undefined && now >= deferredUntil) {
+        deferredUntil = undefined;
+        throttle.running();
+        runs.push(now);
+      }
+      const wait = throttle.signalled();
+      if (wait === 0) {
+        throttle.running();
+        runs.push(now);
+      } else if (wait !== null) deferredUntil = now + wait;
+    }
+    expect(runs).toEqual([0, 2000, 4000, 6000, 8000, 10_000]);
+    // The signal at 10 000 ms (after the run then) is pending, to run at 12 000 ms.
+    expect(deferredUntil).toBe(12_000);
   });
 });

@@ -56,6 +56,37 @@ export class RecoveryWatch {
   }
 }
 
+/** A replica brings waiting signups forward at most this often; a recovery seen sooner is deferred to then, not lost. */
+export const RECOVERY_MIN_INTERVAL_MS = 2000;
+
+/**
+ * Rate-limits the recovery statement: a flaky Capa (a success after a few failures, again and again) would otherwise
+ * run it several times a second and keep cancelling the backoff. A signal within minIntervalMs of the last run is
+ * deferred to the end of that interval, and signals while one is deferred are folded into it.
+ */
+export class RecoveryThrottle {
+  private lastRunAt = Number.NEGATIVE_INFINITY;
+  private pending = false;
+
+  constructor(
+    private readonly minIntervalMs: number = RECOVERY_MIN_INTERVAL_MS,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** A recovery was signalled: in how many ms to bring the waiting signups forward, or null when a run is already pending. */
+  signalled(): number | null {
+    if (this.pending) return null;
+    this.pending = true;
+    return Math.max(0, this.lastRunAt + this.minIntervalMs - this.now());
+  }
+
+  /** The pending run starts now. */
+  running(): void {
+    this.pending = false;
+    this.lastRunAt = this.now();
+  }
+}
+
 /** How a recovery drains the waiting signups: made due one after another at these rates, at most this many. */
 export interface RecoveryPace {
   liveRatePerSecond: number;

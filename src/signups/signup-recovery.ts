@@ -2,18 +2,21 @@ import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap, 
 import { CapaObserver } from '../capa/capa-observer';
 import { AppConfig } from '../config/app-config';
 import { SignupRepository } from '../persistence/signup.repository';
-import { RECOVERY_PROBE_MS, RecoveryPace, RecoveryWatch, recoveryPace } from './recovery-watch';
+import { RECOVERY_PROBE_MS, RecoveryPace, RecoveryThrottle, RecoveryWatch, recoveryPace } from './recovery-watch';
 
 /**
  * Recovery is prompt where backoff meets an outage: background retries back off up to minutes, so when this replica
  * sees Capa answer again after failures (or its circuit close), it makes the waiting signups due at once, spread at a
- * pace (recoveryPace), in one statement; every replica's workers then claim them as they come due. While Capa fails,
+ * pace (recoveryPace), in one statement, at most once per RECOVERY_MIN_INTERVAL_MS (RecoveryThrottle: a flaky Capa
+ * signals often); every replica's workers then claim them as they come due. While Capa fails,
  * one waiting signup is made due every RECOVERY_PROBE_MS, so the recovery is seen even when nobody else calls Capa.
  */
 @Injectable()
 export class SignupRecovery implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown {
   private readonly logger = new Logger(SignupRecovery.name);
   private readonly watch = new RecoveryWatch();
+  private readonly throttle = new RecoveryThrottle();
+  private deferred: NodeJS.Timeout | undefined;
   private readonly pace: RecoveryPace;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> = Promise.resolve();
@@ -48,6 +51,7 @@ export class SignupRecovery implements OnApplicationBootstrap, OnModuleDestroy, 
   onModuleDestroy(): void {
     this.stopped = true;
     clearInterval(this.timer);
+    clearTimeout(this.deferred);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -57,6 +61,17 @@ export class SignupRecovery implements OnApplicationBootstrap, OnModuleDestroy, 
 
   private onSignal(recovered: boolean): void {
     if (!recovered || this.stopped) return;
+    const wait = this.throttle.signalled();
+    if (wait === null) return;
+    if (wait === 0) return this.bringForward();
+    this.deferred = setTimeout(() => this.bringForward(), wait);
+    this.deferred.unref();
+  }
+
+  private bringForward(): void {
+    this.throttle.running();
+    this.deferred = undefined;
+    if (this.stopped) return;
     this.run(async () => {
       const moved = await this.repository.bringForwardWaiting(this.pace);
       if (moved > 0) this.logger.log({ moved, ...this.pace }, `Capa answers again: ${moved} waiting signup(s) made due, spread at ${this.pace.liveRatePerSecond}/s`);
