@@ -57,7 +57,8 @@ export class ImportWorker implements OnApplicationBootstrap, OnModuleDestroy, Be
     if (granted === 0) return 0;
     // Each row's lease owner is unique to its drive (`prefix:<id>`), as the SignupWorker's.
     const ownerPrefix = `${INSTANCE_ID}:i:${randomUUID().slice(0, 8)}`;
-    const rows = await this.imports.claimDue(ownerPrefix, this.config.capaTimeoutMs + LEASE_MARGIN_MS, granted);
+    // Tracked by SignupsService, so the drain waits for this claim's rows; none once the drain has begun.
+    const rows = await this.signups.claim(() => this.imports.claimDue(ownerPrefix, this.config.capaTimeoutMs + LEASE_MARGIN_MS, granted));
     await this.imports.returnTokens(granted - rows.length, this.pace.burst);
     for (const row of rows) {
       this.metrics.capaCallsForImports.inc();

@@ -45,7 +45,7 @@ export class SignupWorker implements OnApplicationBootstrap, OnModuleDestroy {
     const leaseMs = this.config.capaTimeoutMs + LEASE_MARGIN_MS;
     // One prefix per pass; the statement makes each row's owner unique (`prefix:<id>`): one drive per row.
     const ownerPrefix = `${INSTANCE_ID}:w:${randomUUID().slice(0, 8)}`;
-    const claim = this.repository.claimDue(ownerPrefix, leaseMs, this.config.workerBatchSize, new Date());
+    const claim = this.signups.claim(() => this.repository.claimDue(ownerPrefix, leaseMs, this.config.workerBatchSize, new Date()));
     this.claiming = claim;
     const rows = await claim;
     const drives = rows.map((row) => this.signups.drive(row, Date.now() + this.config.capaTimeoutMs, 'worker'));
