@@ -157,12 +157,16 @@ export class SignupsService {
   }
 
   /**
-   * A worker's claim statement (signups, imports), tracked so the drain knows every row leased in this process becomes
-   * a drive it waits for. Once the drain has begun, nothing more is claimed (answers []).
+   * A worker's claim (signups, imports): the statement that leases rows and `start`, which makes each row a drive,
+   * tracked together so the drain waits until every row leased in this process is a drive it knows. Once the drain
+   * has begun, nothing more is claimed (answers [] without running the statement).
    */
-  async claim<T>(statement: () => Promise<T[]>): Promise<T[]> {
+  async claim<T>(statement: () => Promise<T[]>, start: (rows: T[]) => void): Promise<T[]> {
     if (this.closing) return [];
-    const claim = statement();
+    const claim = statement().then((rows) => {
+      start(rows);
+      return rows;
+    });
     this.claims.add(claim);
     try {
       return await claim;
@@ -180,18 +184,25 @@ export class SignupsService {
     const until = Date.now() + graceMs;
     this.closing = true;
     await waitAtMost(Promise.allSettled([...this.claims]), until - Date.now());
-    const started = [...this.drives.values()];
-    await waitAtMost(Promise.allSettled(started.map((drive) => drive.done)), until - Date.now());
+    const before = this.drives.size;
+    await this.waitForDrives(until);
     this.cutOff = true;
-    const unfinished = [...this.drives.entries()];
-    for (const [, drive] of unfinished) drive.abort.abort();
-    await waitAtMost(Promise.allSettled(unfinished.map(([, drive]) => drive.done)), ABORT_WAIT_MS);
+    const cut = [...this.drives.values()];
+    for (const drive of cut) drive.abort.abort();
+    await this.waitForDrives(Date.now() + ABORT_WAIT_MS);
     // A drive still here but not calling Capa (waiting for a connection to record or settle) may be let go of now.
-    const stuck = [...this.drives.entries()].filter(([owner]) => unfinished.some(([cut]) => cut === owner));
+    const stuck = [...this.drives.entries()];
     const notCalling = stuck.filter(([, drive]) => !drive.calling).map(([owner]) => owner);
     await this.repository.releaseLeases(notCalling, new Date());
     const stillCalling = stuck.length - notCalling.length;
-    return { finished: started.length - unfinished.length, cutOff: unfinished.length - stillCalling, stillCalling };
+    return { finished: Math.max(0, before - cut.length), cutOff: cut.length - stillCalling, stillCalling };
+  }
+
+  /** Until no drive is left or the time is up; drives that start meanwhile (a request still running) are waited for too. */
+  private async waitForDrives(until: number): Promise<void> {
+    while (this.drives.size > 0 && Date.now() < until) {
+      await waitAtMost(Promise.allSettled([...this.drives.values()].map((drive) => drive.done)), until - Date.now());
+    }
   }
 
   private async driveAndAnswer(row: SignupRecord, deadline: number, actor: AttemptActor, requestId?: string): Promise<SignupAnswer> {
