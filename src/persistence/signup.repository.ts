@@ -17,7 +17,7 @@ export const SIGNUP_COLUMNS = Prisma.sql`
   attempt_count AS "attemptCount", lease_owner AS "leaseOwner", lease_until AS "leaseUntil",
   next_attempt_at AS "nextAttemptAt", created_at AS "createdAt", updated_at AS "updatedAt", now() AS "observedAt",
   kyc_status::text AS "kycStatus", kyc_updated_at AS "kycUpdatedAt", kyc_link_issued_at AS "kycLinkIssuedAt",
-  import_id AS "importId"`;
+  import_id AS "importId", call_started_at AS "callStartedAt"`;
 
 /** A lease's end, `$n` milliseconds from now on the database's clock. */
 const leaseEnd = (param: string) => `now() + ${param} * interval '1 millisecond'`;
