@@ -44,6 +44,8 @@ export interface CapaCallOptions {
   background?: boolean;
   /** At most this many calls (default 8): 1 for a caller that paid for exactly one call (an import row's token). */
   maxAttempts?: number;
+  /** Aborts the HTTP request in flight (a drain's cut-off); no further attempt starts. The outcome is `ABORTED`. */
+  signal?: AbortSignal;
 }
 
 /** A verification call (link, details) for one signup, within the inbound request's deadline. */
@@ -66,6 +68,8 @@ const CIRCUIT_OPEN: CapaOutcome = {
   errorMessage: 'Capa is failing; calls are paused by the circuit breaker',
 };
 const RETRY_BUDGET_EXHAUSTED = 'RETRY_BUDGET_EXHAUSTED';
+/** The errorCode of a call this service aborted itself (CapaCallOptions.signal): whether Capa acted on it is unknown. */
+export const CALL_ABORTED = 'ABORTED';
 
 /**
  * A retry the budget held back. Its Retry-After spreads the rows the worker had to put back over the next window
@@ -113,7 +117,7 @@ export class CapaGateway implements OnApplicationShutdown {
   /** Registers the user at Capa (retried as callWithRetries says). */
   createUser(request: CapaCreateUserRequest, options: CapaCallOptions): Promise<CapaOutcome> {
     const url = `${this.endpoint.baseUrl}${CREATE_USER_PATH}`;
-    return this.callWithRetries((timeoutMs) => this.post(url, request, timeoutMs), options, { externalUserId: request.externalUserId });
+    return this.callWithRetries((timeoutMs) => this.post(url, request, timeoutMs, options.signal), options, { externalUserId: request.externalUserId });
   }
 
   /**
@@ -132,10 +136,11 @@ export class CapaGateway implements OnApplicationShutdown {
       const outcome = await this.attempt(send, options, options.retry === true || attempt > 1, logFields);
       if (outcome === CIRCUIT_OPEN || (outcome.kind === 'transient' && outcome.errorCode === RETRY_BUDGET_EXHAUSTED)) return last ?? outcome;
       last = outcome;
-      if (!isRetryable(outcome) || attempt === maxAttempts) break;
+      if (!isRetryable(outcome) || attempt === maxAttempts || options.signal?.aborted) break;
       const delay = backoffDelay(IN_REQUEST_BACKOFF, attempt, outcome.kind === 'transient' ? outcome.retryAfterMs : undefined);
       if (Date.now() + delay + MIN_ATTEMPT_MS > options.deadline) break;
-      await sleep(delay);
+      await sleep(delay, undefined, { signal: options.signal }).catch(() => undefined);
+      if (options.signal?.aborted) break;
     }
     return last ?? CIRCUIT_OPEN;
   }
@@ -190,20 +195,23 @@ export class CapaGateway implements OnApplicationShutdown {
     else this.logger.warn(fields, `Retry budget for Capa calls has room again: ${window}`);
   }
 
-  private async post(url: string, body: unknown, timeoutMs: number): Promise<CapaOutcome> {
+  private async post(url: string, body: unknown, timeoutMs: number, abort?: AbortSignal): Promise<CapaOutcome> {
     try {
       // The axios instance of @nestjs/axios, called directly: its Observable wrapper cancels the request once
       // answered, which builds a CanceledError (with a stack) on every successful call.
       const response = await this.http.axiosRef.post(url, body, {
         headers: { 'content-type': 'application/json', 'partner-api-key': this.endpoint.partnerApiKey },
         timeout: timeoutMs,
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: abort === undefined ? AbortSignal.timeout(timeoutMs) : AbortSignal.any([AbortSignal.timeout(timeoutMs), abort]),
         validateStatus: () => true,
         maxContentLength: 64 * 1024,
         maxRedirects: 0,
       });
       return withoutSecret(classifyResponse(response.status, response.headers as Record<string, unknown>, response.data), this.endpoint.partnerApiKey);
     } catch (error) {
+      if (abort?.aborted) {
+        return { kind: 'transient', httpStatus: null, errorCode: CALL_ABORTED, errorMessage: 'The call was aborted by this service (shutdown cut-off); Capa may or may not have acted on it' };
+      }
       return withoutSecret(classifyNetworkError(error), this.endpoint.partnerApiKey);
     }
   }

@@ -5,6 +5,7 @@ import { INSTANCE_ID } from '../common/instance-id';
 import { AppConfig } from '../config/app-config';
 import { ImportRepository } from '../persistence/import.repository';
 import { LEASE_MARGIN_MS, SignupsService } from '../signups/signups.service';
+import type { SignupRecord } from '../signups/signup.types';
 import { ImportMetrics } from './import-metrics';
 import { importPace } from './import-pace';
 
@@ -59,17 +60,22 @@ export class ImportWorker implements OnApplicationBootstrap, OnModuleDestroy, Be
     if (granted === 0) return 0;
     // Each row's lease owner is unique to its drive (`prefix:<id>`), as the SignupWorker's.
     const ownerPrefix = `${INSTANCE_ID}:i:${randomUUID().slice(0, 8)}`;
-    const rows = await this.imports.claimDue(ownerPrefix, this.config.capaTimeoutMs + LEASE_MARGIN_MS, granted);
+    // Tracked by SignupsService until each row is a drive, so the drain waits for them; none once the drain has begun.
+    const rows = await this.signups.claim(
+      () => this.imports.claimDue(ownerPrefix, this.config.capaTimeoutMs + LEASE_MARGIN_MS, granted),
+      (claimed) => claimed.forEach((row) => this.startDrive(row)),
+    );
     await this.imports.returnTokens(granted - rows.length, this.pace.burst);
-    for (const row of rows) {
-      this.metrics.capaCallsForImports.inc();
-      const drive = this.signups.drive(row, Date.now() + this.config.capaTimeoutMs, 'worker').catch((error: unknown) => {
-        this.logger.error({ err: error }, 'Import drive failed; the lease will expire and it is retried');
-      });
-      this.inFlight.add(drive);
-      void drive.finally(() => this.inFlight.delete(drive));
-    }
     return rows.length === 0 ? null : rows.length;
+  }
+
+  private startDrive(row: SignupRecord): void {
+    this.metrics.capaCallsForImports.inc();
+    const drive = this.signups.drive(row, Date.now() + this.config.capaTimeoutMs, 'worker').catch((error: unknown) => {
+      this.logger.error({ err: error }, 'Import drive failed; the lease will expire and it is retried');
+    });
+    this.inFlight.add(drive);
+    void drive.finally(() => this.inFlight.delete(drive));
   }
 
   private async run(): Promise<void> {

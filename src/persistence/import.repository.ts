@@ -133,15 +133,17 @@ export class ImportRepository {
   }
 
   /**
-   * Withdraws the rows not yet sent to Capa (never leased, no attempt) and counts them `cancelled`, in one statement:
-   * a worker's claim of the same rows either takes them first (the lease is then seen here) or skips them as locked.
+   * Withdraws the rows not yet sent to Capa (never leased, no call started, no attempt) and counts them `cancelled`, in
+   * one statement: a worker's claim of the same rows either takes them first (the lease is then seen here) or skips them
+   * as locked. `call_started_at` is committed before any call leaves, so a row whose call a draining replica cut off
+   * (lease released, no attempt recorded yet) is never withdrawn: Capa may have created its user.
    * Answers false when there is no such RUNNING import.
    */
   async cancel(id: string): Promise<boolean> {
     const { rowCount } = await this.prisma.pool.query(
       `WITH withdrawn AS (
          DELETE FROM signups s
-         WHERE s.import_id = $1 AND s.status = 'PENDING' AND s.lease_until IS NULL AND s.attempt_count = 0
+         WHERE s.import_id = $1 AND s.status = 'PENDING' AND s.lease_until IS NULL AND s.call_started_at IS NULL AND s.attempt_count = 0
            AND NOT EXISTS (SELECT 1 FROM capa_attempts a WHERE a.signup_id = s.id)
            AND EXISTS (SELECT 1 FROM imports WHERE id = $1 AND status = 'RUNNING')
          RETURNING 1

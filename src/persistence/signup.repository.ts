@@ -18,7 +18,7 @@ export const SIGNUP_COLUMNS = Prisma.sql`
   attempt_count AS "attemptCount", lease_owner AS "leaseOwner", lease_until AS "leaseUntil",
   next_attempt_at AS "nextAttemptAt", created_at AS "createdAt", updated_at AS "updatedAt", now() AS "observedAt",
   kyc_status::text AS "kycStatus", kyc_updated_at AS "kycUpdatedAt", kyc_link_issued_at AS "kycLinkIssuedAt",
-  import_id AS "importId"`;
+  import_id AS "importId", call_started_at AS "callStartedAt"`;
 
 /** A lease's end, `$n` milliseconds from now on the database's clock. */
 const leaseEnd = (param: string) => `now() + ${param} * interval '1 millisecond'`;
@@ -103,12 +103,17 @@ const HOT_STATEMENTS = {
   releaseLeases: `
     UPDATE signups SET lease_owner = NULL, lease_until = NULL, next_attempt_at = now(), updated_at = $2
     WHERE lease_owner = ANY($1::text[]) AND status = 'PENDING'`,
+  // The fact an import cancel reads: this drive is about to call Capa. Only the lease holder writes it, so a drive whose
+  // lease is gone (released, taken over, the row withdrawn) learns it here and does not call.
+  markCallStarted: `
+    UPDATE signups SET call_started_at = coalesce(call_started_at, now())
+    WHERE id = $1 AND status = 'PENDING' AND lease_owner = $2 AND lease_until > now()`,
   recordAttempt: `
     INSERT INTO capa_attempts (signup_id, at, actor, outcome, http_status, latency_ms, error_code, error_message, capa_user_id)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 } as const;
 
-type RowStatement = Exclude<keyof typeof HOT_STATEMENTS, 'recordAttempt' | 'releaseLeases'>;
+type RowStatement = Exclude<keyof typeof HOT_STATEMENTS, 'recordAttempt' | 'releaseLeases' | 'markCallStarted'>;
 
 /** Values typed as Prisma types them: BIGINT as bigint (pg's default is a string); the rest as pg parses them. */
 export const PRISMA_ROW_TYPES: CustomTypesConfig = {
@@ -216,6 +221,15 @@ export class SignupRepository {
     const rows = await this.prisma.$queryRaw<Array<{ due: number }>>`
       SELECT count(*)::int AS due FROM signups WHERE status = 'PENDING' AND next_attempt_at <= now()`;
     return rows[0]?.due ?? 0;
+  }
+
+  /**
+   * Commits, before the HTTP request leaves, that this drive calls Capa for the row (`call_started_at`). False when the
+   * drive no longer holds the row's lease (or the row is gone): then it must not call.
+   */
+  async markCallStarted(id: bigint, owner: string): Promise<boolean> {
+    const result = await this.prisma.pool.query({ text: HOT_STATEMENTS.markCallStarted, values: [id, owner] });
+    return result.rowCount === 1;
   }
 
   async recordAttempt(signupId: bigint, actor: AttemptActor, attempt: CapaAttemptRecord): Promise<void> {

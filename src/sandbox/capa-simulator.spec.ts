@@ -417,3 +417,26 @@ async function waitFor(condition: () => boolean, timeoutMs = 2000): Promise<void
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+describe('create-user call spans (when each call was open, per externalUserId)', () => {
+  it('records a call aborted by the client as ended when its connection closed, and finds calls for one id open at once', async () => {
+    simulator.setFaults({ latencyMs: 300 });
+    const aborted = new AbortController();
+    const first = createUser({ externalUserId: 'span-1', method: 'NONE' }, { signal: aborted.signal }).catch((error: Error) => error);
+    while (simulator.createUserCallSpans().length === 0 || simulator.createUserCallSpans()[0].externalUserId === null) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    aborted.abort();
+    expect(await first).toMatchObject({ name: 'AbortError' });
+    while (simulator.createUserCallSpans()[0].end === null) await new Promise((resolve) => setTimeout(resolve, 5));
+    // Sequential calls for one id do not overlap; two open at once do.
+    await createUser({ externalUserId: 'span-1', method: 'NONE' });
+    expect(simulator.overlappingCalls()).toEqual([]);
+    await Promise.all([createUser({ externalUserId: 'span-2', method: 'NONE' }), createUser({ externalUserId: 'span-2', method: 'NONE' })]);
+    const overlapping = simulator.overlappingCalls();
+    expect(overlapping.map(([earlier, later]) => [earlier.externalUserId, later.externalUserId])).toEqual([['span-2', 'span-2']]);
+    const spans = (await (await fetch(`${baseUrl}/__sim/call-spans`)).json()) as { spans: unknown[]; overlapping: unknown[] };
+    expect(spans.spans).toHaveLength(4);
+    expect(spans.overlapping).toHaveLength(1);
+  });
+});

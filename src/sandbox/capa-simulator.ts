@@ -60,6 +60,16 @@ export interface SimulatedUser {
   payload: CreateUserPayload;
 }
 
+/**
+ * One create-user call as the simulator saw it: from its arrival to the moment its connection was done with (answered,
+ * reset, or closed by the client), in epoch ms; `end` null while it is still open.
+ */
+export interface CreateUserCallSpan {
+  externalUserId: string | null;
+  start: number;
+  end: number | null;
+}
+
 interface Outcome {
   status: number;
   body: unknown;
@@ -80,6 +90,7 @@ export class CapaSimulator {
   private counters = emptyStats();
   /** When each create-user request arrived (epoch ms), for tests that check the pace of calls. */
   private requestTimes: number[] = [];
+  private callSpans: CreateUserCallSpan[] = [];
   private faultPlan = new FaultPlan();
   private server: Server | undefined;
   private baseUrl: string | undefined;
@@ -145,6 +156,7 @@ export class CapaSimulator {
     this.callsByUser.clear();
     this.counters = emptyStats();
     this.requestTimes = [];
+    this.callSpans = [];
     this.faultPlan = new FaultPlan();
   }
 
@@ -154,6 +166,24 @@ export class CapaSimulator {
 
   createUserRequestTimes(): number[] {
     return [...this.requestTimes];
+  }
+
+  createUserCallSpans(): CreateUserCallSpan[] {
+    return this.callSpans.map((span) => ({ ...span }));
+  }
+
+  /** Pairs of create-user calls for one externalUserId that were open at the same time (an open call counts as running). */
+  overlappingCalls(): Array<[CreateUserCallSpan, CreateUserCallSpan]> {
+    const overlaps: Array<[CreateUserCallSpan, CreateUserCallSpan]> = [];
+    const spans = this.createUserCallSpans().filter((span) => span.externalUserId !== null);
+    for (const [i, first] of spans.entries()) {
+      for (const second of spans.slice(i + 1)) {
+        if (first.externalUserId !== second.externalUserId) continue;
+        const [earlier, later] = first.start <= second.start ? [first, second] : [second, first];
+        if (earlier.end === null || later.start < earlier.end) overlaps.push([earlier, later]);
+      }
+    }
+    return overlaps;
   }
 
   userFor(externalUserId: string): SimulatedUser | undefined {
@@ -198,12 +228,16 @@ export class CapaSimulator {
   private async handleCreateUser(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.counters.requests++;
     this.requestTimes.push(Date.now());
+    const span: CreateUserCallSpan = { externalUserId: null, start: Date.now(), end: null };
+    this.callSpans.push(span);
+    res.once('close', () => (span.end = Date.now()));
     // Taken before anything else so a script can fake any answer, auth failures included.
     const fault = this.faultPlan.nextFault();
     const body = await readBody(req, MAX_CREATE_USER_BODY_BYTES);
     if (body.outcome === 'aborted') return;
     const json: JsonParseResult = body.outcome === 'complete' ? parseJson(body.text) : { ok: false };
     const calls = this.countCall(json);
+    span.externalUserId = externalUserIdOf(json) ?? null;
 
     if (fault?.kind === 'timeout') return this.hang(res);
     await delay(this.faultPlan.delayMs(this.baseLatencyMs));
@@ -290,9 +324,8 @@ export class CapaSimulator {
 
   /** Counts a call for its externalUserId; answers how many calls that id has had, this one included (0: no id). */
   private countCall(json: JsonParseResult): number {
-    if (!json.ok || typeof json.value !== 'object' || json.value === null) return 0;
-    const externalUserId = (json.value as Record<string, unknown>).externalUserId;
-    if (typeof externalUserId !== 'string' || externalUserId === '') return 0;
+    const externalUserId = externalUserIdOf(json);
+    if (externalUserId === undefined) return 0;
     const calls = (this.callsByUser.get(externalUserId) ?? 0) + 1;
     this.callsByUser.set(externalUserId, calls);
     if (calls > this.counters.maxCallsPerUser) this.counters.maxCallsPerUser = calls;
@@ -338,4 +371,10 @@ export class CapaSimulator {
   private rejection(status: number, code: string, message: string): Outcome {
     return { status, body: errorBody(this.errorShape, { status, code, message }) };
   }
+}
+
+function externalUserIdOf(json: JsonParseResult): string | undefined {
+  if (!json.ok || typeof json.value !== 'object' || json.value === null) return undefined;
+  const externalUserId = (json.value as Record<string, unknown>).externalUserId;
+  return typeof externalUserId === 'string' && externalUserId !== '' ? externalUserId : undefined;
 }

@@ -10,6 +10,8 @@ const MAX_CONTROL_BODY_BYTES = 1024 * 1024;
 export interface ControlTarget {
   stats(): unknown;
   createUserRequestTimes(): number[];
+  createUserCallSpans(): unknown;
+  overlappingCalls(): unknown;
   userFor(externalUserId: string): unknown;
   setFaults(faults: FaultConfig): void;
   reset(): void;
@@ -26,6 +28,8 @@ export async function handleControlRequest(
     sendJson(res, 200, target.stats());
   } else if (req.method === 'GET' && path === '/__sim/request-times') {
     sendJson(res, 200, target.createUserRequestTimes());
+  } else if (req.method === 'GET' && path === '/__sim/call-spans') {
+    sendJson(res, 200, { spans: target.createUserCallSpans(), overlapping: target.overlappingCalls() });
   } else if (req.method === 'GET' && path.startsWith(USERS_PREFIX)) {
     getUser(target, path.slice(USERS_PREFIX.length), res);
   } else if (req.method === 'POST' && path === '/__sim/faults') {

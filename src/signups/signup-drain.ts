@@ -32,7 +32,10 @@ export class SignupDrain implements BeforeApplicationShutdown {
       this.logger.warn('In-flight requests did not finish within SHUTDOWN_GRACE_MS; their connections are closed');
       this.adapterHost.httpAdapter.getHttpServer().closeAllConnections();
     }
-    const { finished, released } = await this.signups.drainDrives(deadline - Date.now());
-    this.logger.log(`Shutdown: requests ${drained ? 'drained' : 'cut off'}, ${finished} more drive(s) finished, ${released} unfinished lease(s) released`);
+    const { finished, cutOff, stillCalling } = await this.signups.drainDrives(deadline - Date.now());
+    this.logger.log(
+      `Shutdown: requests ${drained ? 'drained' : 'cut off'}, ${finished} more drive(s) finished, ` +
+        `${cutOff} drive(s) cut off (call aborted and ended, then lease released), ${stillCalling} still calling (lease left to expire)`,
+    );
   }
 }

@@ -45,10 +45,13 @@ export class SignupWorker implements OnApplicationBootstrap, OnModuleDestroy {
     const leaseMs = this.config.capaTimeoutMs + LEASE_MARGIN_MS;
     // One prefix per pass; the statement makes each row's owner unique (`prefix:<id>`): one drive per row.
     const ownerPrefix = `${INSTANCE_ID}:w:${randomUUID().slice(0, 8)}`;
-    const claim = this.repository.claimDue(ownerPrefix, leaseMs, this.config.workerBatchSize, new Date());
+    let drives: Array<Promise<unknown>> = [];
+    const claim = this.signups.claim(
+      () => this.repository.claimDue(ownerPrefix, leaseMs, this.config.workerBatchSize, new Date()),
+      (claimed) => (drives = claimed.map((row) => this.signups.drive(row, Date.now() + this.config.capaTimeoutMs, 'worker'))),
+    );
     this.claiming = claim;
     const rows = await claim;
-    const drives = rows.map((row) => this.signups.drive(row, Date.now() + this.config.capaTimeoutMs, 'worker'));
     const results = await Promise.allSettled(drives);
     for (const result of results) {
       if (result.status === 'rejected') this.logger.error({ err: result.reason }, 'Background drive failed; the lease will expire and it is retried');

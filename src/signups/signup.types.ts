@@ -32,6 +32,8 @@ export interface SignupRecord {
   errorCode: string | null;
   errorMessage: string | null;
   attemptCount: number;
+  /** When a drive first committed that it calls Capa for this signup (before the call): an import cancel keeps such a row. */
+  callStartedAt: Date | null;
   leaseOwner: string | null;
   leaseUntil: Date | null;
   nextAttemptAt: Date | null;

@@ -21,6 +21,26 @@ export const LEASE_MARGIN_MS = 15_000;
 /** Races (a row changing between read and conditional write) are re-decided at most this often. */
 const MAX_ROUNDS = 20;
 const MAX_POLL_MS = 200;
+/** After the cut-off aborts the calls left, how long the drain waits for them to end (an aborted request ends at once). */
+const ABORT_WAIT_MS = 3000;
+
+/** A drive in progress in this process: what shutdown waits for, aborts at the cut-off, and whose lease it releases. */
+interface Drive {
+  done: Promise<SignupRecord>;
+  abort: AbortController;
+  /** Between the decision to call Capa and the gateway's answer: while true, the lease must not be let go. */
+  calling: boolean;
+}
+
+/** What the drain came to. */
+export interface DrainResult {
+  /** Drives that ended by themselves within the grace period. */
+  finished: number;
+  /** Drives cut off: their Capa call aborted, ended, and their lease released. */
+  cutOff: number;
+  /** Cut-off drives whose call did not end in time: their lease is left to expire, never handed over mid-call. */
+  stillCalling: number;
+}
 
 /**
  * The idempotent create flow. The row is committed PENDING before Capa is called; the unique key on
@@ -32,7 +52,13 @@ export class SignupsService {
   /** Drives in progress in this process by externalUserId, so local duplicates wait on a promise instead of polling. */
   private readonly inFlight = new Map<string, Promise<SignupRecord>>();
   /** Drives in progress in this process by lease owner: what shutdown waits for, and whose leases it releases. */
-  private readonly drives = new Map<string, Promise<SignupRecord>>();
+  private readonly drives = new Map<string, Drive>();
+  /** The workers' claim statements in progress: rows they lease become drives the drain must know about. */
+  private readonly claims = new Set<Promise<unknown>>();
+  /** Set when the drain begins: workers claim nothing more. */
+  private closing = false;
+  /** Set at the cut-off: a drive not yet calling Capa does not start. */
+  private cutOff = false;
 
   constructor(
     private readonly repository: SignupRepository,
@@ -118,25 +144,65 @@ export class SignupsService {
   drive(row: SignupRecord, deadline: number, actor: AttemptActor, requestId?: string): Promise<SignupRecord> {
     const owner = row.leaseOwner;
     if (owner === null) throw new Error(`Signup ${row.externalUserId} is driven without a lease`);
-    const drive = this.callCapaAndSettle(row, owner, deadline, actor, requestId).finally(() => {
+    const entry: Drive = { done: undefined as unknown as Promise<SignupRecord>, abort: new AbortController(), calling: false };
+    if (this.cutOff) entry.abort.abort();
+    const drive = this.callCapaAndSettle(row, owner, deadline, actor, requestId, entry).finally(() => {
       if (this.inFlight.get(row.externalUserId) === drive) this.inFlight.delete(row.externalUserId);
       this.drives.delete(owner);
     });
+    entry.done = drive;
     this.inFlight.set(row.externalUserId, drive);
-    this.drives.set(owner, drive);
+    this.drives.set(owner, entry);
     return drive;
   }
 
   /**
-   * Shutdown: waits up to `timeoutMs` for the drives in progress, then releases the leases of those that did not
-   * finish, so another replica takes them over at once. A finished drive has settled its row or let its lease go.
+   * A worker's claim (signups, imports): the statement that leases rows and `start`, which makes each row a drive,
+   * tracked together so the drain waits until every row leased in this process is a drive it knows. Once the drain
+   * has begun, nothing more is claimed (answers [] without running the statement).
    */
-  async drainDrives(timeoutMs: number): Promise<{ finished: number; released: number }> {
-    const started = [...this.drives.values()];
-    await waitAtMost(Promise.allSettled(started), timeoutMs);
-    const unfinished = [...this.drives.keys()];
-    const released = await this.repository.releaseLeases(unfinished, new Date());
-    return { finished: started.length - unfinished.length, released };
+  async claim<T>(statement: () => Promise<T[]>, start: (rows: T[]) => void): Promise<T[]> {
+    if (this.closing) return [];
+    const claim = statement().then((rows) => {
+      start(rows);
+      return rows;
+    });
+    this.claims.add(claim);
+    try {
+      return await claim;
+    } finally {
+      this.claims.delete(claim);
+    }
+  }
+
+  /**
+   * Shutdown: no more claims; waits up to `graceMs` for the claims and drives in progress. Then the cut-off: each drive
+   * left has its Capa call aborted, and only once that call has ended is its lease released (by the drive itself, due
+   * at once), so another replica never calls Capa for the row while this one's call may still be running.
+   */
+  async drainDrives(graceMs: number): Promise<DrainResult> {
+    const until = Date.now() + graceMs;
+    this.closing = true;
+    await waitAtMost(Promise.allSettled([...this.claims]), until - Date.now());
+    const before = this.drives.size;
+    await this.waitForDrives(until);
+    this.cutOff = true;
+    const cut = [...this.drives.values()];
+    for (const drive of cut) drive.abort.abort();
+    await this.waitForDrives(Date.now() + ABORT_WAIT_MS);
+    // A drive still here but not calling Capa (waiting for a connection to record or settle) may be let go of now.
+    const stuck = [...this.drives.entries()];
+    const notCalling = stuck.filter(([, drive]) => !drive.calling).map(([owner]) => owner);
+    await this.repository.releaseLeases(notCalling, new Date());
+    const stillCalling = stuck.length - notCalling.length;
+    return { finished: Math.max(0, before - cut.length), cutOff: cut.length - stillCalling, stillCalling };
+  }
+
+  /** Until no drive is left or the time is up; drives that start meanwhile (a request still running) are waited for too. */
+  private async waitForDrives(until: number): Promise<void> {
+    while (this.drives.size > 0 && Date.now() < until) {
+      await waitAtMost(Promise.allSettled([...this.drives.values()].map((drive) => drive.done)), until - Date.now());
+    }
   }
 
   private async driveAndAnswer(row: SignupRecord, deadline: number, actor: AttemptActor, requestId?: string): Promise<SignupAnswer> {
@@ -144,9 +210,19 @@ export class SignupsService {
     return this.answer(settled, settled.status === 'CREATED', new Date());
   }
 
-  private async callCapaAndSettle(row: SignupRecord, owner: string, deadline: number, actor: AttemptActor, requestId?: string): Promise<SignupRecord> {
+  private async callCapaAndSettle(row: SignupRecord, owner: string, deadline: number, actor: AttemptActor, requestId: string | undefined, drive: Drive): Promise<SignupRecord> {
+    // The fact an import cancel reads, committed before the call; false when this drive's lease is gone: no call then.
+    if (!(await this.repository.markCallStarted(row.id, owner))) return this.get(row.externalUserId);
+    const { signal } = drive.abort;
+    if (signal.aborted) {
+      // Cut off before calling: nothing is in flight, so the lease goes at once.
+      await this.repository.releaseLeases([owner], new Date());
+      return this.get(row.externalUserId);
+    }
     let attempts = 0;
+    drive.calling = true;
     const outcome = await this.gateway.createUser(capaRequestFor(row), {
+      signal,
       deadline,
       requestId,
       // A signup Capa was already asked about is retried, paid from the retry budget; an operator's re-drive is not.
@@ -158,8 +234,10 @@ export class SignupsService {
         attempts += 1;
         await this.repository.recordAttempt(row.id, actor, attempt);
       },
-    });
-    const transition = transitionFor(outcome, row.attemptCount + attempts, this.config.backgroundBackoff);
+    }).finally(() => (drive.calling = false));
+    const computed = transitionFor(outcome, row.attemptCount + attempts, this.config.backgroundBackoff);
+    // Cut off: the call has ended, so the row is due again at once, for another replica.
+    const transition = signal.aborted && computed.status === 'PENDING' ? { ...computed, retryInMs: 0 } : computed;
     const settled =
       transition.status === 'CREATED'
         ? await this.settleCreated(row, transition.capaUserId, attempts)

@@ -16,6 +16,7 @@ export function signupRecord(status: SignupStatus, fields: Partial<SignupRecord>
     errorCode: null,
     errorMessage: null,
     attemptCount: 1,
+    callStartedAt: null,
     leaseOwner: null,
     leaseUntil: null,
     nextAttemptAt: null,
