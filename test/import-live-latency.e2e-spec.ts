@@ -1,4 +1,4 @@
-import { ndjson, upload, waitForImport } from './support/imports';
+import { ndjson, openUpload, upload, waitForImport } from './support/imports';
 import { useTestApp } from './support/test-app';
 
 const CALLS = 50;
@@ -29,14 +29,27 @@ describe('live signups during an import', () => {
     const tag = `live-${Date.now()}`;
     await timedSignups(`${tag}-warmup`);
     // Phases alternate (without, with, without, with, without) so a drift of the shared, busy machine hits both sides.
+    // "With" means an import being driven at Capa and, at the same time, an upload still streaming (not yet ended).
     const without: number[] = [...(await timedSignups(`${tag}-b0`))];
     const withImport: number[] = [];
     for (const round of [1, 2]) {
       const answer = await upload(service.url, ndjson(Array.from({ length: 5000 }, (_, i) => ({ externalUserId: `${tag}-import-${round}-${i}` }))));
       await waitForImport(service.url, answer.body.id, (view) => view.counts.created > 0);
       const createdBefore = (await service.call('GET', `/v1/imports/${answer.body.id}`)).body.counts.created;
+      // A second upload is still streaming while the live calls are measured, and it carries the very ids they sign up
+      // (same payloads), its first batch already sent: a live call must not wait for the upload to end.
+      const streaming = openUpload(service.url);
+      const liveIds = Array.from({ length: 3000 }, (_, i) => `${tag}-i${round}-${i}`);
+      await streaming.write(ndjson(liveIds.map((id) => ({ externalUserId: id, method: 'EMAIL', identifier: `${id}@example.com` }))));
+      await new Promise((resolve) => setTimeout(resolve, 300));
       // At least a second, so the import (10 Capa calls/s) visibly moves while the live calls are measured.
-      withImport.push(...(await timedSignups(`${tag}-i${round}`, 1000)));
+      const during = await timedSignups(`${tag}-i${round}`, 1000);
+      withImport.push(...during);
+      const streamed = await streaming.end();
+      expect(streamed.status).toBe(202);
+      // The upload counts the rows the live calls registered meanwhile as already registered.
+      expect(streamed.body.counts.alreadyRegistered).toBe(during.length);
+      await service.call('POST', `/v1/imports/${streamed.body.id}/cancel`);
       const progress = (await service.call('GET', `/v1/imports/${answer.body.id}`)).body;
       expect(progress.status).toBe('RUNNING');
       // The import really moved while the live calls were measured.

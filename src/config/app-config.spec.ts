@@ -133,6 +133,34 @@ describe('loadAppConfig', () => {
     expect(config).toMatchObject({ circuitFailureRate: 0.25, circuitWindowMs: 30_000, circuitMinCalls: 50, retryBudgetRatio: 0.1, retryBudgetMinPerSecond: 0 });
   });
 
+  it('upload limits and database session timeouts default as DESIGN.md says and are read', () => {
+    expect(loadAppConfig({})).toMatchObject({
+      importMaxUploads: 2,
+      importIdleTimeoutMs: 60_000,
+      dbStatementTimeoutMs: 30_000,
+      dbLockTimeoutMs: 5_000,
+      dbIdleInTransactionTimeoutMs: 60_000,
+    });
+    const config = loadAppConfig({
+      IMPORT_MAX_UPLOADS: '4',
+      IMPORT_IDLE_TIMEOUT_MS: '1000',
+      DB_STATEMENT_TIMEOUT_MS: '20000',
+      DB_LOCK_TIMEOUT_MS: '100',
+      DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: '9000',
+    });
+    expect(config).toMatchObject({ importMaxUploads: 4, importIdleTimeoutMs: 1000, dbStatementTimeoutMs: 20_000, dbLockTimeoutMs: 100, dbIdleInTransactionTimeoutMs: 9000 });
+  });
+
+  it.each([
+    ['IMPORT_MAX_UPLOADS', '0'],
+    ['IMPORT_IDLE_TIMEOUT_MS', 'soon'],
+    ['DB_STATEMENT_TIMEOUT_MS', '0'],
+    ['DB_LOCK_TIMEOUT_MS', '-5'],
+    ['DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', '1m'],
+  ])('refuses %s=%s', (name, value) => {
+    expect(() => loadAppConfig({ [name]: value })).toThrow(name);
+  });
+
   it.each([
     ['CAPA_CIRCUIT_FAILURE_RATE', '1'],
     ['CAPA_CIRCUIT_FAILURE_RATE', '0'],

@@ -51,6 +51,14 @@ export class AppConfig {
   readonly importCapaRps: number;
   readonly importMaxRows: number;
   readonly importMaxBytes: number;
+  /** Uploads one replica stages at once; more are refused (429 TOO_MANY_UPLOADS). */
+  readonly importMaxUploads: number;
+  /** An upload that sends nothing for this long is aborted and leaves nothing. */
+  readonly importIdleTimeoutMs: number;
+  /** Every database session's statement_timeout, lock_timeout and idle_in_transaction_session_timeout. */
+  readonly dbStatementTimeoutMs: number;
+  readonly dbLockTimeoutMs: number;
+  readonly dbIdleInTransactionTimeoutMs: number;
   /** Internal endpoints every event is pushed to (none: push is off, the feed still works). */
   readonly eventWebhookUrls: readonly string[];
   /** `whsec_...`; required when there are endpoints. */
@@ -99,6 +107,11 @@ export class AppConfig {
     this.importCapaRps = env.IMPORT_CAPA_RPS ?? 10;
     this.importMaxRows = env.IMPORT_MAX_ROWS ?? 1_000_000;
     this.importMaxBytes = env.IMPORT_MAX_BYTES ?? 256 * 1024 * 1024;
+    this.importMaxUploads = env.IMPORT_MAX_UPLOADS ?? 2;
+    this.importIdleTimeoutMs = env.IMPORT_IDLE_TIMEOUT_MS ?? 60_000;
+    this.dbStatementTimeoutMs = env.DB_STATEMENT_TIMEOUT_MS ?? 30_000;
+    this.dbLockTimeoutMs = env.DB_LOCK_TIMEOUT_MS ?? 5_000;
+    this.dbIdleInTransactionTimeoutMs = env.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS ?? 60_000;
     const webhookUrls = parseWebhookUrls(env.EVENT_WEBHOOK_URLS);
     this.eventWebhookUrls = webhookUrls.urls;
     this.eventWebhookSecret = env.EVENT_WEBHOOK_SECRET?.trim() || undefined;

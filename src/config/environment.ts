@@ -127,6 +127,16 @@ export class EnvironmentVariables {
 
   @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(1) @Max(256 * 1024 * 1024)
   IMPORT_MAX_BYTES?: number;
+  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(1) @Max(1000)
+  IMPORT_MAX_UPLOADS?: number;
+  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(10) @Max(3_600_000)
+  IMPORT_IDLE_TIMEOUT_MS?: number;
+  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(1) @Max(86_400_000)
+  DB_STATEMENT_TIMEOUT_MS?: number;
+  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(1) @Max(86_400_000)
+  DB_LOCK_TIMEOUT_MS?: number;
+  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(1) @Max(86_400_000)
+  DB_IDLE_IN_TRANSACTION_TIMEOUT_MS?: number;
   /** Comma-separated http(s) URLs; each entry is checked in AppConfig (entries are never echoed: they may hold tokens). */
   @IsOptional() @IsString()
   EVENT_WEBHOOK_URLS?: string;

@@ -71,6 +71,11 @@ export function csvHeaderProblem(header: readonly string[]): { message: string; 
 }
 
 function rowFromBody(body: unknown, line: number): ParsedRow {
+  const nul = fieldsWithNul(body);
+  if (nul.length > 0) {
+    const id = (body as { externalUserId?: unknown }).externalUserId;
+    return rowError(line, id, 'VALIDATION_FAILED', 'The request is invalid', nul.map((field) => ({ field, message: `${field} must not contain the character U+0000` })));
+  }
   const validation = validateBody(CreateSignupDto, body);
   if (!validation.ok) {
     const id = (body as { externalUserId?: unknown } | null)?.externalUserId;
@@ -79,7 +84,18 @@ function rowFromBody(body: unknown, line: number): ParsedRow {
   return { ok: true, line, request: normaliseSignup(validation.value) };
 }
 
+/**
+ * The fields (top-level, as POST /v1/users names them) whose text holds U+0000, which PostgreSQL cannot store as text:
+ * such a row is a row error naming the field, never a failed upload.
+ */
+function fieldsWithNul(body: unknown): string[] {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return [];
+  return Object.entries(body as Record<string, unknown>)
+    .filter(([, value]) => typeof value === 'string' && value.includes('\u0000'))
+    .map(([field]) => field.replace(/\u0000/g, '\ufffd'));
+}
+
 function rowError(line: number, externalUserId: unknown, code: string, message: string, details: ErrorDetail[] = []): ParsedRow {
-  const id = typeof externalUserId === 'string' && externalUserId !== '' ? externalUserId.slice(0, MAX_ERROR_ID_CHARS) : null;
+  const id = typeof externalUserId === 'string' && externalUserId !== '' ? externalUserId.slice(0, MAX_ERROR_ID_CHARS).replace(/\u0000/g, '\ufffd') : null;
   return { ok: false, error: { line, externalUserId: id, code, message, details } };
 }

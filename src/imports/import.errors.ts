@@ -20,3 +20,19 @@ export class UnsupportedImportTypeError extends ApiError {
     super(HttpStatus.UNSUPPORTED_MEDIA_TYPE, 'UNSUPPORTED_MEDIA_TYPE', 'An import is sent as application/x-ndjson or text/csv');
   }
 }
+
+/** IMPORT_MAX_UPLOADS uploads are being staged on this replica already: try again shortly. */
+export class TooManyUploadsError extends ApiError {
+  constructor(retryAfterSeconds: number) {
+    super(HttpStatus.TOO_MANY_REQUESTS, 'TOO_MANY_UPLOADS', 'Too many uploads are being staged at once; retry later', undefined, {
+      'retry-after': String(retryAfterSeconds),
+    });
+  }
+}
+
+/** The upload sent nothing for IMPORT_IDLE_TIMEOUT_MS: aborted, nothing staged. */
+export class UploadIdleError extends ApiError {
+  constructor(idleMs: number) {
+    super(HttpStatus.REQUEST_TIMEOUT, 'UPLOAD_IDLE_TIMEOUT', `The upload sent nothing for ${idleMs} ms; nothing was staged`);
+  }
+}

@@ -28,6 +28,7 @@ export class ImportsController {
   @ApiResponse({ status: 400, type: ErrorBodyDoc, description: 'INVALID_IMPORT_FILE: not NDJSON/CSV, no or a bad CSV header; nothing staged' })
   @ApiResponse({ status: 413, type: ErrorBodyDoc, description: 'PAYLOAD_TOO_LARGE: over the row or size limit; nothing staged' })
   @ApiResponse({ status: 415, type: ErrorBodyDoc, description: 'UNSUPPORTED_MEDIA_TYPE' })
+  @ApiResponse({ status: 429, type: ErrorBodyDoc, description: 'TOO_MANY_UPLOADS: IMPORT_MAX_UPLOADS uploads are being staged on this replica; retry after Retry-After seconds' })
   async create(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<ImportView> {
     const format = formatOf(request.headers['content-type']);
     if (format === undefined || !(request.body instanceof Readable)) throw new UnsupportedImportTypeError();

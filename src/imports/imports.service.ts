@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { decodePageCursor, encodePageCursor } from '../admin/page-cursor';
 import { NotFoundError } from '../common/api-error';
 import { AppConfig } from '../config/app-config';
@@ -9,26 +9,48 @@ import type { ImportFormat } from './import-parser';
 import { importView } from './import-progress';
 import type { ImportRowErrorView, ImportView } from './import.types';
 import { parsedBatches } from './row-batch';
+import { TooManyUploadsError, UploadIdleError } from './import.errors';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Bulk onboarding: an upload becomes PENDING signups (driven by ImportWorker) and row errors, atomically. */
 @Injectable()
 export class ImportsService {
+  /** Uploads being staged on this replica (each on a connection of its own, outside the pool). */
+  private uploads = 0;
+
   constructor(
     private readonly repository: ImportRepository,
     private readonly config: AppConfig,
   ) {}
 
-  /** Streams the file into one transaction; nothing is visible unless the whole file was read and staged. */
+  /**
+   * Stages the file (nothing is visible unless the whole file was read and staged), then moves its rows into signups.
+   * At most IMPORT_MAX_UPLOADS at once (more: 429); an upload that sends nothing for IMPORT_IDLE_TIMEOUT_MS is aborted.
+   */
   async create(body: Readable, format: ImportFormat): Promise<ImportView> {
-    const id = randomUUID();
-    const limits = { maxRows: this.config.importMaxRows, maxBytes: this.config.importMaxBytes };
-    await this.repository.stage(id, async (staging) => {
-      for await (const batch of parsedBatches(body, format, limits)) await staging.add(batch);
-      return staging.commit();
-    });
-    return this.get(id);
+    if (this.uploads >= this.config.importMaxUploads) throw new TooManyUploadsError(Math.max(1, Math.ceil(this.config.importIdleTimeoutMs / 1000 / 6)));
+    this.uploads += 1;
+    try {
+      const id = randomUUID();
+      const limits = { maxRows: this.config.importMaxRows, maxBytes: this.config.importMaxBytes };
+      const watched = idleWatched(body, this.config.importIdleTimeoutMs);
+      try {
+        await this.repository.stage(id, async (staging) => {
+          for await (const batch of parsedBatches(watched.stream, format, limits)) {
+            watched.touch();
+            await staging.add(batch);
+          }
+          watched.stop();
+          return staging.commit();
+        });
+      } finally {
+        watched.stop();
+      }
+      return await this.get(id);
+    } finally {
+      this.uploads -= 1;
+    }
   }
 
   async get(id: string): Promise<ImportView> {
@@ -65,4 +87,37 @@ export class ImportsService {
     await this.repository.cancel(id.toLowerCase());
     return this.get(id);
   }
+}
+
+/**
+ * The body as read through a pass-through that notices silence: when no byte arrives (and no batch is stored) for
+ * `idleMs`, the upload is aborted with UploadIdleError (the request is destroyed, its staging dropped).
+ */
+function idleWatched(body: Readable, idleMs: number): { stream: Readable; touch: () => void; stop: () => void } {
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const stream = new Transform({
+    transform(chunk, _encoding, done) {
+      touch();
+      done(null, chunk);
+    },
+  });
+  const abort = () => {
+    const error = new UploadIdleError(idleMs);
+    stream.destroy(error);
+    body.destroy();
+  };
+  const touch = () => {
+    if (stopped) return;
+    clearTimeout(timer);
+    timer = setTimeout(abort, idleMs);
+  };
+  const stop = () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+  body.on('error', (error) => stream.destroy(error));
+  body.pipe(stream);
+  touch();
+  return { stream, touch, stop };
 }

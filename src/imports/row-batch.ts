@@ -57,7 +57,8 @@ export class RowBatcher {
     } else {
       const { error } = row;
       const fields = { line: error.line, external_user_id: error.externalUserId, code: error.code, message: error.message, details: error.details };
-      this.errors.add(JSON.stringify(fields, (_key, value: unknown) => (typeof value === 'string' ? wellFormed(value) : value)));
+      // Row errors may quote what was sent: U+0000 (which PostgreSQL cannot store as text) is written as U+FFFD.
+      this.errors.add(JSON.stringify(fields, (_key, value: unknown) => (typeof value === 'string' ? wellFormed(value).replace(/\u0000/g, '\ufffd') : value)));
     }
     return this.signups.count + this.errors.count >= this.size ? this.flush() : undefined;
   }

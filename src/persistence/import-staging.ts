@@ -2,137 +2,50 @@ import type { ClientBase } from 'pg';
 import type { StagedCounts } from '../imports/import.types';
 import type { RowBatch } from '../imports/row-batch';
 
-/**
- * Per upload, dropped with its transaction: every row's line and id (to name the first line of a repeated id), and
- * the rows that did not become a signup when their batch was written (their id was in the file before, or stored).
- */
-const CREATE_STAGING = `
-  CREATE TEMP TABLE import_lines (line INTEGER NOT NULL, external_user_id TEXT NOT NULL) ON COMMIT DROP;
-  CREATE TEMP TABLE import_leftovers (
-    line INTEGER NOT NULL, external_user_id TEXT NOT NULL, method TEXT NOT NULL, identifier TEXT, user_type TEXT,
-    alias TEXT, fingerprint TEXT NOT NULL
-  ) ON COMMIT DROP`;
+/** Rows moved into signups per transaction: each such transaction is short, so a live call waits for it at most briefly. */
+export const MOVE_ROWS = 5000;
+
+const ROW_COLUMNS = 'line int, external_user_id text, method text, identifier text, user_type text, alias text, fingerprint text';
 
 /**
- * Rows of `source` become PENDING signups of this import ($1), due now, in line order; an id already stored (or
- * being stored by another transaction) is skipped. Answers the ids inserted.
- */
-const insertSignupsFrom = (source: string) => `
-    INSERT INTO signups (external_user_id, method, identifier, user_type, alias, fingerprint, status, next_attempt_at,
-                         created_at, updated_at, import_id)
-    SELECT external_user_id, method, identifier, user_type, alias, fingerprint, 'PENDING', now(), now(), now(), $1::uuid
-    FROM ${source} ORDER BY line
-    ON CONFLICT (external_user_id) DO NOTHING
-    RETURNING external_user_id`;
-
-/**
- * One batch of valid rows, in line order: new ids become PENDING signups of this import, due now (written as the file
- * streams in, so PostgreSQL stores them while the next rows are parsed); the first row of each id that could not be
- * inserted (stored before, or earlier in the file) and every later row of an id in the batch are left over for commit.
- */
-const STAGE_SIGNUPS = `
-  WITH batch AS MATERIALIZED (
-    SELECT * FROM json_to_recordset($2::json)
-      AS b(line int, external_user_id text, method text, identifier text, user_type text, alias text, fingerprint text)
-  ), inserted AS (${insertSignupsFrom('batch')}
-  ), lines AS (
-    INSERT INTO import_lines (line, external_user_id) SELECT line, external_user_id FROM batch
-  ), leftover AS (
-    INSERT INTO import_leftovers (line, external_user_id, method, identifier, user_type, alias, fingerprint)
-    SELECT line, external_user_id, method, identifier, user_type, alias, fingerprint
-    FROM (SELECT *, row_number() OVER (PARTITION BY external_user_id ORDER BY line) AS nth FROM batch) numbered
-    WHERE nth > 1 OR external_user_id NOT IN (SELECT external_user_id FROM inserted)
-    RETURNING 1
-  )
-  SELECT (SELECT count(*) FROM inserted)::int AS inserted, (SELECT count(*) FROM leftover)::int AS leftovers`;
-
-const STAGE_ERRORS = `
-  INSERT INTO import_row_errors (import_id, line, external_user_id, code, message, details)
-  SELECT $1::uuid, line, external_user_id, code, message, details
-  FROM json_to_recordset($2::json) AS e(line int, external_user_id text, code text, message text, details jsonb)`;
-
-/** Left-over rows of an id seen earlier in the file become DUPLICATE_IN_FILE errors; the first one stays. */
-const MARK_DUPLICATES = `
-  WITH firsts AS (
-    SELECT external_user_id, min(line) AS first_line FROM import_lines
-    WHERE external_user_id IN (SELECT external_user_id FROM import_leftovers)
-    GROUP BY external_user_id
-  ), repeated AS (
-    DELETE FROM import_leftovers s USING firsts f WHERE f.external_user_id = s.external_user_id AND s.line > f.first_line
-    RETURNING s.line, s.external_user_id, f.first_line
-  )
-  INSERT INTO import_row_errors (import_id, line, external_user_id, code, message, details)
-  SELECT $1::uuid, line, external_user_id, 'DUPLICATE_IN_FILE', 'externalUserId ' || to_json(external_user_id)::text
-         || ' appears earlier in the file (line ' || first_line || ')', '[]'::jsonb
-  FROM repeated`;
-
-/**
- * Left-over first rows whose id is gone by now (another import's unsent row, withdrawn by its cancel while this file
- * streamed in) become signups after all, as they would have at the end of the file.
- */
-const INSERT_FREED = `
-  WITH inserted AS (${insertSignupsFrom('import_leftovers')}
-  )
-  DELETE FROM import_leftovers l USING inserted i WHERE l.external_user_id = i.external_user_id`;
-
-/**
- * Ids stored before (not by this import), under POST /v1/users' rules: the same payload is already registered; a
- * corrected payload takes over a FAILED row (PENDING again, now this import's); any other payload is a conflict.
- */
-const SETTLE_EXISTING = `
-  WITH existing AS (
-    SELECT s.line, s.external_user_id, s.method, s.identifier, s.user_type, s.alias, s.fingerprint,
-           g.id AS signup_id, g.fingerprint AS stored_fingerprint, g.status AS stored_status
-    FROM import_leftovers s JOIN signups g ON g.external_user_id = s.external_user_id
-    WHERE g.import_id IS DISTINCT FROM $1
-  ), replaced AS (
-    UPDATE signups g SET method = e.method, identifier = e.identifier, user_type = e.user_type, alias = e.alias,
-                         fingerprint = e.fingerprint, status = 'PENDING', error_code = NULL, error_message = NULL,
-                         lease_owner = NULL, lease_until = NULL, next_attempt_at = now(), updated_at = now(), import_id = $1
-    FROM existing e
-    WHERE g.id = e.signup_id AND e.stored_status = 'FAILED' AND g.status = 'FAILED' AND g.fingerprint = e.stored_fingerprint
-      AND e.fingerprint <> e.stored_fingerprint
-    RETURNING g.id
-  ), conflicts AS (
-    INSERT INTO import_row_errors (import_id, line, external_user_id, code, message, details)
-    SELECT $1::uuid, line, external_user_id, 'EXTERNAL_USER_ID_CONFLICT',
-           'externalUserId ' || to_json(external_user_id)::text || ' is already registered with a different payload', '[]'::jsonb
-    FROM existing WHERE fingerprint <> stored_fingerprint AND signup_id NOT IN (SELECT id FROM replaced)
-    RETURNING 1
-  )
-  SELECT (SELECT count(*) FROM existing WHERE fingerprint = stored_fingerprint)::int AS "alreadyRegistered",
-         (SELECT count(*) FROM conflicts)::int AS conflicts,
-         (SELECT count(*) FROM replaced)::int AS replaced`;
-
-/**
- * One upload's transaction: the import, its row errors and its signups are written as the file streams in and become
- * visible together at commit; a cut-off upload rolls back and leaves nothing.
+ * An upload, staged in temporary tables of its own session (a connection outside the pool) while the file streams in:
+ * each batch is a statement of its own, committed at once, so no transaction stays open, and nothing any other session
+ * needs (signups, imports) is locked or uncommitted for the length of an upload. A cut-off upload ends its session and
+ * PostgreSQL drops the tables: it leaves nothing.
+ *
+ * Once the whole file is read, `commit` moves the rows into signups in short transactions of MOVE_ROWS rows each, in
+ * externalUserId order (two imports lock ids in the same order and never deadlock; ON CONFLICT DO NOTHING), and then
+ * settles the ids that were stored meanwhile under POST /v1/users' rules. While rows move the import is STAGING (not
+ * found, not listed); it becomes RUNNING (or COMPLETED) in the last step.
  */
 export class ImportStaging {
   private rows = 0;
   private invalid = 0;
-  private inserted = 0;
-  private leftovers = 0;
   /** The last batch sent: the next one is parsed while PostgreSQL stores this one (one in flight at most). */
   private inFlight: Promise<void> = Promise.resolve();
   private failure: unknown;
+  private readonly staged: string;
+  private readonly errors: string;
+  private readonly leftovers: string;
 
-  constructor(
+  private constructor(
     private readonly client: ClientBase,
     readonly importId: string,
-  ) {}
+  ) {
+    const suffix = importId.replace(/-/g, '');
+    this.staged = `import_staged_${suffix}`;
+    this.errors = `import_errors_${suffix}`;
+    this.leftovers = `import_leftovers_${suffix}`;
+  }
 
-  /**
-   * Opens the upload's transaction. `declareNoEvents` gets its xid before anything is written, and this waits for it:
-   * the transaction writes no outbox rows (imported rows get their events when the worker registers them at Capa).
-   */
-  static async begin(client: ClientBase, importId: string, declareNoEvents: (xid: string) => Promise<void>): Promise<ImportStaging> {
-    await client.query('BEGIN');
-    const { rows } = await client.query<{ xid: string }>('SELECT pg_current_xact_id()::text AS xid');
-    await declareNoEvents(rows[0].xid);
-    await client.query(CREATE_STAGING);
-    await client.query(`INSERT INTO imports (id, status, created_at) VALUES ($1, 'RUNNING', now())`, [importId]);
-    return new ImportStaging(client, importId);
+  /** Creates the upload's temporary tables (named after the import: the embedded database may share one session). */
+  static async begin(client: ClientBase, importId: string): Promise<ImportStaging> {
+    const staging = new ImportStaging(client, importId);
+    await client.query(`
+      CREATE TEMP TABLE ${staging.staged} (${ROW_COLUMNS});
+      CREATE TEMP TABLE ${staging.errors} (line int, external_user_id text, code text, message text, details jsonb);
+      CREATE TEMP TABLE ${staging.leftovers} (${ROW_COLUMNS})`);
+    return staging;
   }
 
   /** Sends a batch once the previous one is stored; answers without waiting for this one. */
@@ -142,14 +55,16 @@ export class ImportStaging {
     this.invalid += batch.errorCount;
     const statements: Promise<unknown>[] = [];
     if (batch.signupCount > 0) {
+      statements.push(this.client.query(`INSERT INTO ${this.staged} SELECT * FROM json_to_recordset($1::json) AS b(${ROW_COLUMNS})`, [batch.signups]));
+    }
+    if (batch.errorCount > 0) {
       statements.push(
-        this.client.query<{ inserted: number; leftovers: number }>(STAGE_SIGNUPS, [this.importId, batch.signups]).then(({ rows }) => {
-          this.inserted += rows[0].inserted;
-          this.leftovers += rows[0].leftovers;
-        }),
+        this.client.query(
+          `INSERT INTO ${this.errors} SELECT * FROM json_to_recordset($1::json) AS e(line int, external_user_id text, code text, message text, details jsonb)`,
+          [batch.errors],
+        ),
       );
     }
-    if (batch.errorCount > 0) statements.push(this.client.query(STAGE_ERRORS, [this.importId, batch.errors]));
     this.inFlight = Promise.all(statements).then(
       () => undefined,
       (error: unknown) => {
@@ -158,32 +73,109 @@ export class ImportStaging {
     );
   }
 
-  /** Settles the left-over rows (repeated in the file, or stored before), records the counts, and commits. */
+  /** Moves the staged rows into signups (short transactions), settles the rest, and makes the import visible. */
   async commit(): Promise<StagedCounts> {
     await this.settled();
-    let duplicates = 0;
-    let existing = { alreadyRegistered: 0, conflicts: 0, replaced: 0 };
-    if (this.leftovers > 0) {
-      duplicates = (await this.client.query(MARK_DUPLICATES, [this.importId])).rowCount ?? 0;
-      this.inserted += (await this.client.query(INSERT_FREED, [this.importId])).rowCount ?? 0;
-      existing = (await this.client.query<typeof existing>(SETTLE_EXISTING, [this.importId])).rows[0];
+    const id = this.importId;
+    // In this session's own tables, locking nothing shared: a repeated id's later lines are DUPLICATE_IN_FILE.
+    const { rowCount: duplicates } = await this.client.query(`
+      WITH firsts AS (
+        SELECT external_user_id, min(line) AS first_line FROM ${this.staged} GROUP BY external_user_id HAVING count(*) > 1
+      ), repeated AS (
+        DELETE FROM ${this.staged} s USING firsts f WHERE f.external_user_id = s.external_user_id AND s.line > f.first_line
+        RETURNING s.line, s.external_user_id, f.first_line
+      )
+      INSERT INTO ${this.errors} (line, external_user_id, code, message, details)
+      SELECT line, external_user_id, 'DUPLICATE_IN_FILE', 'externalUserId ' || to_json(external_user_id)::text
+             || ' appears earlier in the file (line ' || first_line || ')', '[]'::jsonb
+      FROM repeated`);
+    await this.client.query(`CREATE INDEX ON ${this.staged} (external_user_id)`);
+    // The import (hidden while STAGING) and its row errors, in one short transaction that only writes new rows.
+    await this.client.query('BEGIN');
+    await this.client.query(`INSERT INTO imports (id, status, created_at) VALUES ($1, 'STAGING', now())`, [id]);
+    await this.client.query(
+      `INSERT INTO import_row_errors (import_id, line, external_user_id, code, message, details)
+       SELECT $1::uuid, line, external_user_id, code, message, details FROM ${this.errors}`,
+      [id],
+    );
+    await this.client.query('COMMIT');
+    // The rows, MOVE_ROWS at a time in id order, each batch its own transaction (one statement).
+    let inserted = 0;
+    let after = '';
+    for (;;) {
+      const { rows } = await this.client.query<{ moved: number; inserted: number; last: string | null }>(
+        `WITH batch AS MATERIALIZED (
+           SELECT * FROM ${this.staged} WHERE external_user_id > $2 ORDER BY external_user_id LIMIT ${MOVE_ROWS}
+         ), inserted AS (
+           INSERT INTO signups (external_user_id, method, identifier, user_type, alias, fingerprint, status, next_attempt_at,
+                                created_at, updated_at, import_id)
+           SELECT external_user_id, method, identifier, user_type, alias, fingerprint, 'PENDING', now(), now(), now(), $1::uuid
+           FROM batch ORDER BY external_user_id
+           ON CONFLICT (external_user_id) DO NOTHING
+           RETURNING external_user_id
+         ), leftover AS (
+           INSERT INTO ${this.leftovers} SELECT * FROM batch WHERE external_user_id NOT IN (SELECT external_user_id FROM inserted)
+         )
+         SELECT (SELECT count(*) FROM batch)::int AS moved, (SELECT count(*) FROM inserted)::int AS inserted,
+                (SELECT max(external_user_id) FROM batch) AS last`,
+        [id, after],
+      );
+      inserted += rows[0].inserted;
+      if (rows[0].moved < MOVE_ROWS || rows[0].last === null) break;
+      after = rows[0].last;
     }
+    // Ids stored meanwhile (a live call, another import), under POST /v1/users' rules: the same payload is already
+    // registered; a corrected payload takes over a FAILED row (PENDING again, now this import's); any other payload is a
+    // conflict. Each statement is short and locks only the FAILED rows it takes over.
+    const existing = (
+      await this.client.query<{ alreadyRegistered: number; conflicts: number; replaced: number }>(
+        `WITH existing AS (
+           SELECT s.line, s.external_user_id, s.method, s.identifier, s.user_type, s.alias, s.fingerprint,
+                  g.id AS signup_id, g.fingerprint AS stored_fingerprint, g.status AS stored_status
+           FROM ${this.leftovers} s JOIN signups g ON g.external_user_id = s.external_user_id
+           WHERE g.import_id IS DISTINCT FROM $1
+         ), replaced AS (
+           UPDATE signups g SET method = e.method, identifier = e.identifier, user_type = e.user_type, alias = e.alias,
+                                fingerprint = e.fingerprint, status = 'PENDING', error_code = NULL, error_message = NULL,
+                                lease_owner = NULL, lease_until = NULL, next_attempt_at = now(), updated_at = now(), import_id = $1
+           FROM existing e
+           WHERE g.id = e.signup_id AND e.stored_status = 'FAILED' AND g.status = 'FAILED' AND g.fingerprint = e.stored_fingerprint
+             AND e.fingerprint <> e.stored_fingerprint
+           RETURNING g.id
+         ), conflicts AS (
+           INSERT INTO import_row_errors (import_id, line, external_user_id, code, message, details)
+           SELECT $1::uuid, line, external_user_id, 'EXTERNAL_USER_ID_CONFLICT',
+                  'externalUserId ' || to_json(external_user_id)::text || ' is already registered with a different payload', '[]'::jsonb
+           FROM existing WHERE fingerprint <> stored_fingerprint AND signup_id NOT IN (SELECT id FROM replaced)
+           RETURNING 1
+         )
+         SELECT (SELECT count(*) FROM existing WHERE fingerprint = stored_fingerprint)::int AS "alreadyRegistered",
+                (SELECT count(*) FROM conflicts)::int AS conflicts,
+                (SELECT count(*) FROM replaced)::int AS replaced`,
+        [id],
+      )
+    ).rows[0];
     const counts: StagedCounts = {
       rows: this.rows,
-      invalid: this.invalid + duplicates,
+      invalid: this.invalid + (duplicates ?? 0),
       alreadyRegistered: existing.alreadyRegistered,
       conflicts: existing.conflicts,
-      staged: this.inserted + existing.replaced,
+      staged: inserted + existing.replaced,
     };
     await this.client.query(
       `UPDATE imports SET rows = $2, invalid = $3, already_registered = $4, conflicts = $5,
-              status = CASE WHEN $6::int = 0 THEN 'COMPLETED'::"ImportStatus" ELSE status END,
+              status = CASE WHEN $6::int = 0 THEN 'COMPLETED'::"ImportStatus" ELSE 'RUNNING'::"ImportStatus" END,
               finished_at = CASE WHEN $6::int = 0 THEN now() END
        WHERE id = $1`,
-      [this.importId, counts.rows, counts.invalid, counts.alreadyRegistered, counts.conflicts, counts.staged],
+      [id, counts.rows, counts.invalid, counts.alreadyRegistered, counts.conflicts, counts.staged],
     );
-    await this.client.query('COMMIT');
+    await this.drop();
     return counts;
+  }
+
+  /** Drops the upload's tables (ending the session drops them too). */
+  async drop(): Promise<void> {
+    await this.client.query(`DROP TABLE IF EXISTS ${this.staged}, ${this.errors}, ${this.leftovers}`);
   }
 
   /** Waits for the batch in flight; its failure fails the upload. */

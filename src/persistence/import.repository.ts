@@ -55,46 +55,31 @@ export class ImportRepository {
   ) {}
 
   /**
-   * Runs `stage` inside one transaction on a connection of its own (an upload may stream for minutes; it never holds
-   * one of the pool's connections that live signups need): committed if `stage` commits, rolled back if it throws.
-   * The transaction writes no events and says so (event_horizon_exempt), so events of live signups are not held back
-   * until the upload ends.
+   * Runs `stage` on a session of its own, outside the pool (an upload may stream for minutes; it never holds one of the
+   * pool's connections that live signups need; the number of uploads at once is capped by ImportsService), which stages
+   * the rows in temporary tables and holds no transaction open while the file streams in. If `stage` throws, the
+   * session ends and PostgreSQL drops its tables: a broken upload leaves nothing. The short transactions that move the
+   * rows into signups write no events and end quickly, so they hold no event back for long (no exemption needed).
    */
   async stage<T>(importId: string, stage: (staging: ImportStaging) => Promise<T>): Promise<T> {
-    const client = new Client({ connectionString: this.connection.connectionString });
+    const client = new Client({ connectionString: this.connection.connectionString, ...this.connection.stagingSessionSettings() });
     client.on('error', () => undefined);
     await client.connect();
-    let exempt: string | undefined;
+    let staging: ImportStaging | undefined;
     try {
-      return await stage(await ImportStaging.begin(client, importId, async (xid) => {
-        exempt = xid;
-        await this.registerExempt(xid, `import ${importId}`);
-      }));
+      staging = await ImportStaging.begin(client, importId);
+      return await stage(staging);
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      // The embedded database serves every connection from one session: drop the tables rather than rely on the end.
+      if (staging !== undefined && this.connection.embedded) await staging.drop().catch(() => undefined);
       throw error;
     } finally {
       await client.end().catch(() => undefined);
-      if (exempt !== undefined) await this.prisma.pool.query('DELETE FROM event_horizon_exempt WHERE xid = $1::xid8', [exempt]).catch(() => undefined);
     }
   }
 
-  /**
-   * Registers a transaction as writing no events, committed (from the pool, not from that transaction) before it goes
-   * on; sweeps registrations of transactions that have ended. The embedded database runs one transaction at a time:
-   * nothing else can read while an upload is open, so there is nothing to register.
-   */
-  private async registerExempt(xid: string, reason: string): Promise<void> {
-    if (this.connection.embedded) return;
-    await this.prisma.pool.query(
-      `WITH swept AS (DELETE FROM event_horizon_exempt WHERE xid < pg_snapshot_xmin(pg_current_snapshot()))
-       INSERT INTO event_horizon_exempt (xid, reason) VALUES ($1::xid8, $2)`,
-      [xid, reason],
-    );
-  }
-
   async find(id: string): Promise<ImportRecord | null> {
-    const { rows } = await this.prisma.pool.query<ImportRow>(`${IMPORT_WITH_COUNTS} WHERE i.id = $1`, [id]);
+    const { rows } = await this.prisma.pool.query<ImportRow>(`${IMPORT_WITH_COUNTS} WHERE i.id = $1 AND i.status <> 'STAGING'`, [id]);
     if (rows.length === 0) return null;
     const record = toImportRecord(rows[0]);
     if (record.status !== 'RUNNING' || record.counts.pending > 0) return record;
@@ -103,7 +88,7 @@ export class ImportRepository {
 
   /** Newest first. */
   async list(limit: number): Promise<ImportRecord[]> {
-    const { rows } = await this.prisma.pool.query<ImportRow>(`${IMPORT_WITH_COUNTS} ORDER BY i.created_at DESC, i.id LIMIT $1`, [limit]);
+    const { rows } = await this.prisma.pool.query<ImportRow>(`${IMPORT_WITH_COUNTS} WHERE i.status <> 'STAGING' ORDER BY i.created_at DESC, i.id LIMIT $1`, [limit]);
     const records = rows.map(toImportRecord);
     return Promise.all(records.map(async (record) => (record.status === 'RUNNING' && record.counts.pending === 0 ? ((await this.find(record.id)) ?? record) : record)));
   }

@@ -18,6 +18,8 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
       connectionString: connection.connectionString,
       max: connection.poolSize,
       connectionTimeoutMillis: 5000,
+      // Every wait is bounded: statement_timeout, lock_timeout, idle_in_transaction_session_timeout (DB_*_MS).
+      ...connection.sessionSettings(),
     });
     // An idle connection that dies (PostgreSQL restarted, a proxy's timeout) is an 'error' on the pool, fatal without a
     // listener; Prisma adds its own only once it connects, and the hot statements may use the pool before that.

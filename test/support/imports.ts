@@ -49,3 +49,44 @@ export async function uploadCutOff(baseUrl: string, sent: string): Promise<void>
     req.write(sent, () => setTimeout(() => req.destroy(), 300));
   });
 }
+
+/** An upload kept open: the test writes parts of the body when it likes and ends it; `answer` settles with the reply. */
+export interface UploadAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: any;
+}
+
+export interface OpenUpload {
+  write(text: string | Buffer): Promise<void>;
+  end(text?: string | Buffer): Promise<UploadAnswer>;
+  answer: Promise<UploadAnswer>;
+  /** Resolves once the connection is closed (by either side). */
+  closed: Promise<void>;
+}
+
+export function openUpload(baseUrl: string, contentType = 'application/x-ndjson', token = INBOUND_TOKEN): OpenUpload {
+  const req = httpRequest(new URL('/v1/imports', baseUrl), {
+    method: 'POST',
+    headers: { 'content-type': contentType, authorization: `Bearer ${token}`, 'transfer-encoding': 'chunked' },
+  });
+  const closed = new Promise<void>((resolve) => req.on('close', () => resolve()));
+  const answer = new Promise<UploadAnswer>((resolve, reject) => {
+    req.on('response', (res) => {
+      let text = '';
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text === '' ? undefined : JSON.parse(text) }));
+    });
+    req.on('error', reject);
+  });
+  answer.catch(() => undefined);
+  return {
+    write: (text) => new Promise<void>((resolve) => req.write(text, () => resolve())),
+    end: (text) => {
+      req.end(text);
+      return answer;
+    },
+    answer,
+    closed,
+  };
+}
