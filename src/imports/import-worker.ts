@@ -9,6 +9,9 @@ import type { SignupRecord } from '../signups/signup.types';
 import { ImportMetrics } from './import-metrics';
 import { importPace } from './import-pace';
 
+/** How often a replica looks for imports left STAGING by an upload that died. */
+export const STAGING_SWEEP_MS = 30_000;
+
 /**
  * Drives import rows, in every replica, at IMPORT_CAPA_RPS Capa calls per second for all replicas together: each pass
  * takes tokens from the bucket in PostgreSQL and claims at most that many rows. A token pays for one Capa call: an
@@ -78,11 +81,25 @@ export class ImportWorker implements OnApplicationBootstrap, OnModuleDestroy, Be
     void drive.finally(() => this.inFlight.delete(drive));
   }
 
+  /**
+   * Cancels the imports an upload left STAGING when it died mid-move (ImportRepository.sweepAbandonedStaging): at boot
+   * and then every STAGING_SWEEP_MS, so rows such an upload moved are withdrawn rather than left hidden for good.
+   */
+  async sweepAbandonedStaging(): Promise<void> {
+    const swept = await this.imports.sweepAbandonedStaging();
+    if (swept.length > 0) this.logger.warn({ imports: swept }, 'Imports left STAGING by an upload that died were cancelled');
+  }
+
   private async run(): Promise<void> {
     const { signal } = this.stopping;
+    let nextSweep = 0;
     while (!signal.aborted) {
       let claimed: number | null = 0;
       try {
+        if (Date.now() >= nextSweep) {
+          nextSweep = Date.now() + STAGING_SWEEP_MS;
+          await this.sweepAbandonedStaging();
+        }
         claimed = await this.runOnce();
       } catch (error) {
         this.logger.error({ err: error }, 'Import worker pass failed');

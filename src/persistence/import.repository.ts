@@ -13,6 +13,15 @@ import { SIGNUP_COLUMNS, toRecord } from './signup.repository';
 
 const BUCKET = 'capa';
 
+/**
+ * The advisory lock an upload's own session holds while it stages and moves rows (released when the session ends, so
+ * also when its replica dies): an import still STAGING whose lock is free was left by an upload that died.
+ */
+const STAGING_LOCK = `hashtextextended('capa-onboarding:import-staging:' || $1::text, 0)`;
+
+/** An import row is claimable once its import has left STAGING (rows moved by an upload still moving wait for it). */
+const NOT_STAGING = `NOT EXISTS (SELECT 1 FROM imports i WHERE i.id = signups.import_id AND i.status = 'STAGING')`;
+
 /** An import with its signups counted by status and its recent pace, all in database time. */
 const IMPORT_WITH_COUNTS = `
   SELECT i.id, i.status::text AS status, i.created_at AS "createdAt", i.finished_at AS "finishedAt", i.rows, i.invalid,
@@ -49,6 +58,9 @@ interface ImportRow {
 /** Imports: staging an upload, progress, row errors, cancel, and the shared rate limit on their Capa calls. */
 @Injectable()
 export class ImportRepository {
+  /** Imports being staged by uploads of this replica (the embedded database's one session cannot tell them by lock). */
+  private readonly staging = new Set<string>();
+
   constructor(
     private readonly prisma: PrismaService,
     private readonly connection: DatabaseConnection,
@@ -66,7 +78,9 @@ export class ImportRepository {
     client.on('error', () => undefined);
     await client.connect();
     let staging: ImportStaging | undefined;
+    this.staging.add(importId);
     try {
+      await client.query(`SELECT pg_advisory_lock(${STAGING_LOCK})`, [importId]);
       staging = await ImportStaging.begin(client, importId);
       return await stage(staging);
     } catch (error) {
@@ -74,8 +88,49 @@ export class ImportRepository {
       if (staging !== undefined && this.connection.embedded) await staging.drop().catch(() => undefined);
       throw error;
     } finally {
+      this.staging.delete(importId);
       await client.end().catch(() => undefined);
     }
+  }
+
+  /**
+   * Imports left STAGING by an upload that died while moving its rows (its replica crashed or lost its session: the
+   * client never got an answer, its import id included) are cancelled: their rows not yet sent are withdrawn, as a
+   * cancel would, and the import shows as CANCELLED. Only an upload's own session holds its lock, so an import whose
+   * lock can be taken has no upload any more. Answers the ids swept.
+   */
+  async sweepAbandonedStaging(): Promise<string[]> {
+    const { rows } = await this.prisma.pool.query<{ id: string }>(`SELECT id FROM imports WHERE status = 'STAGING' ORDER BY created_at`);
+    const swept: string[] = [];
+    for (const { id } of rows) {
+      if (this.staging.has(id)) continue;
+      const client = await this.prisma.pool.connect();
+      try {
+        await client.query('BEGIN');
+        const { rows: locked } = await client.query<{ free: boolean }>(`SELECT pg_try_advisory_xact_lock(${STAGING_LOCK}) AS free`, [id]);
+        if (locked[0].free) {
+          const { rowCount } = await client.query(
+            `WITH withdrawn AS (
+               DELETE FROM signups s
+               WHERE s.import_id = $1 AND s.status = 'PENDING' AND s.lease_until IS NULL AND s.call_started_at IS NULL AND s.attempt_count = 0
+                 AND NOT EXISTS (SELECT 1 FROM capa_attempts a WHERE a.signup_id = s.id)
+               RETURNING 1
+             )
+             UPDATE imports SET status = 'CANCELLED', finished_at = now(), cancelled = cancelled + (SELECT count(*) FROM withdrawn)
+             WHERE id = $1 AND status = 'STAGING'`,
+            [id],
+          );
+          if (rowCount === 1) swept.push(id);
+        }
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    }
+    return swept;
   }
 
   async find(id: string): Promise<ImportRecord | null> {
@@ -146,6 +201,7 @@ export class ImportRepository {
       `SELECT EXISTS (
          SELECT 1 FROM signups
          WHERE status = 'PENDING' AND import_id IS NOT NULL AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until <= now())
+           AND ${NOT_STAGING}
        ) AS due`,
     );
     return rows[0].due;
@@ -188,6 +244,7 @@ export class ImportRepository {
        WHERE id IN (
          SELECT id FROM signups
          WHERE status = 'PENDING' AND import_id IS NOT NULL AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until <= now())
+           AND ${NOT_STAGING}
          ORDER BY next_attempt_at, id
          LIMIT $3
          FOR UPDATE SKIP LOCKED
