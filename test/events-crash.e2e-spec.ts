@@ -117,4 +117,31 @@ describe('events survive SIGKILL (real child processes)', () => {
     expect(await eventually(() => eventIds.every((id) => receiver.ids().includes(id)), 40_000)).toBe(true);
     expect(receiver.rejectedSignatures).toEqual([]);
   }, 90_000);
+  it('SIGTERM while a push hangs: the process ends within SHUTDOWN_GRACE_MS and leaves the lease to expire', async () => {
+    await Promise.all(processes.splice(0).map((service) => service.kill()));
+    receiver.holding = true;
+    // The push may take 10 s; the grace period is 1 s: shutdown keeps to the grace, not to the push's own bound.
+    const stopped = await ServiceProcess.start({ ...env, EVENT_WEBHOOK_TIMEOUT_MS: '10000', SHUTDOWN_DELAY_MS: '0', SHUTDOWN_GRACE_MS: '1000' });
+    processes.push(stopped);
+    const eventId = await signup(stopped, `crash-sigterm-${Date.now()}`);
+    expect(await eventually(() => receiver.held.includes(eventId))).toBe(true);
+    const started = performance.now();
+    expect(await stopped.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+    const tookMs = performance.now() - started;
+    expect(tookMs).toBeLessThan(4_000);
+
+    const db = new Client({ connectionString: database.url });
+    await db.connect();
+    try {
+      // Still in flight when the grace ran out: the lease stays, so no replica pushes it while the cut-off one may.
+      const { rows } = await db.query(`SELECT lease_owner IS NOT NULL AND lease_until > now() AS leased FROM event_deliveries WHERE event_id = $1`, [eventId]);
+      expect(rows).toEqual([{ leased: true }]);
+    } finally {
+      await db.end();
+    }
+
+    receiver.holding = false;
+    processes.push(await ServiceProcess.start(env));
+    expect(await eventually(() => receiver.ids().includes(eventId), 40_000)).toBe(true);
+  }, 90_000);
 });

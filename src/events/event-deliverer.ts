@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { waitAtMost } from '../common/deadline';
 import { INSTANCE_ID } from '../common/instance-id';
 import { AppConfig } from '../config/app-config';
+import { ShutdownState } from '../health/shutdown-state';
 import { retryDelayMs } from './delivery-policy';
 import { DeliveryRepository } from './delivery.repository';
 import { EventMetrics } from './event-metrics';
@@ -47,6 +48,7 @@ export class EventDeliverer implements OnApplicationBootstrap, BeforeApplication
     private readonly deliveries: DeliveryRepository,
     private readonly config: AppConfig,
     private readonly metrics: EventMetrics,
+    private readonly shutdown: ShutdownState,
   ) {
     if (config.eventWebhookSecret !== undefined) this.sender = new WebhookSender(config.eventWebhookSecret, config.eventWebhookTimeoutMs, PER_ENDPOINT_CONCURRENCY);
   }
@@ -70,11 +72,22 @@ export class EventDeliverer implements OnApplicationBootstrap, BeforeApplication
     this.logger.log(`Pushing events to ${urls.length} endpoint(s): ${urls.map(displayUrl).join(', ')}`);
   }
 
-  /** Stops claiming, lets the sends in flight finish (bounded by their timeout), then frees what is left. */
+  /**
+   * Stops claiming and lets the sends in flight finish (bounded by their timeout) within what is left of
+   * SHUTDOWN_GRACE_MS, which the signup drain shares. Passes that ended by their own bound may have left leases behind
+   * (a pass stuck before sending): those are freed. Passes cut off by the grace period may still be sending: their
+   * leases are left to expire, so no other replica pushes the same event while this one still does.
+   */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping.abort();
-    await waitAtMost(Promise.allSettled(this.loops), this.config.eventWebhookTimeoutMs + 1000);
-    await this.deliveries.releaseLeases([...this.activeOwners]).catch((error: unknown) => this.logger.warn({ err: error }, 'Could not release event delivery leases'));
+    const ownBoundMs = this.config.eventWebhookTimeoutMs + 1000;
+    const graceLeftMs = this.shutdown.graceLeftMs(this.config.shutdownGraceMs);
+    const settled = await waitAtMost(Promise.allSettled(this.loops).then(() => true), Math.min(ownBoundMs, graceLeftMs));
+    if (settled === true || ownBoundMs <= graceLeftMs) {
+      await this.deliveries.releaseLeases([...this.activeOwners]).catch((error: unknown) => this.logger.warn({ err: error }, 'Could not release event delivery leases'));
+    } else {
+      this.logger.warn({ passes: this.activeOwners.size }, 'Event pushes still in flight at the end of SHUTDOWN_GRACE_MS: their leases are left to expire');
+    }
     await this.sender?.destroy();
   }
 

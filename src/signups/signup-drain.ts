@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { waitAtMost } from '../common/deadline';
 import { AppConfig } from '../config/app-config';
+import { ShutdownState } from '../health/shutdown-state';
 import { SignupWorker } from './signup-worker';
 import { SignupsService } from './signups.service';
 
@@ -20,10 +21,11 @@ export class SignupDrain implements BeforeApplicationShutdown {
     private readonly worker: SignupWorker,
     private readonly signups: SignupsService,
     private readonly config: AppConfig,
+    private readonly shutdown: ShutdownState,
   ) {}
 
   async beforeApplicationShutdown(): Promise<void> {
-    const deadline = Date.now() + this.config.shutdownGraceMs;
+    const deadline = Date.now() + this.shutdown.graceLeftMs(this.config.shutdownGraceMs);
     await waitAtMost(this.worker.stopped(), deadline - Date.now());
     // Stops accepting and waits for in-flight requests; Nest's own close of the adapter later finds it closed.
     const drained = await waitAtMost(this.adapterHost.httpAdapter.close().then(() => true), deadline - Date.now());
