@@ -16,7 +16,7 @@ describe('recovery after an outage', () => {
       CAPA_TIMEOUT_MS: '500',
       WORKER_INTERVAL_MS: '500',
       WORKER_BACKOFF_BASE_MS: '30000',
-      CAPA_CIRCUIT_HALF_OPEN_MS: '2000',
+      // The circuit as configured by default (CAPA_CIRCUIT_HALF_OPEN_MS 5 s): the 10 s holds with it, not a test value.
     },
   });
 
@@ -32,6 +32,10 @@ describe('recovery after an outage', () => {
       [`${tag}-%`],
     );
     expect(waiting.rows[0].n).toBeGreaterThan(SIGNUPS / 2);
+    // The worst moment to recover: just after the circuit's probe failed, when it stays open for a whole
+    // CAPA_CIRCUIT_HALF_OPEN_MS. The probe is the first call to Capa after a silence (the circuit open).
+    expect(await probeSeen(service.simulator.createUserRequestTimes.bind(service.simulator), 20_000)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 100));
 
     service.simulator.setFaults({});
     const recoveredAt = Date.now();
@@ -80,3 +84,26 @@ describe('recovery after an outage', () => {
     expect(createdAt! - recoveredAt).toBeLessThanOrEqual(10_000);
   }, 30_000);
 });
+
+/** Waits until Capa is called again after at least 1.5 s without a call (the circuit's half-open probe). */
+async function probeSeen(callTimes: () => number[], timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  const seenBefore = callTimes().length;
+  while (Date.now() < deadline) {
+    const times = callTimes().slice(seenBefore).sort((a, b) => a - b);
+    const silenceEnded = times.findIndex((at, i) => i > 0 && at - times[i - 1] >= 1_500);
+    const lastSilent = times.length > 0 && silenceEnded < 0 && Date.now() - times[times.length - 1] >= 1_500;
+    if (silenceEnded >= 0) return true;
+    if (lastSilent) {
+      // Silent now: the next call is the probe.
+      const count = callTimes().length;
+      while (Date.now() < deadline) {
+        if (callTimes().length > count) return true;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      return false;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return false;
+}

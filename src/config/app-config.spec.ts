@@ -122,7 +122,7 @@ describe('loadAppConfig', () => {
   });
 
   it('has the documented breaker and retry budget defaults, and reads them', () => {
-    expect(loadAppConfig({})).toMatchObject({ circuitFailureRate: 0.5, circuitWindowMs: 10_000, circuitMinCalls: 20, circuitHalfOpenMs: 10_000, retryBudgetRatio: 0.2, retryBudgetMinPerSecond: 10 });
+    expect(loadAppConfig({})).toMatchObject({ circuitFailureRate: 0.5, circuitWindowMs: 10_000, circuitMinCalls: 20, circuitHalfOpenMs: 5_000, retryBudgetRatio: 0.2, retryBudgetMinPerSecond: 10 });
     const config = loadAppConfig({
       CAPA_CIRCUIT_FAILURE_RATE: '0.25',
       CAPA_CIRCUIT_WINDOW_MS: '30000',

@@ -103,14 +103,14 @@ export class AppConfig {
     this.circuitMinCalls = env.CAPA_CIRCUIT_MIN_CALLS ?? 20;
     this.retryBudgetRatio = env.CAPA_RETRY_BUDGET_RATIO ?? 0.2;
     this.retryBudgetMinPerSecond = env.CAPA_RETRY_BUDGET_MIN_PER_SECOND ?? 10;
-    this.circuitHalfOpenMs = env.CAPA_CIRCUIT_HALF_OPEN_MS ?? 10_000;
+    this.circuitHalfOpenMs = env.CAPA_CIRCUIT_HALF_OPEN_MS ?? 5_000;
     this.importCapaRps = env.IMPORT_CAPA_RPS ?? 10;
     this.importMaxRows = env.IMPORT_MAX_ROWS ?? 1_000_000;
     this.importMaxBytes = env.IMPORT_MAX_BYTES ?? 256 * 1024 * 1024;
     this.importMaxUploads = env.IMPORT_MAX_UPLOADS ?? 2;
     this.importIdleTimeoutMs = env.IMPORT_IDLE_TIMEOUT_MS ?? 60_000;
     this.dbStatementTimeoutMs = env.DB_STATEMENT_TIMEOUT_MS ?? 30_000;
-    this.dbLockTimeoutMs = env.DB_LOCK_TIMEOUT_MS ?? 5_000;
+    this.dbLockTimeoutMs = env.DB_LOCK_TIMEOUT_MS ?? 10_000;
     this.dbIdleInTransactionTimeoutMs = env.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS ?? 60_000;
     const webhookUrls = parseWebhookUrls(env.EVENT_WEBHOOK_URLS);
     this.eventWebhookUrls = webhookUrls.urls;
