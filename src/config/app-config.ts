@@ -110,7 +110,7 @@ export class AppConfig {
     this.importMaxUploads = env.IMPORT_MAX_UPLOADS ?? 2;
     this.importIdleTimeoutMs = env.IMPORT_IDLE_TIMEOUT_MS ?? 60_000;
     this.dbStatementTimeoutMs = env.DB_STATEMENT_TIMEOUT_MS ?? 30_000;
-    this.dbLockTimeoutMs = env.DB_LOCK_TIMEOUT_MS ?? 10_000;
+    this.dbLockTimeoutMs = env.DB_LOCK_TIMEOUT_MS ?? 5_000;
     this.dbIdleInTransactionTimeoutMs = env.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS ?? 60_000;
     const webhookUrls = parseWebhookUrls(env.EVENT_WEBHOOK_URLS);
     this.eventWebhookUrls = webhookUrls.urls;
