@@ -1,4 +1,4 @@
-import type { VerificationKind } from '../verification/kyc-status';
+import type { VerificationKind } from './capa-vocabulary';
 import { MAX_ERROR_MESSAGE_LENGTH, capText } from './capa-outcome';
 import { classifyResponse } from './capa-response';
 
