@@ -8,7 +8,8 @@ import { CapaAttemptRecord, CapaOutcome, attemptRecord, isRetryable, withoutSecr
 import { classifyNetworkError, classifyResponse } from './capa-response';
 import { CapaObserver } from './capa-observer';
 import { RetryBudget, RetryDecision } from './retry-budget';
-import { IN_REQUEST_BACKOFF, MIN_ATTEMPT_MS, attemptTimeoutMs, backoffDelay } from './retry-schedule';
+import { backoffDelay } from '../common/backoff';
+import { IN_REQUEST_BACKOFF, MIN_ATTEMPT_MS, attemptTimeoutMs } from './retry-schedule';
 
 export type { CircuitStatus } from './capa-circuit';
 import {
