@@ -16,14 +16,17 @@ import { PersistenceModule } from './persistence/persistence.module';
 import { SignupsModule } from './signups/signups.module';
 import { CapaWebhooksModule } from './capa-webhooks/capa-webhooks.module';
 import { VerificationModule } from './verification/verification.module';
+import { EMBEDDED_CAPA, type EmbeddedCapa } from './capa/capa-endpoint';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  /** `sandbox`: the built-in Capa simulator createApp started in sandbox mode; the Capa endpoint finds it by token. */
+  static forRoot(config: AppConfig, sandbox?: EmbeddedCapa): DynamicModule {
     return {
       module: AppModule,
       imports: [ConfigModule.forRoot(config), LoggerModule.forRoot(loggerParams(config)), PersistenceModule, HealthModule, MetricsModule, SignupsModule, VerificationModule, CapaWebhooksModule, AdminModule, ImportsModule, EventsModule],
       providers: [
+        { provide: EMBEDDED_CAPA, useValue: sandbox ?? null },
         { provide: APP_FILTER, useClass: ErrorFilter },
         { provide: APP_PIPE, useClass: StrictValidationPipe },
         { provide: APP_GUARD, useClass: BearerAuthGuard },

@@ -10,11 +10,32 @@ import { securityHeaders } from './common/security-headers';
 import { AppConfig } from './config/app-config';
 import { installRawBodyRoutes } from './capa-webhooks/raw-body';
 import { ShutdownState } from './health/shutdown-state';
+import type { EmbeddedSimulator } from './sandbox/embedded-simulator';
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
 /** Builds the whole service (not listening yet): used by main.ts and by the end-to-end tests. */
 export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
+  const sandbox = await startSandbox(config);
+  try {
+    return await buildApp(config, sandbox);
+  } catch (error) {
+    await sandbox?.stop();
+    throw error;
+  }
+}
+
+/**
+ * Sandbox mode (no CAPA_BASE_URL, never in production): the built-in Capa simulator, started before the modules so
+ * that the Capa endpoint finds it. Loaded only then: a production process never loads the simulator.
+ */
+async function startSandbox(config: AppConfig): Promise<EmbeddedSimulator | undefined> {
+  if (config.capaBaseUrl !== undefined || config.isProduction) return undefined;
+  const { EmbeddedSimulator: Simulator } = require('./sandbox/embedded-simulator') as typeof import('./sandbox/embedded-simulator');
+  return Simulator.start(config);
+}
+
+async function buildApp(config: AppConfig, sandbox: EmbeddedSimulator | undefined): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: requestIdFor,
@@ -23,12 +44,13 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     // The proxy in front (ingress) terminates TLS; ids in paths may contain encoded '/', so keep them encoded.
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 512 },
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, sandbox), adapter, {
     bufferLogs: true,
     // Fastify's own JSON parser stays; Nest's extra parsers (urlencoded) would accept non-JSON bodies.
     bodyParser: false,
   });
   app.useLogger(app.get(Logger));
+  sandbox?.announce(config);
   const fastify = app.getHttpAdapter().getInstance();
   // Only JSON bodies are accepted: without Fastify's default text/plain parser, other types get 415.
   fastify.removeContentTypeParser('text/plain');

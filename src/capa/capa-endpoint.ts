@@ -1,38 +1,51 @@
-import { Logger } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { AppConfig } from '../config/app-config';
-import { CapaSimulator } from '../sandbox/capa-simulator';
+
+/**
+ * A Capa this process runs itself: the sandbox's simulator, which the entry starts outside production when
+ * CAPA_BASE_URL is unset, and registers under EMBEDDED_CAPA. capa/ knows only this shape, never the simulator.
+ */
+export interface EmbeddedCapa {
+  readonly baseUrl: string;
+  readonly partnerApiKey: string;
+  /** Where its webhooks go: the service's own receiver, once it listens. */
+  sendWebhooksTo(url: string): void;
+  stop(): Promise<void>;
+}
+
+export const EMBEDDED_CAPA = Symbol('EmbeddedCapa');
 
 /** Where Capa is and the key to present: the configured Capa, or the built-in sandbox outside production. */
 export class CapaEndpoint {
   private constructor(
     readonly baseUrl: string,
     readonly partnerApiKey: string,
-    private readonly sandbox?: CapaSimulator,
+    private readonly sandbox?: EmbeddedCapa,
   ) {}
 
   get isSandbox(): boolean {
     return this.sandbox !== undefined;
   }
 
-  static async open(config: AppConfig): Promise<CapaEndpoint> {
+  static open(config: AppConfig, sandbox?: EmbeddedCapa): CapaEndpoint {
     if (config.capaBaseUrl !== undefined) return new CapaEndpoint(config.capaBaseUrl, config.capaPartnerApiKey ?? '');
     if (config.isProduction) throw new Error('CAPA_BASE_URL is required in production');
-    const partnerApiKey = 'sandbox-partner-key';
-    // The simulator signs its webhooks with the service's first secret (generated when CAPA_WEBHOOK_SECRETS is unset).
-    const sandbox = new CapaSimulator({ apiKeys: [partnerApiKey], webhooks: { secret: config.capaWebhookSecrets[0] } });
-    const baseUrl = await sandbox.start(config.sandboxPort, '127.0.0.1');
-    new Logger('CapaEndpoint').warn(
-      `SANDBOX MODE: CAPA_BASE_URL is not set, so signups go to the built-in Capa simulator at ${baseUrl}. ` +
-        'No real Capa user is created. Set CAPA_BASE_URL and CAPA_PARTNER_API_KEY to talk to Capa. ' +
-        `Simulate Capa's KYC webhooks with POST ${baseUrl}/__sim/kyc/{externalUserId} {"event":"VERIFIED_USER"}` +
-        (config.webhookSecretGenerated ? ' (the simulator and /webhooks/capa share a generated secret).' : '.'),
-    );
-    return new CapaEndpoint(baseUrl, partnerApiKey, sandbox);
+    if (sandbox === undefined) throw new Error('CAPA_BASE_URL is not set and no sandbox Capa was started (createApp starts one)');
+    return new CapaEndpoint(sandbox.baseUrl, sandbox.partnerApiKey, sandbox);
+  }
+
+  /** The embedded Capa the entry registered in this application, if any (looked up by token: capa/ cannot import it). */
+  static embeddedIn(modules: ModuleRef): EmbeddedCapa | undefined {
+    try {
+      return modules.get<EmbeddedCapa | null>(EMBEDDED_CAPA, { strict: false }) ?? undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Sandbox only: where the built-in simulator sends its webhooks (the service's own receiver, once it listens). */
   sendSandboxWebhooksTo(url: string): void {
-    this.sandbox?.configureWebhooks({ url });
+    this.sandbox?.sendWebhooksTo(url);
   }
 
   async close(): Promise<void> {

@@ -21,36 +21,51 @@ export type CapaOutcome =
 
 export type CapaOutcomeKind = CapaOutcome['kind'];
 
-/** Outcomes after which the same request may succeed later. */
-export function isRetryable(outcome: CapaOutcome): boolean {
+/** Outcomes after which the same request may succeed later; the circuit breaker counts them as Capa's failures. */
+export function isRetryable(outcome: { kind: string }): boolean {
   return outcome.kind === 'transient' || outcome.kind === 'misconfigured';
 }
 
-/** One call to Capa as it is recorded: never the key, the error message size-capped. */
-export interface CapaAttemptRecord {
+/** What the retry pipeline reads of any operation's outcome (create's, a verification call's): its kind and error. */
+export interface AnyCapaOutcome {
+  kind: string;
+  httpStatus: number | null;
+  errorCode?: string;
+  errorMessage?: string;
+  retryAfterMs?: number;
+}
+
+/** One call to Capa as it is recorded, whatever the operation: never the key nor an answer's value, the error message size-capped. */
+export interface AttemptFields<Kind extends string = string> {
   at: Date;
-  outcome: CapaOutcomeKind;
+  outcome: Kind;
   httpStatus: number | null;
   latencyMs: number;
   errorCode: string | null;
   errorMessage: string | null;
+}
+
+/** One call to create as it is recorded. */
+export interface CapaAttemptRecord extends AttemptFields<CapaOutcomeKind> {
   /** The userId Capa answered, kept on the attempt so no answer of Capa is ever lost. */
   capaUserId: string | null;
 }
 
 export const MAX_ERROR_MESSAGE_LENGTH = 1000;
 
-export function attemptRecord(outcome: CapaOutcome, at: Date, latencyMs: number): CapaAttemptRecord {
-  const error = outcome.kind === 'created' ? null : outcome;
+export function attemptFields<O extends AnyCapaOutcome>(outcome: O, at: Date, latencyMs: number): AttemptFields<O['kind']> {
   return {
     at,
     outcome: outcome.kind,
     httpStatus: outcome.httpStatus,
     latencyMs: Math.round(latencyMs),
-    errorCode: error?.errorCode ?? null,
-    errorMessage: error ? capText(error.errorMessage, MAX_ERROR_MESSAGE_LENGTH) : null,
-    capaUserId: outcome.kind === 'created' ? outcome.userId : null,
+    errorCode: outcome.errorCode ?? null,
+    errorMessage: outcome.errorMessage === undefined ? null : capText(outcome.errorMessage, MAX_ERROR_MESSAGE_LENGTH),
   };
+}
+
+export function attemptRecord(outcome: CapaOutcome, at: Date, latencyMs: number): CapaAttemptRecord {
+  return { ...attemptFields(outcome, at, latencyMs), capaUserId: outcome.kind === 'created' ? outcome.userId : null };
 }
 
 export function capText(text: string, max: number): string {
@@ -60,8 +75,9 @@ export function capText(text: string, max: number): string {
 /**
  * The outcome with every occurrence of `secret` (the partner API key) in Capa's error text replaced, so an upstream that
  * echoes the key (an "Invalid API Key: ..." message, a proxy's debug page) never puts it in an attempt row or a log.
+ * An answer (no error text) is returned as it is.
  */
-export function withoutSecret(outcome: CapaOutcome, secret: string | undefined): CapaOutcome {
-  if (outcome.kind === 'created' || secret === undefined || secret.length === 0 || !outcome.errorMessage.includes(secret)) return outcome;
+export function withoutSecret<O extends AnyCapaOutcome>(outcome: O, secret: string | undefined): O {
+  if (outcome.errorMessage === undefined || secret === undefined || secret.length === 0 || !outcome.errorMessage.includes(secret)) return outcome;
   return { ...outcome, errorMessage: outcome.errorMessage.split(secret).join('[REDACTED]') };
 }

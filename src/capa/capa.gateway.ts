@@ -1,26 +1,21 @@
 import { HttpService } from '@nestjs/axios';
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { AppConfig } from '../config/app-config';
-import { CapaCircuit, CircuitStatus, NOT_CALLED } from './capa-circuit';
+import type { CircuitStatus } from './capa-circuit';
 import { CapaEndpoint } from './capa-endpoint';
-import { CapaAttemptRecord, CapaOutcome, attemptRecord, isRetryable, withoutSecret } from './capa-outcome';
+import { AttemptFields, CapaAttemptRecord, CapaOutcome, attemptFields, attemptRecord, isRetryable, withoutSecret } from './capa-outcome';
 import { classifyNetworkError, classifyResponse } from './capa-response';
 import { CapaObserver } from './capa-observer';
-import { RetryBudget, RetryDecision } from './retry-budget';
-import { IN_REQUEST_BACKOFF, MIN_ATTEMPT_MS, attemptTimeoutMs, backoffDelay } from './retry-schedule';
-
-export type { CircuitStatus } from './capa-circuit';
+import { RetryPipeline } from './retry-pipeline';
 import {
-  VERIFICATION_CIRCUIT_OPEN,
   VerificationAttemptRecord,
   VerificationCall,
   VerificationOutcome,
   classifyVerificationResponse,
   isRetryableVerification,
-  verificationAttemptRecord,
-  verificationWithoutSecret,
 } from './verification-call';
+
+export type { CircuitStatus } from './capa-circuit';
 
 /** The body of Capa's `POST /api/partner/v1/user`, in Capa's own field names. */
 export interface CapaCreateUserRequest {
@@ -59,140 +54,88 @@ export interface VerificationCallOptions {
 }
 
 const CREATE_USER_PATH = '/api/partner/v1/user';
-const MAX_ATTEMPTS_PER_CALL = 8;
-
-const CIRCUIT_OPEN: CapaOutcome = {
-  kind: 'transient',
-  httpStatus: null,
-  errorCode: 'CIRCUIT_OPEN',
-  errorMessage: 'Capa is failing; calls are paused by the circuit breaker',
-};
-const RETRY_BUDGET_EXHAUSTED = 'RETRY_BUDGET_EXHAUSTED';
 /** The errorCode of a call this service aborted itself (CapaCallOptions.signal): whether Capa acted on it is unknown. */
 export const CALL_ABORTED = 'ABORTED';
 
 /**
- * A retry the budget held back. Its Retry-After spreads the rows the worker had to put back over the next window
- * (the budget refills as calls leave it), so the worker does not claim and put them back again many times a second.
- */
-function retryBudgetExhausted(windowMs: number, random = Math.random): CapaOutcome {
-  return {
-    kind: 'transient',
-    httpStatus: null,
-    errorCode: RETRY_BUDGET_EXHAUSTED,
-    errorMessage: 'Capa is failing often; retries are paused by the retry budget',
-    retryAfterMs: Math.round(windowMs * (0.5 + random() / 2)),
-  };
-}
-
-/**
  * The one place that speaks HTTP to Capa: timeouts, retries, circuit breaking and error mapping. Knows no database.
- * Every operation goes through callWithRetries, so the breaker and the retry budget cover all of them.
+ * Every operation goes through one RetryPipeline, so the breaker and the retry budget cover all of them; what differs
+ * per operation is the request, how its answer reads, and which outcomes are worth another attempt (`shouldRetry`).
  */
 @Injectable()
 export class CapaGateway implements OnApplicationShutdown {
   private readonly logger = new Logger(CapaGateway.name);
-  private readonly circuit: CapaCircuit<CapaOutcome>;
-  private readonly budget: RetryBudget;
+  private readonly pipeline: RetryPipeline;
 
   constructor(
     private readonly http: HttpService,
     private readonly endpoint: CapaEndpoint,
-    private readonly config: AppConfig,
+    config: AppConfig,
     private readonly observer: CapaObserver,
   ) {
     const windowMs = config.circuitWindowMs;
-    this.circuit = new CapaCircuit<CapaOutcome>(
-      { failureRate: config.circuitFailureRate, windowMs, minCalls: config.circuitMinCalls, halfOpenMs: config.circuitHalfOpenMs },
-      isRetryable,
-      (status) => this.observer.circuitChanged(status),
+    this.pipeline = new RetryPipeline(
+      {
+        circuit: { failureRate: config.circuitFailureRate, windowMs, minCalls: config.circuitMinCalls, halfOpenMs: config.circuitHalfOpenMs },
+        budget: { ratio: config.retryBudgetRatio, minPerSecond: config.retryBudgetMinPerSecond, windowMs },
+        attemptTimeoutMs: config.capaTimeoutMs,
+      },
+      observer,
     );
-    this.budget = new RetryBudget({ ratio: config.retryBudgetRatio, minPerSecond: config.retryBudgetMinPerSecond, windowMs });
   }
 
   circuitStatus(): CircuitStatus {
-    return this.circuit.status();
-  }
-
-  /** Registers the user at Capa (retried as callWithRetries says). */
-  createUser(request: CapaCreateUserRequest, options: CapaCallOptions): Promise<CapaOutcome> {
-    const url = `${this.endpoint.baseUrl}${CREATE_USER_PATH}`;
-    return this.callWithRetries((timeoutMs) => this.post(url, request, timeoutMs, options.signal), options, { externalUserId: request.externalUserId });
+    return this.pipeline.circuitStatus();
   }
 
   /**
-   * One Capa operation, retried on transient outcomes with capped exponential backoff and full jitter (Retry-After
-   * honoured) until a final outcome, the deadline, an open circuit or a refusal of the retry budget. Answers the last
-   * outcome Capa gave, or why Capa was not asked at all.
+   * Registers the user at Capa. Transient outcomes and a misconfiguration are retried: the same request may succeed
+   * once Capa or this service's key is back.
    */
-  private async callWithRetries(
-    send: (timeoutMs: number) => Promise<CapaOutcome>,
-    options: CapaCallOptions,
-    logFields: Record<string, unknown>,
-  ): Promise<CapaOutcome> {
-    let last: CapaOutcome | undefined;
-    const maxAttempts = Math.min(options.maxAttempts ?? MAX_ATTEMPTS_PER_CALL, MAX_ATTEMPTS_PER_CALL);
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const outcome = await this.attempt(send, options, options.retry === true || attempt > 1, logFields);
-      if (outcome === CIRCUIT_OPEN || (outcome.kind === 'transient' && outcome.errorCode === RETRY_BUDGET_EXHAUSTED)) return last ?? outcome;
-      last = outcome;
-      if (!isRetryable(outcome) || attempt === maxAttempts || options.signal?.aborted) break;
-      const delay = backoffDelay(IN_REQUEST_BACKOFF, attempt, outcome.kind === 'transient' ? outcome.retryAfterMs : undefined);
-      if (Date.now() + delay + MIN_ATTEMPT_MS > options.deadline) break;
-      await sleep(delay, undefined, { signal: options.signal }).catch(() => undefined);
-      if (options.signal?.aborted) break;
-    }
-    return last ?? CIRCUIT_OPEN;
+  createUser(request: CapaCreateUserRequest, options: CapaCallOptions): Promise<CapaOutcome> {
+    const url = `${this.endpoint.baseUrl}${CREATE_USER_PATH}`;
+    return this.pipeline.run<CapaOutcome>(
+      {
+        send: (timeoutMs) => this.post(url, request, timeoutMs, options.signal),
+        shouldRetry: isRetryable,
+        attempted: async (outcome, at, latencyMs, isRetry) => {
+          const record = attemptRecord(outcome, at, latencyMs);
+          this.logAttempt(record, 'created', ['Capa call', 'Capa call did not succeed'], { reqId: options.requestId, externalUserId: request.externalUserId }, isRetry);
+          this.observer.callFinished(record);
+          await options.onAttempt(record);
+        },
+      },
+      options,
+    );
   }
 
-  /** One call to Capa through the retry budget (for a retry) and the circuit breaker; reported before this returns. */
-  private async attempt(
-    send: (timeoutMs: number) => Promise<CapaOutcome>,
-    options: CapaCallOptions,
-    isRetry: boolean,
-    logFields: Record<string, unknown>,
-  ): Promise<CapaOutcome> {
-    if (isRetry && !this.askRetryBudget()) return retryBudgetExhausted(this.config.circuitWindowMs);
-    let record: CapaAttemptRecord | undefined;
-    const outcome = await this.circuit.execute(async () => {
-      if (isRetry) this.observer.retryDecided('allowed');
-      else this.budget.recordFirstAttempt();
-      const timeoutMs = attemptTimeoutMs(this.config.capaTimeoutMs, options.deadline - Date.now(), options.background !== true);
-      const at = new Date();
-      const started = performance.now();
-      const result = await send(timeoutMs);
-      record = attemptRecord(result, at, performance.now() - started);
-      return result;
-    });
-    if (outcome === NOT_CALLED) {
-      if (isRetry) this.budget.refund();
-      return CIRCUIT_OPEN;
-    }
-    if (record) {
-      const { outcome: capaOutcome, httpStatus, latencyMs, errorCode } = record;
-      const fields = { reqId: options.requestId, ...logFields, capaOutcome, httpStatus, latencyMs, errorCode, retry: isRetry };
-      if (capaOutcome === 'created') this.logger.log(fields, 'Capa call');
-      else this.logger.warn(fields, 'Capa call did not succeed');
-      this.observer.callFinished(record);
-      await options.onAttempt(record);
-    }
-    return outcome;
+  /**
+   * A call to a verification endpoint (links, details), retried like every other operation, except that only
+   * transient outcomes are retried: a 401/403 will not heal within a request, and nothing completes a link later.
+   */
+  callVerification<T>(call: VerificationCall<T>, options: VerificationCallOptions): Promise<VerificationOutcome<T>> {
+    return this.pipeline.run<VerificationOutcome<T>>(
+      {
+        send: (timeoutMs) => this.send(call, timeoutMs),
+        shouldRetry: isRetryableVerification,
+        attempted: async (outcome, at, latencyMs, isRetry) => {
+          const record: VerificationAttemptRecord = attemptFields(outcome, at, latencyMs);
+          // Never the link or the details answer: only what kind of answer it was.
+          const fields = { reqId: options.requestId, externalUserId: options.externalUserId, operation: call.operation };
+          this.logAttempt(record, 'answered', ['Capa verification call', 'Capa verification call failed'], fields, isRetry);
+          await options.onAttempt(record);
+        },
+      },
+      { deadline: options.deadline },
+    );
   }
 
-  private askRetryBudget(): boolean {
-    const decision = this.budget.tryRetry();
-    if (!decision.allowed) this.observer.retryDecided('refused');
-    if (decision.report !== undefined) this.logBudget(decision.report);
-    return decision.allowed;
-  }
-
-  private logBudget(report: NonNullable<RetryDecision['report']>): void {
-    const figures = this.budget.figures();
-    const window = `${figures.retries} retries and ${figures.firstAttempts} first attempts in the last ${figures.windowMs} ms (limit ${Math.floor(figures.limit)})`;
-    const fields = { retryBudget: report, ...figures, limit: Math.floor(figures.limit) };
-    if (report === 'exhausted') this.logger.warn(fields, `Retry budget for Capa calls exhausted: ${window}; retries wait, callers get 202`);
-    else if (report === 'still-exhausted') this.logger.warn(fields, `Retry budget for Capa calls still exhausted: ${figures.refused} refused; ${window}`);
-    else this.logger.warn(fields, `Retry budget for Capa calls has room again: ${window}`);
+  /** One log line per attempt: at info when Capa gave what was asked, at warn otherwise. */
+  private logAttempt(record: AttemptFields, success: string, [succeeded, failed]: [string, string], context: Record<string, unknown>, isRetry: boolean): void {
+    const { outcome: capaOutcome, httpStatus, latencyMs, errorCode } = record;
+    const fields = { ...context, capaOutcome, httpStatus, latencyMs, errorCode, retry: isRetry };
+    if (capaOutcome === success) this.logger.log(fields, succeeded);
+    else this.logger.warn(fields, failed);
   }
 
   private async post(url: string, body: unknown, timeoutMs: number, abort?: AbortSignal): Promise<CapaOutcome> {
@@ -216,60 +159,6 @@ export class CapaGateway implements OnApplicationShutdown {
     }
   }
 
-  /**
-   * A call to a verification endpoint (links, details), retried like every other operation (capped exponential
-   * backoff with full jitter, Retry-After, the deadline, the retry budget, the circuit breaker), except that only
-   * transient outcomes are retried: a 401/403 will not heal within a request, and nothing completes a link later.
-   * Answers the last outcome Capa gave, or why Capa was not asked at all.
-   */
-  async callVerification<T>(call: VerificationCall<T>, options: VerificationCallOptions): Promise<VerificationOutcome<T>> {
-    let last: VerificationOutcome<T> | undefined;
-    for (let attempt = 1; attempt <= MAX_ATTEMPTS_PER_CALL; attempt++) {
-      const outcome = await this.verificationAttempt(call, options, attempt > 1);
-      if (outcome === VERIFICATION_CIRCUIT_OPEN || (outcome.kind === 'transient' && outcome.errorCode === RETRY_BUDGET_EXHAUSTED)) return last ?? outcome;
-      last = outcome;
-      if (!isRetryableVerification(outcome)) break;
-      const delay = backoffDelay(IN_REQUEST_BACKOFF, attempt, outcome.kind === 'transient' ? outcome.retryAfterMs : undefined);
-      if (Date.now() + delay + MIN_ATTEMPT_MS > options.deadline) break;
-      await sleep(delay);
-    }
-    return last ?? VERIFICATION_CIRCUIT_OPEN;
-  }
-
-  /** One verification call through the retry budget (for a retry) and the same circuit breaker as create. */
-  private async verificationAttempt<T>(call: VerificationCall<T>, options: VerificationCallOptions, isRetry: boolean): Promise<VerificationOutcome<T>> {
-    if (isRetry && !this.askRetryBudget()) {
-      const { errorCode, errorMessage, retryAfterMs } = retryBudgetExhausted(this.config.circuitWindowMs) as Extract<CapaOutcome, { kind: 'transient' }>;
-      return { kind: 'transient', httpStatus: null, errorCode, errorMessage, retryAfterMs };
-    }
-    let record: VerificationAttemptRecord | undefined;
-    // The breaker reads only `kind` (transient and misconfigured are failures), which both outcome types share.
-    const sendThroughBreaker = async (): Promise<VerificationOutcome<T>> => {
-      if (isRetry) this.observer.retryDecided('allowed');
-      else this.budget.recordFirstAttempt();
-      const timeoutMs = attemptTimeoutMs(this.config.capaTimeoutMs, options.deadline - Date.now(), true);
-      const at = new Date();
-      const started = performance.now();
-      const result = await this.send(call, timeoutMs);
-      record = verificationAttemptRecord(result, at, performance.now() - started);
-      return result;
-    };
-    const outcome = (await this.circuit.execute(sendThroughBreaker as unknown as () => Promise<CapaOutcome>)) as VerificationOutcome<T> | typeof NOT_CALLED;
-    if (outcome === NOT_CALLED) {
-      if (isRetry) this.budget.refund();
-      return VERIFICATION_CIRCUIT_OPEN;
-    }
-    if (record) {
-      const { outcome: capaOutcome, httpStatus, latencyMs, errorCode } = record;
-      // Never the link or the details answer: only what kind of answer it was.
-      const fields = { reqId: options.requestId, externalUserId: options.externalUserId, operation: call.operation, capaOutcome, httpStatus, latencyMs, errorCode, retry: isRetry };
-      if (capaOutcome === 'answered') this.logger.log(fields, 'Capa verification call');
-      else this.logger.warn(fields, 'Capa verification call failed');
-      await options.onAttempt(record);
-    }
-    return outcome;
-  }
-
   private async send<T>(call: VerificationCall<T>, timeoutMs: number): Promise<VerificationOutcome<T>> {
     try {
       const response = await this.http.axiosRef.request({
@@ -283,9 +172,9 @@ export class CapaGateway implements OnApplicationShutdown {
         maxContentLength: call.maxResponseBytes,
         maxRedirects: 0,
       });
-      return verificationWithoutSecret(classifyVerificationResponse(call, response.status, response.headers as Record<string, unknown>, response.data), this.endpoint.partnerApiKey);
+      return withoutSecret(classifyVerificationResponse(call, response.status, response.headers as Record<string, unknown>, response.data), this.endpoint.partnerApiKey);
     } catch (error) {
-      return verificationWithoutSecret(classifyNetworkError(error) as VerificationOutcome<T>, this.endpoint.partnerApiKey);
+      return withoutSecret(classifyNetworkError(error) as VerificationOutcome<T>, this.endpoint.partnerApiKey);
     }
   }
 

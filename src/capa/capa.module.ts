@@ -1,5 +1,6 @@
 import { HttpModule } from '@nestjs/axios';
 import { Module } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { AppConfig } from '../config/app-config';
@@ -15,7 +16,11 @@ import { CapaGateway } from './capa.gateway';
     }),
   ],
   providers: [
-    { provide: CapaEndpoint, inject: [AppConfig], useFactory: (config: AppConfig) => CapaEndpoint.open(config) },
+    {
+      provide: CapaEndpoint,
+      inject: [AppConfig, ModuleRef],
+      useFactory: (config: AppConfig, modules: ModuleRef) => CapaEndpoint.open(config, CapaEndpoint.embeddedIn(modules)),
+    },
     CapaObserver,
     CapaGateway,
   ],

@@ -1,4 +1,5 @@
-import { BACKGROUND_BACKOFF, IN_REQUEST_BACKOFF, attemptTimeoutMs, backoffDelay } from './retry-schedule';
+import { BACKGROUND_BACKOFF, backoffDelay } from '../common/backoff';
+import { IN_REQUEST_BACKOFF, attemptTimeoutMs } from './retry-schedule';
 
 describe('backoffDelay (capped exponential, full jitter)', () => {
   const top = () => 0.999999;

@@ -1,4 +1,5 @@
-import { classifyVerificationResponse, verificationDetailsCall, verificationLinkCall, verificationWithoutSecret } from './verification-call';
+import { withoutSecret as verificationWithoutSecret } from './capa-outcome';
+import { classifyVerificationResponse, verificationDetailsCall, verificationLinkCall } from './verification-call';
 
 const USER = '9486244c-ff7d-4c22-9984-797179d7deaa';
 

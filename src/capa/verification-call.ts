@@ -1,5 +1,5 @@
-import type { VerificationKind } from '../verification/kyc-status';
-import { MAX_ERROR_MESSAGE_LENGTH, capText } from './capa-outcome';
+import type { VerificationKind } from './capa-vocabulary';
+import { AttemptFields, capText } from './capa-outcome';
 import { classifyResponse } from './capa-response';
 
 /** Which Capa endpoint a verification attempt called, as the attempts log names it. */
@@ -30,23 +30,16 @@ export interface VerificationCall<T> {
 }
 
 /** A verification attempt as recorded: the outcome and error, never the link or any field of a details answer. */
-export interface VerificationAttemptRecord {
-  at: Date;
-  outcome: VerificationOutcome<unknown>['kind'];
-  httpStatus: number | null;
-  latencyMs: number;
-  errorCode: string | null;
-  errorMessage: string | null;
-}
+export type VerificationAttemptRecord = AttemptFields<VerificationOutcome<unknown>['kind']>;
 
 /** Capa documents `data.kycLink`; the KYB answer's field is undocumented, so the first string among these wins. */
 const LINK_FIELDS = ['kybLink', 'kycLink', 'link', 'url', 'sessionUrl'] as const;
 
-export function verificationLinkCall(kind: VerificationKind, capaUserId: string, country: string, redirectUri?: string): VerificationCall<string> {
+export function verificationLinkCall(kind: VerificationKind, userId: string, country: string, redirectUri?: string): VerificationCall<string> {
   return {
     operation: kind === 'KYB' ? 'kyb-link' : 'kyc-link',
     method: 'POST',
-    path: `/api/partner/v2/users/${encodeURIComponent(capaUserId)}/${kind.toLowerCase()}/verification-link`,
+    path: `/api/partner/v2/users/${encodeURIComponent(userId)}/${kind.toLowerCase()}/verification-link`,
     body: redirectUri === undefined ? { country } : { country, partnerRedirectUri: redirectUri },
     maxResponseBytes: 64 * 1024,
     read: (body) => {
@@ -61,11 +54,11 @@ export function verificationLinkCall(kind: VerificationKind, capaUserId: string,
 }
 
 /** The verdict only: KYC `data.aipriseSummary.verificationResult`, KYB `verificationStatus` (top level or in `data`). */
-export function verificationDetailsCall(kind: VerificationKind, capaUserId: string): VerificationCall<string> {
+export function verificationDetailsCall(kind: VerificationKind, userId: string): VerificationCall<string> {
   return {
     operation: kind === 'KYB' ? 'kyb-details' : 'kyc-details',
     method: 'GET',
-    path: `/api/partner/v2/${kind.toLowerCase()}/details?userId=${encodeURIComponent(capaUserId)}`,
+    path: `/api/partner/v2/${kind.toLowerCase()}/details?userId=${encodeURIComponent(userId)}`,
     maxResponseBytes: 20 * 1024 * 1024,
     read: (body) => {
       const verdict =
@@ -101,38 +94,13 @@ export function classifyVerificationResponse<T>(call: VerificationCall<T>, httpS
   }
 }
 
-export function verificationAttemptRecord(outcome: VerificationOutcome<unknown>, at: Date, latencyMs: number): VerificationAttemptRecord {
-  const error = outcome.kind === 'answered' ? null : outcome;
-  return {
-    at,
-    outcome: outcome.kind,
-    httpStatus: outcome.httpStatus,
-    latencyMs: Math.round(latencyMs),
-    errorCode: error?.errorCode ?? null,
-    errorMessage: error ? capText(error.errorMessage, MAX_ERROR_MESSAGE_LENGTH) : null,
-  };
-}
-
 function field(value: unknown, name: string): unknown {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.hasOwn(value, name)
     ? (value as Record<string, unknown>)[name]
     : undefined;
 }
 
-export const VERIFICATION_CIRCUIT_OPEN: VerificationOutcome<never> = {
-  kind: 'transient',
-  httpStatus: null,
-  errorCode: 'CIRCUIT_OPEN',
-  errorMessage: 'Capa is failing; calls are paused by the circuit breaker',
-};
-
 /** Only transient faults are retried within the request: a 401/403 will not heal in seconds, and nothing completes a link later. */
 export function isRetryableVerification(outcome: VerificationOutcome<unknown>): boolean {
   return outcome.kind === 'transient';
-}
-
-/** Capa's error text may echo the partner key: it never reaches a record or a log (as withoutSecret for create). */
-export function verificationWithoutSecret<T>(outcome: VerificationOutcome<T>, secret: string | undefined): VerificationOutcome<T> {
-  if (outcome.kind === 'answered' || secret === undefined || secret.length === 0 || !outcome.errorMessage.includes(secret)) return outcome;
-  return { ...outcome, errorMessage: outcome.errorMessage.split(secret).join('[REDACTED]') };
 }

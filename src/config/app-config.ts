@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { BACKGROUND_BACKOFF, BackoffPolicy } from '../capa/retry-schedule';
-import { displayUrl, parseWebhookUrls, webhookSecretProblem } from '../events/event-settings';
+import { BACKGROUND_BACKOFF, BackoffPolicy } from '../common/backoff';
+import { displayUrl, parseWebhookUrls, webhookSecretProblem } from './event-webhook-settings';
 import { EnvironmentVariables, validateEnvironment } from './environment';
 
 const MIN_CAPA_WEBHOOK_SECRET_LENGTH = 16;

@@ -26,144 +26,171 @@ export function toBoolean(value: unknown): unknown {
   return value;
 }
 
+/** Applies decorators as a stacked list would be (bottom-up), so the validation messages keep their order. */
+function stacked(...decorators: PropertyDecorator[]): PropertyDecorator {
+  return (target, key) => {
+    for (const decorator of [...decorators].reverse()) decorator(target, key);
+  };
+}
+
+/** An optional integer variable within [min, max]. */
+function OptionalInt(min: number, max: number): PropertyDecorator {
+  return stacked(IsOptional(), Transform(({ value }) => toInt(value)), IsInt(), Min(min), Max(max));
+}
+
+/** An optional number variable within [min, max]. */
+function OptionalNumber(min: number, max: number): PropertyDecorator {
+  return stacked(IsOptional(), Transform(({ value }) => toNumber(value)), IsNumber(), Min(min), Max(max));
+}
+
+/** An optional true/false/1/0/yes/no variable. */
+function OptionalBoolean(): PropertyDecorator {
+  return stacked(IsOptional(), Transform(({ value }) => toBoolean(value)), IsBoolean({ message: BOOLEAN_MESSAGE }));
+}
+
+/** An optional string variable; `nonEmpty`: set, it has at least one character. */
+function OptionalString({ nonEmpty = false } = {}): PropertyDecorator {
+  return nonEmpty ? stacked(IsOptional(), IsString(), MinLength(1)) : stacked(IsOptional(), IsString());
+}
+
 /** The environment variables this service reads, as strings from the process, checked once at boot. */
 export class EnvironmentVariables {
   @IsOptional() @IsIn(['development', 'test', 'production'])
   NODE_ENV?: string;
 
-  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(0) @Max(65535)
+  @OptionalInt(0, 65535)
   PORT?: number;
 
-  @IsOptional() @IsString() @MinLength(1)
+  @OptionalString({ nonEmpty: true })
   DATABASE_URL?: string;
 
-  @IsOptional() @IsString() @MinLength(1)
+  @OptionalString({ nonEmpty: true })
   DATA_DIR?: string;
 
   @IsOptional() @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
   CAPA_BASE_URL?: string;
 
-  @IsOptional() @IsString() @MinLength(1)
+  @OptionalString({ nonEmpty: true })
   CAPA_PARTNER_API_KEY?: string;
 
-  @IsOptional() @IsString() @MinLength(1)
+  @OptionalString({ nonEmpty: true })
   CAPA_PARTNER_API_KEY_FILE?: string;
 
-  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(100) @Max(120_000)
+  @OptionalInt(100, 120_000)
   CAPA_TIMEOUT_MS?: number;
 
-  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(100) @Max(300_000)
+  @OptionalInt(100, 300_000)
   REQUEST_DEADLINE_MS?: number;
 
-  @IsOptional() @IsString()
+  @OptionalString()
   INBOUND_API_KEYS?: string;
 
-  @IsOptional() @IsString()
+  @OptionalString()
   ADMIN_API_KEY?: string;
 
   @IsOptional() @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL?: string;
 
-  @IsOptional() @Transform(({ value }) => toBoolean(value)) @IsBoolean({ message: BOOLEAN_MESSAGE })
+  @OptionalBoolean()
   MIGRATE_ON_BOOT?: boolean;
 
-  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(10) @Max(600_000)
+  @OptionalInt(10, 600_000)
   WORKER_INTERVAL_MS?: number;
 
-  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(1) @Max(1000)
+  @OptionalInt(1, 1000)
   WORKER_BATCH_SIZE?: number;
 
-  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(10) @Max(3_600_000)
+  @OptionalInt(10, 3_600_000)
   WORKER_BACKOFF_BASE_MS?: number;
 
-  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(10) @Max(3_600_000)
+  @OptionalInt(10, 3_600_000)
   WORKER_BACKOFF_MAX_MS?: number;
 
   /** No longer read (the circuit opens on a failure rate now): set, it stops the boot with a pointer to the new settings. */
   @IsOptional()
   CAPA_CIRCUIT_THRESHOLD?: unknown;
 
-  @IsOptional() @Transform(({ value }) => toNumber(value)) @IsNumber() @Min(0.01) @Max(0.99)
+  @OptionalNumber(0.01, 0.99)
   CAPA_CIRCUIT_FAILURE_RATE?: number;
 
-  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(1000) @Max(600_000)
+  @OptionalInt(1000, 600_000)
   CAPA_CIRCUIT_WINDOW_MS?: number;
 
-  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(1) @Max(1_000_000)
+  @OptionalInt(1, 1_000_000)
   CAPA_CIRCUIT_MIN_CALLS?: number;
 
-  @IsOptional() @Transform(({ value }) => toNumber(value)) @IsNumber() @Min(0) @Max(1)
+  @OptionalNumber(0, 1)
   CAPA_RETRY_BUDGET_RATIO?: number;
 
-  @IsOptional() @Transform(({ value }) => toNumber(value)) @IsNumber() @Min(0) @Max(10_000)
+  @OptionalNumber(0, 10_000)
   CAPA_RETRY_BUDGET_MIN_PER_SECOND?: number;
 
-  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(100) @Max(600_000)
+  @OptionalInt(100, 600_000)
   CAPA_CIRCUIT_HALF_OPEN_MS?: number;
 
-  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(1) @Max(200)
+  @OptionalInt(1, 200)
   DATABASE_POOL_SIZE?: number;
 
-  @IsOptional() @IsString()
+  @OptionalString()
   CAPA_WEBHOOK_SECRETS?: string;
 
-  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(0) @Max(65535)
+  @OptionalInt(0, 65535)
   SANDBOX_PORT?: number;
 
-  @IsOptional() @IsString() @MinLength(1)
+  @OptionalString({ nonEmpty: true })
   CAPA_WEBHOOK_SECRETS_FILE?: string;
 
-  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(0) @Max(600_000)
+  @OptionalInt(0, 600_000)
   SHUTDOWN_GRACE_MS?: number;
 
-  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(0) @Max(60_000)
+  @OptionalInt(0, 60_000)
   SHUTDOWN_DELAY_MS?: number;
 
-  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(1) @Max(10_000)
+  @OptionalInt(1, 10_000)
   IMPORT_CAPA_RPS?: number;
 
-  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(1) @Max(1_000_000)
+  @OptionalInt(1, 1_000_000)
   IMPORT_MAX_ROWS?: number;
 
-  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(1) @Max(256 * 1024 * 1024)
+  @OptionalInt(1, 256 * 1024 * 1024)
   IMPORT_MAX_BYTES?: number;
-  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(1) @Max(1000)
+  @OptionalInt(1, 1000)
   IMPORT_MAX_UPLOADS?: number;
-  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(10) @Max(3_600_000)
+  @OptionalInt(10, 3_600_000)
   IMPORT_IDLE_TIMEOUT_MS?: number;
-  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(1) @Max(86_400_000)
+  @OptionalInt(1, 86_400_000)
   DB_STATEMENT_TIMEOUT_MS?: number;
-  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(1) @Max(86_400_000)
+  @OptionalInt(1, 86_400_000)
   DB_LOCK_TIMEOUT_MS?: number;
-  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(1) @Max(86_400_000)
+  @OptionalInt(1, 86_400_000)
   DB_IDLE_IN_TRANSACTION_TIMEOUT_MS?: number;
   /** Comma-separated http(s) URLs; each entry is checked in AppConfig (entries are never echoed: they may hold tokens). */
-  @IsOptional() @IsString()
+  @OptionalString()
   EVENT_WEBHOOK_URLS?: string;
 
-  @IsOptional() @IsString()
+  @OptionalString()
   EVENT_WEBHOOK_SECRET?: string;
 
   /** Outside the sandbox, plain-http EVENT_WEBHOOK_URLS only with this (pushed events carry personal data). */
-  @IsOptional() @Transform(({ value }) => toBoolean(value)) @IsBoolean({ message: BOOLEAN_MESSAGE })
+  @OptionalBoolean()
   EVENT_WEBHOOK_ALLOW_HTTP?: boolean;
 
-  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(100) @Max(120_000)
+  @OptionalInt(100, 120_000)
   EVENT_WEBHOOK_TIMEOUT_MS?: number;
 
-  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(10) @Max(3_600_000)
+  @OptionalInt(10, 3_600_000)
   EVENT_RETRY_BASE_MS?: number;
 
-  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(10) @Max(86_400_000)
+  @OptionalInt(10, 86_400_000)
   EVENT_RETRY_MAX_MS?: number;
 
-  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(1000) @Max(30 * 86_400_000)
+  @OptionalInt(1000, 30 * 86_400_000)
   EVENT_RETRY_WINDOW_MS?: number;
 
-  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(10) @Max(600_000)
+  @OptionalInt(10, 600_000)
   EVENT_DELIVERY_INTERVAL_MS?: number;
 
-  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(1) @Max(3650)
+  @OptionalInt(1, 3650)
   EVENT_RETENTION_DAYS?: number;
 }
 

@@ -8,7 +8,7 @@ import { ShutdownState } from '../health/shutdown-state';
 import { retryDelayMs } from './delivery-policy';
 import { DeliveryRepository } from './delivery.repository';
 import { EventMetrics } from './event-metrics';
-import { displayUrl } from './event-settings';
+import { displayUrl } from '../config/event-webhook-settings';
 import { WebhookSender } from './webhook-sender';
 
 /** Events sent to one endpoint at once by this process: a slow endpoint holds at most this many of its own. */

@@ -1,7 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { Counter, Gauge } from 'prom-client';
 import { AppMetrics } from '../metrics/app-metrics';
-import { displayUrl } from './event-settings';
+import { displayUrl } from '../config/event-webhook-settings';
 import { EventStats } from './event-stats';
 
 /** Event delivery gauges in the service's registry, read at scrape time. Endpoint labels carry no credentials. */

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CapaCallOptions, CapaGateway } from '../capa/capa.gateway';
 import type { CapaOutcome } from '../capa/capa-outcome';
-import { BACKGROUND_BACKOFF } from '../capa/retry-schedule';
+import { BACKGROUND_BACKOFF } from '../common/backoff';
 import type { AppConfig } from '../config/app-config';
 import type { AppMetrics } from '../metrics/app-metrics';
 import type { SignupRepository } from '../persistence/signup.repository';

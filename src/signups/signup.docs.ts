@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { AUTH_METHODS, SIGNUP_STATUSES, USER_TYPES } from './signup.types';
-import { KYC_STATUSES } from '../verification/kyc-status';
+import { KYC_STATUSES } from '../capa/capa-vocabulary';
 
 export class KycDoc {
   @ApiProperty({ enum: KYC_STATUSES, description: "Set by Capa's KYC webhooks (or an operator's refresh)" }) status: string;

@@ -1,5 +1,5 @@
-import { verificationKindFor } from '../verification/kyc-status';
-import type { KycStatus, VerificationKind } from '../verification/kyc-status';
+import { verificationKindFor } from '../capa/capa-vocabulary';
+import type { KycStatus, VerificationKind } from '../capa/capa-vocabulary';
 
 export const SIGNUP_STATUSES = ['PENDING', 'CREATED', 'FAILED', 'NEEDS_ATTENTION'] as const;
 export type SignupStatus = (typeof SIGNUP_STATUSES)[number];

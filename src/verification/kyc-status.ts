@@ -1,13 +1,8 @@
-/** Where a user stands in Capa's identity verification, as this service shows it (`kyc.status`). */
-export const KYC_STATUSES = ['NOT_STARTED', 'IN_PROGRESS', 'REVIEW_NEEDED', 'VERIFIED', 'REJECTED'] as const;
-export type KycStatus = (typeof KYC_STATUSES)[number];
+import { KYC_STATUSES, type KycStatus } from '../capa/capa-vocabulary';
 
-/** KYB for businesses, KYC for individuals and users registered without a type. */
-export type VerificationKind = 'KYC' | 'KYB';
-
-export function verificationKindFor(userType: string | null): VerificationKind {
-  return userType === 'BUSINESS' ? 'KYB' : 'KYC';
-}
+// Capa's vocabulary lives with the gateway; the rules below give it meaning. Re-exported for this feature's readers.
+export { KYC_STATUSES, verificationKindFor } from '../capa/capa-vocabulary';
+export type { KycStatus, VerificationKind } from '../capa/capa-vocabulary';
 
 /** Capa's KYC webhook events and the status each one means. */
 export const KYC_EVENT_STATUS: Readonly<Record<string, KycStatus>> = Object.freeze({

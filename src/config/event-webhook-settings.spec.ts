@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { displayUrl, parseWebhookUrls, webhookSecretProblem } from './event-settings';
+import { displayUrl, parseWebhookUrls, webhookSecretProblem } from './event-webhook-settings';
 
 const secretOf = (bytes: number) => `whsec_${randomBytes(bytes).toString('base64')}`;
 
