@@ -129,6 +129,8 @@ export class EnvironmentVariables {
   IMPORT_MAX_BYTES?: number;
   @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(1) @Max(1000)
   IMPORT_MAX_UPLOADS?: number;
+  @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(0) @Max(10_000_000)
+  MAPPING_CACHE_MAX_ENTRIES?: number;
   @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(10) @Max(3_600_000)
   IMPORT_IDLE_TIMEOUT_MS?: number;
   @IsOptional() @Transform(({ value }) => toInt(value)) @IsInt() @Min(1) @Max(86_400_000)
