@@ -53,6 +53,8 @@ export class AppConfig {
   readonly importMaxBytes: number;
   /** Uploads one replica stages at once; more are refused (429 TOO_MANY_UPLOADS). */
   readonly importMaxUploads: number;
+  /** CREATED mappings each replica answers from memory (least recently used out first); 0 turns the cache off. */
+  readonly mappingCacheMaxEntries: number;
   /** An upload that sends nothing for this long is aborted and leaves nothing. */
   readonly importIdleTimeoutMs: number;
   /** Every database session's statement_timeout, lock_timeout and idle_in_transaction_session_timeout. */
@@ -108,6 +110,7 @@ export class AppConfig {
     this.importMaxRows = env.IMPORT_MAX_ROWS ?? 1_000_000;
     this.importMaxBytes = env.IMPORT_MAX_BYTES ?? 256 * 1024 * 1024;
     this.importMaxUploads = env.IMPORT_MAX_UPLOADS ?? 2;
+    this.mappingCacheMaxEntries = env.MAPPING_CACHE_MAX_ENTRIES ?? 100_000;
     this.importIdleTimeoutMs = env.IMPORT_IDLE_TIMEOUT_MS ?? 60_000;
     this.dbStatementTimeoutMs = env.DB_STATEMENT_TIMEOUT_MS ?? 30_000;
     this.dbLockTimeoutMs = env.DB_LOCK_TIMEOUT_MS ?? 5_000;

@@ -156,6 +156,8 @@ export class EnvironmentVariables {
   IMPORT_MAX_BYTES?: number;
   @OptionalInt(1, 1000)
   IMPORT_MAX_UPLOADS?: number;
+  @OptionalInt(0, 10_000_000)
+  MAPPING_CACHE_MAX_ENTRIES?: number;
   @OptionalInt(10, 3_600_000)
   IMPORT_IDLE_TIMEOUT_MS?: number;
   @OptionalInt(1, 86_400_000)

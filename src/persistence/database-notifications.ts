@@ -16,6 +16,8 @@ export interface ChannelSubscriber {
 /** How often the listening session proves it is alive; a silent one is given up after the same time again. */
 export const HEARTBEAT_MS = 1000;
 const RECONNECT_MIN_MS = 100;
+/** How the listening session shows in pg_stat_activity. */
+export const LISTENER_APPLICATION_NAME = 'capa-onboarding:listener';
 const RECONNECT_MAX_MS = 2000;
 
 /**
@@ -81,7 +83,7 @@ export class DatabaseNotifications implements OnApplicationBootstrap, OnApplicat
 
   private async open(): Promise<void> {
     if (this.stopped) return;
-    const client = new Client({ connectionString: this.connection.connectionString, keepAlive: true });
+    const client = new Client({ connectionString: this.connection.connectionString, keepAlive: true, application_name: LISTENER_APPLICATION_NAME });
     this.client = client;
     client.on('error', (error) => this.lost(error, client));
     client.on('end', () => this.lost(undefined, client));

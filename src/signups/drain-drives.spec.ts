@@ -7,6 +7,7 @@ import type { AppMetrics } from '../metrics/app-metrics';
 import type { SignupRepository } from '../persistence/signup.repository';
 import type { SignupRecord } from './signup.types';
 import { SignupsService } from './signups.service';
+import type { DatabaseNotifications } from '../persistence/database-notifications';
 
 const row = (owner: string): SignupRecord =>
   ({ id: 1n, externalUserId: 'drain-1', status: 'PENDING', method: 'NONE', identifier: null, userType: null, alias: null, attemptCount: 0, leaseOwner: owner }) as SignupRecord;
@@ -36,8 +37,9 @@ function fixture() {
         });
       }),
   };
+  const notifications = { live: false, subscribe: () => undefined } as unknown as DatabaseNotifications;
   const config = { requestDeadlineMs: 5000, backgroundBackoff: BACKGROUND_BACKOFF } as unknown as AppConfig;
-  const service = new SignupsService(repository as unknown as SignupRepository, gateway as unknown as CapaGateway, config, {} as AppMetrics);
+  const service = new SignupsService(repository as unknown as SignupRepository, gateway as unknown as CapaGateway, config, {} as AppMetrics, notifications);
   return { service, events };
 }
 

@@ -1,3 +1,6 @@
+/** The channel every change to a CREATED signup is announced on (its externalUserId), by a trigger at commit. */
+export const MAPPING_CHANGED = 'mapping_changed';
+
 /** What a CREATED mapping needs to answer a read or a replay without the database. */
 export interface CachedMapping {
   /** The payload's fingerprint: a replay with another payload is a conflict, not a replay. */

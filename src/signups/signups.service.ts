@@ -7,8 +7,10 @@ import { waitAtMost } from '../common/deadline';
 import { INSTANCE_ID } from '../common/instance-id';
 import { AppConfig } from '../config/app-config';
 import { AppMetrics } from '../metrics/app-metrics';
+import { DatabaseNotifications } from '../persistence/database-notifications';
 import { AttemptActor, Lease, SignupRepository } from '../persistence/signup.repository';
-import { ExternalUserIdConflictError, SignupAnswer, answerFor } from './signup-answer';
+import { MAPPING_CHANGED, MappingCache } from './mapping-cache';
+import { ExternalUserIdConflictError, SignupAnswer, answerFor, replayAnswer } from './signup-answer';
 import { capaRequestFor } from './signup-request';
 import { decideOnRepeat, isLeaseFree, transitionFor } from './signup-state';
 import { SignupRecord, SignupRequest, toMapping } from './signup.types';
@@ -59,17 +61,39 @@ export class SignupsService {
   private closing = false;
   /** Set at the cut-off: a drive not yet calling Capa does not start. */
   private cutOff = false;
+  /**
+   * CREATED mappings answered from memory (reads and replays), kept fresh by the `mapping_changed` notifications every
+   * change to a CREATED signup sends at commit; bypassed while the notification session is not live.
+   */
+  readonly cache: MappingCache;
 
   constructor(
     private readonly repository: SignupRepository,
     private readonly gateway: CapaGateway,
     private readonly config: AppConfig,
     private readonly metrics: AppMetrics,
-  ) {}
+    notifications: DatabaseNotifications,
+  ) {
+    const cache = new MappingCache(config.mappingCacheMaxEntries, () => notifications.live);
+    notifications.subscribe(MAPPING_CHANGED, { changed: (externalUserId) => cache.forget(externalUserId), gap: () => cache.forgetAll() });
+    this.cache = cache;
+  }
 
   async register(request: SignupRequest, requestId?: string): Promise<SignupAnswer> {
+    const cached = this.cache.get(request.externalUserId);
+    if (cached !== undefined) {
+      // A CREATED mapping: the same payload is a replay, another one a conflict (decideOnRepeat), nothing to store.
+      if (cached.fingerprint === request.fingerprint) return replayAnswer(cached.json);
+      throw new ExternalUserIdConflictError(request.externalUserId);
+    }
     const deadline = Date.now() + this.config.requestDeadlineMs;
+    const read = this.cache.beginRead();
     let row = await this.find(request.externalUserId);
+    if (row?.status === 'CREATED') {
+      const json = JSON.stringify(toMapping(row));
+      this.cache.remember(row.externalUserId, { fingerprint: row.fingerprint, json }, read);
+      if (row.fingerprint === request.fingerprint) return replayAnswer(json);
+    }
     for (let round = 0; round < MAX_ROUNDS; round++) {
       if (row === null) {
         const inserted = await this.repository.insertPending(request, this.newLease(deadline));
@@ -107,11 +131,17 @@ export class SignupsService {
   }
 
   /**
-   * The mapping as `GET /v1/users/{id}` shows it, as JSON text. Always read from the database: a CREATED row's
-   * `kyc` changes with Capa's webhooks, which any replica may receive, so no process may answer it from memory.
+   * The mapping as `GET /v1/users/{id}` shows it, as JSON text: a CREATED one from memory once read (the cache hears
+   * of every change to it, on whichever replica, at commit), any other from the database.
    */
   async mappingJson(externalUserId: string): Promise<string> {
-    return JSON.stringify(toMapping(await this.get(externalUserId)));
+    const cached = this.cache.get(externalUserId);
+    if (cached !== undefined) return cached.json;
+    const read = this.cache.beginRead();
+    const row = await this.get(externalUserId);
+    const json = JSON.stringify(toMapping(row));
+    if (row.status === 'CREATED') this.cache.remember(externalUserId, { fingerprint: row.fingerprint, json }, read);
+    return json;
   }
 
   /** The stored row, always read from the database (operators see it as it is now). */

@@ -1,0 +1,68 @@
+import { PrismaService } from '../src/persistence/prisma.service';
+import { uniqueId, useTestApp } from './support/test-app';
+
+const MAPPINGS = 20;
+const ROUNDS = 25;
+
+/**
+ * Reads and replays of CREATED mappings are answered from memory (DESIGN.md, "Reads at memory speed"): a guard that
+ * counts what they take from the database pool, so a change that makes a cached read touch the database again fails
+ * here, on any machine, however fast or loaded.
+ */
+describe('cached mappings: database round trips of reads and replays', () => {
+  // The workers idle (no due rows) and pass rarely, so the pool's checkouts are the requests' own.
+  const service = useTestApp({ env: { WORKER_INTERVAL_MS: '600000' } });
+
+  it('answers GET and replayed POST of CREATED mappings with < 0.05 pool checkouts per request, sending nothing to Capa', async () => {
+    const tag = uniqueId('cached');
+    const bodies = Array.from({ length: MAPPINGS }, (_, i) => ({ externalUserId: `${tag}-${i}`, method: 'EMAIL', identifier: `${tag}-${i}@example.com` }));
+    for (const body of bodies) expect((await service.call('POST', '/v1/users', body)).status).toBe(201);
+    // First reads fill the cache (one database read each).
+    for (const body of bodies) expect((await service.call('GET', `/v1/users/${body.externalUserId}`)).status).toBe(200);
+    const capaCalls = service.simulator.stats().requests;
+
+    const pool = service.app.get(PrismaService).pool;
+    let checkouts = 0;
+    const count = () => (checkouts += 1);
+    pool.on('acquire', count);
+    let requests = 0;
+    try {
+      for (let round = 0; round < ROUNDS; round++) {
+        const answers = await Promise.all(
+          bodies.flatMap((body) => [service.call('GET', `/v1/users/${body.externalUserId}`), service.call('POST', '/v1/users', body)]),
+        );
+        requests += answers.length;
+        expect(answers.map((answer) => answer.status)).toEqual(bodies.flatMap(() => [200, 200]));
+        expect(answers.filter((_, i) => i % 2 === 1).every((answer) => answer.headers.get('idempotent-replayed') === 'true')).toBe(true);
+      }
+    } finally {
+      pool.off('acquire', count);
+    }
+    expect(requests).toBe(MAPPINGS * ROUNDS * 2);
+    expect(checkouts / requests).toBeLessThan(0.05);
+    expect(service.simulator.stats().requests).toBe(capaCalls);
+  });
+
+  it('a conflicting payload for a cached mapping is still 409, and a mapping that is not CREATED is read each time', async () => {
+    const externalUserId = uniqueId('cached-conflict');
+    expect((await service.call('POST', '/v1/users', { externalUserId })).status).toBe(201);
+    expect((await service.call('GET', `/v1/users/${externalUserId}`)).status).toBe(200);
+    const conflict = await service.call('POST', '/v1/users', { externalUserId, method: 'EMAIL', identifier: 'other@example.com' });
+    expect(conflict.status).toBe(409);
+    expect(conflict.body.code).toBe('EXTERNAL_USER_ID_CONFLICT');
+
+    service.simulator.setFaults({ random: { status500: 1 } });
+    const pendingId = uniqueId('cached-pending');
+    expect((await service.call('POST', '/v1/users', { externalUserId: pendingId })).status).toBe(202);
+    const pool = service.app.get(PrismaService).pool;
+    let checkouts = 0;
+    const count = () => (checkouts += 1);
+    pool.on('acquire', count);
+    try {
+      for (let i = 0; i < 5; i++) expect((await service.call('GET', `/v1/users/${pendingId}`)).body.status).toBe('PENDING');
+    } finally {
+      pool.off('acquire', count);
+    }
+    expect(checkouts).toBeGreaterThanOrEqual(5);
+  });
+});
