@@ -121,7 +121,9 @@ describe('loadAppConfig', () => {
       dbStatementTimeoutMs: 30_000,
       dbLockTimeoutMs: 5_000,
       dbIdleInTransactionTimeoutMs: 60_000,
+      mappingCacheMaxEntries: 100_000,
     });
+    expect(loadAppConfig({ MAPPING_CACHE_MAX_ENTRIES: '0' }).mappingCacheMaxEntries).toBe(0);
     const config = loadAppConfig({
       IMPORT_MAX_UPLOADS: '4',
       IMPORT_IDLE_TIMEOUT_MS: '1000',
@@ -134,6 +136,8 @@ describe('loadAppConfig', () => {
 
   it.each([
     ['IMPORT_MAX_UPLOADS', '0'],
+    ['MAPPING_CACHE_MAX_ENTRIES', '-1'],
+    ['MAPPING_CACHE_MAX_ENTRIES', 'lots'],
     ['IMPORT_IDLE_TIMEOUT_MS', 'soon'],
     ['DB_STATEMENT_TIMEOUT_MS', '0'],
     ['DB_LOCK_TIMEOUT_MS', '-5'],
