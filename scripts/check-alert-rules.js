@@ -7,14 +7,15 @@
  * temporary rule file, the unit-test files next to the manifests (YAML with `rule_files` and `tests`, whose
  * `rule_files` name the manifests) are copied with those names pointing at the extracted files, and then
  * `promtool check rules` and `promtool test rules` run on them. Before that, without promtool: every alert must have
- * a unit test where it fires and one where it does not.
+ * a unit test where it fires and one where it does not. The queries of the Grafana dashboards in deploy/grafana go
+ * through `promtool check rules` as well (as recording rules), so a query that does not parse fails here too.
  *
  * Exit 0: all good; 1: a check failed; 2: promtool is not installed (Debian: `apt-get install prometheus`;
  * PROMTOOL=/path/to/promtool to use another one).
  */
 'use strict';
 const { spawnSync } = require('node:child_process');
-const { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
+const { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { basename, join, resolve } = require('node:path');
 const { parseAllDocuments, stringify } = require('yaml');
@@ -95,6 +96,24 @@ for (const [file, test] of testFiles) {
   writeFileSync(path, stringify({ ...test, rule_files: ruleFiles }));
   tests.push(path);
 }
+// The Grafana dashboards' queries, as recording rules, so promtool parses them too (Grafana's variables replaced by
+// values of their kind: intervals by 5m, the others only ever appear inside regex matchers).
+const dashboardDir = join(__dirname, '..', 'deploy', 'grafana');
+const dashboards = existsSync(dashboardDir) ? readdirSync(dashboardDir).filter((file) => file.endsWith('.json')).sort() : [];
+for (const file of dashboards) {
+  const board = JSON.parse(readFileSync(join(dashboardDir, file), 'utf8'));
+  const panels = board.panels.flatMap((panel) => [panel, ...(panel.panels ?? [])]);
+  const rules = panels.flatMap((panel) =>
+    (panel.targets ?? []).map((target, index) => ({
+      record: `dashboard:panel_${panel.id}:${String.fromCharCode(97 + index)}`,
+      expr: target.expr.replace(/\$__(?:rate_interval|interval|range)\b/g, '5m').replace(/\$\{[^}]*\}|\$\w+/g, '.*'),
+    })),
+  );
+  const path = join(work, file.replace(/\.json$/, '.dashboard-queries.yaml'));
+  writeFileSync(path, stringify({ groups: [{ name: `dashboard ${file}`, rules }] }));
+  extracted.set(`deploy/grafana/${file}`, path);
+}
+
 for (const command of [['check', 'rules', ...extracted.values()], ['test', 'rules', ...tests]]) {
   console.log(`$ promtool ${command.slice(0, 2).join(' ')} (${command.length - 2} file(s))`);
   const run = spawnSync(promtool, command, { cwd: work, encoding: 'utf8' });
