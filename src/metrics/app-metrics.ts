@@ -89,6 +89,20 @@ export class AppMetrics implements OnModuleInit {
         for (const status of SIGNUP_STATUSES) this.set({ status }, counts[status]);
       },
     });
+    // Like the counts: every scrape within 10 s shares one (index-backed) query.
+    let aged: { at: number; seconds: Promise<number> } | undefined;
+    new Gauge({
+      name: 'signup_oldest_pending_age_seconds',
+      help: 'Age in seconds (database clock) of the oldest PENDING signup, import rows excepted; 0 when none (read at scrape time, at most every 10 s)',
+      registers: [this.registry],
+      async collect() {
+        if (aged === undefined || Date.now() - aged.at > STATUS_COUNT_TTL_MS) {
+          aged = { at: Date.now(), seconds: repository.oldestPendingAgeSeconds() };
+          aged.seconds.catch(() => (aged = undefined));
+        }
+        this.set(await aged.seconds);
+      },
+    });
     new Gauge({
       name: 'signup_worker_backlog',
       help: 'PENDING signups due for a background attempt now (read at scrape time)',
