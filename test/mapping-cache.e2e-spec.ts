@@ -1,4 +1,7 @@
+import type { Client } from 'pg';
+import { DatabaseNotifications } from '../src/persistence/database-notifications';
 import { PrismaService } from '../src/persistence/prisma.service';
+import { WEBHOOK_ENV, deliver } from './support/webhooks';
 import { uniqueId, useTestApp } from './support/test-app';
 
 const MAPPINGS = 20;
@@ -11,7 +14,7 @@ const ROUNDS = 25;
  */
 describe('cached mappings: database round trips of reads and replays', () => {
   // The workers idle (no due rows) and pass rarely, so the pool's checkouts are the requests' own.
-  const service = useTestApp({ env: { WORKER_INTERVAL_MS: '600000' } });
+  const service = useTestApp({ env: { WORKER_INTERVAL_MS: '600000', ...WEBHOOK_ENV } });
 
   it('answers GET and replayed POST of CREATED mappings with < 0.05 pool checkouts per request, sending nothing to Capa', async () => {
     const tag = uniqueId('cached');
@@ -64,5 +67,27 @@ describe('cached mappings: database round trips of reads and replays', () => {
       pool.off('acquire', count);
     }
     expect(checkouts).toBeGreaterThanOrEqual(5);
+  });
+
+  it('the replica that made a change answers it at once, before the database notification arrives', async () => {
+    const externalUserId = uniqueId('cached-local');
+    expect((await service.call('POST', '/v1/users', { externalUserId })).status).toBe(201);
+    const kyc = async () => (await service.call('GET', `/v1/users/${externalUserId}`)).body.kyc;
+    expect((await kyc()).status).toBe('NOT_STARTED');
+    // The notification session stays up but its deliveries are held back, as on a slow network: only what this
+    // replica tells itself can make the next read fresh.
+    const session = (service.app.get(DatabaseNotifications) as unknown as { client: Client }).client;
+    const held = session.listeners('notification') as Array<(message: unknown) => void>;
+    session.removeAllListeners('notification');
+    try {
+      expect((await kyc()).status).toBe('NOT_STARTED');
+      expect((await deliver(service, { type: 'KYC', event: 'CREATED_KYC', externalUserId })).body.outcome).toBe('applied');
+      expect((await kyc()).status).toBe('IN_PROGRESS');
+      const link = await service.call('POST', `/v1/users/${externalUserId}/verification-link`, { country: 'DE' });
+      expect(link.status).toBe(200);
+      expect((await kyc()).linkIssuedAt).toBe(link.body.issuedAt);
+    } finally {
+      for (const listener of held) session.on('notification', listener);
+    }
   });
 });

@@ -1,7 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { VerificationMetrics } from '../metrics/verification-metrics';
+import { DatabaseNotifications } from '../persistence/database-notifications';
 import { WebhookInboxRepository } from '../persistence/webhook-inbox.repository';
+import { MAPPING_CHANGED } from '../signups/mapping-cache';
 import type { KycStatus } from '../verification/kyc-status';
 import { InvalidSignatureError, WebhooksOffError } from './capa-webhooks.errors';
 import { effectFor, planDelivery } from './delivery-plan';
@@ -53,6 +55,7 @@ export class CapaWebhooksService {
     private readonly inbox: WebhookInboxRepository,
     private readonly config: AppConfig,
     private readonly metrics: VerificationMetrics,
+    private readonly notifications: DatabaseNotifications,
   ) {}
 
   async receive(raw: Buffer, signature: string | string[] | undefined, requestId?: string): Promise<ReceivedDelivery> {
@@ -106,6 +109,10 @@ export class CapaWebhooksService {
     );
     const effect = effectFor(plan, recorded.found);
     const { found, signupId } = recorded;
+    // This replica answers the change at once; the others hear the trigger's notification at commit.
+    if (effect.newKycStatus !== null && signupId !== null && delivery.externalUserId !== null) {
+      this.notifications.publishLocally(MAPPING_CHANGED, delivery.externalUserId);
+    }
     let kycChange: KycStatusChange | null = null;
     let transaction: TransactionForward | null = null;
     if (found.key !== 'none' && signupId !== null && delivery.externalUserId !== null) {

@@ -7,7 +7,9 @@ import { OutboxWriter } from '../events/outbox-writer';
 import { VerificationMetrics } from '../metrics/verification-metrics';
 import type { AttemptActor } from '../persistence/signup.repository';
 import { SignupRepository } from '../persistence/signup.repository';
+import { DatabaseNotifications } from '../persistence/database-notifications';
 import { KycStatusUpdate, VerificationRepository } from '../persistence/verification.repository';
+import { MAPPING_CHANGED } from '../signups/mapping-cache';
 import type { SignupRecord } from '../signups/signup.types';
 import { VerificationKind, kycStatusFromVerdict, verificationKindFor } from './kyc-status';
 import {
@@ -40,6 +42,7 @@ export class VerificationService {
     private readonly config: AppConfig,
     private readonly metrics: VerificationMetrics,
     private readonly outbox: OutboxWriter,
+    private readonly notifications: DatabaseNotifications,
   ) {}
 
   async issueLink(externalUserId: string, country: string, redirectUri: string | undefined, requestId?: string): Promise<VerificationLinkAnswer> {
@@ -50,6 +53,8 @@ export class VerificationService {
     this.metrics.linkRequested(kind, outcome.kind);
     const link = answerOf(outcome);
     const issuedAt = await this.repository.markLinkIssued(signup.id);
+    // The mapping's kyc.linkIssuedAt changed: this replica answers it at once (the others at commit, by notification).
+    this.notifications.publishLocally(MAPPING_CHANGED, signup.externalUserId);
     return { externalUserId, userId: capaUserId, kind, link, issuedAt: issuedAt.toISOString() };
   }
 
@@ -72,6 +77,7 @@ export class VerificationService {
       }
       return update;
     });
+    this.notifications.publishLocally(MAPPING_CHANGED, signup.externalUserId);
     if (updated === null) throw new NotFoundError(`No signup for externalUserId ${JSON.stringify(externalUserId)}`);
     return updated;
   }
