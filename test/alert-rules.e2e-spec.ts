@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { SignupRepository } from '../src/persistence/signup.repository';
+import { SignupRepository } from '../src/signups/signup.repository';
 import { request, useTestApp } from './support/test-app';
 
 const ROOT = join(__dirname, '..');

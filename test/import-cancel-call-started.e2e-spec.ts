@@ -1,5 +1,5 @@
-import { ImportRepository } from '../src/persistence/import.repository';
-import { SignupRepository } from '../src/persistence/signup.repository';
+import { ImportRepository } from '../src/imports/import.repository';
+import { SignupRepository } from '../src/signups/signup.repository';
 import { ndjson, upload } from './support/imports';
 import { useTestApp } from './support/test-app';
 

@@ -1,5 +1,5 @@
 import { PrismaService } from '../src/persistence/prisma.service';
-import { SignupRepository, toRecord } from '../src/persistence/signup.repository';
+import { SignupRepository, toRecord } from '../src/signups/signup.repository';
 import { normaliseSignup } from '../src/signups/signup-request';
 import type { SignupRecord } from '../src/signups/signup.types';
 import { useTestApp } from './support/test-app';

@@ -3,14 +3,14 @@ import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@ne
 import type { FastifyRequest } from 'fastify';
 import { ErrorBodyDoc } from '../common/api-error.docs';
 import { RequiresToken } from '../common/bearer-auth.guard';
-import { WebhookInboxRepository } from '../persistence/webhook-inbox.repository';
+import { WebhookInboxRepository } from '../capa-webhooks/webhook-inbox.repository';
 import { SignupMappingDoc } from '../signups/signup.docs';
 import { toMapping } from '../signups/signup.types';
 import type { SignupMapping } from '../signups/signup.types';
 import { VerificationService } from '../verification/verification.service';
 import { InboxListDoc } from './admin.docs';
 import { ListWebhooksQuery } from './list-webhooks.query';
-import { decodePageCursor, encodePageCursor } from './page-cursor';
+import { decodePageCursor, encodePageCursor } from '../common/page-cursor';
 import { InboxListView, toInboxEntryView } from './webhook-views';
 
 @ApiTags('admin')

@@ -6,12 +6,15 @@ import { VerificationModule } from '../verification/verification.module';
 import { AdminVerificationController } from './admin-verification.controller';
 import { AdminUiController } from './admin-ui.controller';
 import { AdminController } from './admin.controller';
+import { CapaWebhooksModule } from '../capa-webhooks/capa-webhooks.module';
+import { AdminRepository } from './admin.repository';
 import { AdminService } from './admin.service';
 import { CapaCallStats } from './capa-call-stats';
+import { PersistenceModule } from '../persistence/persistence.module';
 
 @Module({
-  imports: [CapaModule, SignupsModule, VerificationModule, EventsModule],
+  imports: [PersistenceModule, CapaModule, SignupsModule, VerificationModule, EventsModule, CapaWebhooksModule],
   controllers: [AdminController, AdminVerificationController, AdminUiController],
-  providers: [AdminService, CapaCallStats],
+  providers: [AdminRepository, AdminService, CapaCallStats],
 })
 export class AdminModule {}

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { CapaGateway } from '../capa/capa.gateway';
 import { EventStats } from '../events/event-stats';
-import { AdminRepository } from '../persistence/admin.repository';
-import { SignupRepository } from '../persistence/signup.repository';
+import { AdminRepository } from './admin.repository';
+import { SignupRepository } from '../signups/signup.repository';
 import { toMapping } from '../signups/signup.types';
 import type { SignupMapping } from '../signups/signup.types';
 import { SignupsService } from '../signups/signups.service';
@@ -10,10 +10,10 @@ import { InvalidStateError, LeaseHeldError, UserIdAlreadyAttachedError } from '.
 import { AdminStatsView, SignupDetailView, SignupListView, hourStart, hourlySeries, toDetailView } from './admin-views';
 import { CapaCallStats } from './capa-call-stats';
 import { ListSignupsQuery } from './list-signups.query';
-import { decodePageCursor, encodePageCursor } from './page-cursor';
+import { decodePageCursor, encodePageCursor } from '../common/page-cursor';
 import { toKycHistoryView, toWebhookStats } from './webhook-views';
-import { WebhookInboxRepository } from '../persistence/webhook-inbox.repository';
-import { VerificationMetrics } from '../metrics/verification-metrics';
+import { WebhookInboxRepository } from '../capa-webhooks/webhook-inbox.repository';
+import { VerificationMetrics } from '../verification/verification-metrics';
 
 /** The attempts log shown per signup: the newest ones, enough to see a pattern without an unbounded answer. */
 const MAX_ATTEMPTS_SHOWN = 100;

@@ -5,7 +5,7 @@ import { SIGNUP_STATUSES } from '../signups/signup.types';
 import { KYC_STATUSES } from '../verification/kyc-status';
 import type { KycStatus } from '../verification/kyc-status';
 import type { SignupStatus } from '../signups/signup.types';
-import { PageCursorParam } from './page-cursor';
+import { PageCursorParam } from '../common/page-cursor';
 import { blankAsAbsent } from '../common/query-params';
 
 export const DEFAULT_PAGE_SIZE = 50;

@@ -4,7 +4,7 @@ import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-valid
 import { DELIVERY_OUTCOMES } from '../capa-webhooks/webhook-delivery';
 import type { DeliveryOutcome } from '../capa-webhooks/webhook-delivery';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './list-signups.query';
-import { PageCursorParam } from './page-cursor';
+import { PageCursorParam } from '../common/page-cursor';
 import { blankAsAbsent } from '../common/query-params';
 
 

@@ -1,4 +1,4 @@
-import type { StoredInboxEntry, StoredKycEvent } from '../persistence/webhook-inbox.repository';
+import type { StoredInboxEntry, StoredKycEvent } from '../capa-webhooks/webhook-inbox.repository';
 
 /** One entry of `kyc.history` in the admin detail. */
 export interface KycHistoryView {

@@ -1,11 +1,15 @@
 import { Module } from '@nestjs/common';
 import { EventsModule } from '../events/events.module';
 import { CapaWebhooksController } from './capa-webhooks.controller';
+import { VerificationModule } from '../verification/verification.module';
 import { CapaWebhooksService } from './capa-webhooks.service';
+import { WebhookInboxRepository } from './webhook-inbox.repository';
+import { PersistenceModule } from '../persistence/persistence.module';
 
 @Module({
-  imports: [EventsModule],
+  imports: [PersistenceModule, EventsModule, VerificationModule],
   controllers: [CapaWebhooksController],
-  providers: [CapaWebhooksService],
+  providers: [WebhookInboxRepository, CapaWebhooksService],
+  exports: [WebhookInboxRepository],
 })
 export class CapaWebhooksModule {}

@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { VerificationMetrics } from '../metrics/verification-metrics';
+import { VerificationMetrics } from '../verification/verification-metrics';
 import { DatabaseNotifications } from '../persistence/database-notifications';
-import { WebhookInboxRepository } from '../persistence/webhook-inbox.repository';
+import { WebhookInboxRepository } from './webhook-inbox.repository';
 import { MAPPING_CHANGED } from '../signups/mapping-cache';
 import type { KycStatus } from '../verification/kyc-status';
 import { InvalidSignatureError, WebhooksOffError } from './capa-webhooks.errors';

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { backoffDelay } from '../common/backoff';
+import { backoffDelay } from '../config/backoff';
 import { CapaCircuit, CircuitSettings, CircuitStatus, NOT_CALLED } from './capa-circuit';
 import { AnyCapaOutcome, isRetryable } from './capa-outcome';
 import { CapaObserver } from './capa-observer';

@@ -1,4 +1,4 @@
-import { BACKGROUND_BACKOFF, backoffDelay } from '../common/backoff';
+import { BACKGROUND_BACKOFF, backoffDelay } from '../config/backoff';
 import { IN_REQUEST_BACKOFF, attemptTimeoutMs } from './retry-schedule';
 
 describe('backoffDelay (capped exponential, full jitter)', () => {

@@ -1,4 +1,4 @@
-import type { BackoffPolicy } from '../common/backoff';
+import type { BackoffPolicy } from '../config/backoff';
 
 /** Retries within an inbound request (the caller waits): short, and within the request's deadline. */
 export const IN_REQUEST_BACKOFF: BackoffPolicy = { baseMs: 100, capMs: 2000, maxRetryAfterMs: 30_000 };

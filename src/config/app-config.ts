@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { BACKGROUND_BACKOFF, BackoffPolicy } from '../common/backoff';
+import { BACKGROUND_BACKOFF, BackoffPolicy } from './backoff';
 import { displayUrl, parseWebhookUrls, webhookSecretProblem } from './event-webhook-settings';
 import { EnvironmentVariables, validateEnvironment } from './environment';
 

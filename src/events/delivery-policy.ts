@@ -1,4 +1,4 @@
-import { BackoffPolicy, backoffDelay } from '../common/backoff';
+import { BackoffPolicy, backoffDelay } from '../config/backoff';
 
 /** What one POST to an endpoint came to: acknowledged (any 2xx), or an error worth a retry. */
 export type AttemptResult = { acknowledged: true } | { acknowledged: false; error: string };

@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { decodePageCursor, encodePageCursor } from '../admin/page-cursor';
+import { decodePageCursor, encodePageCursor } from '../common/page-cursor';
 import { NotFoundError, ValidationFailedError } from '../common/api-error';
 import { ErrorBodyDoc } from '../common/api-error.docs';
 import { RequiresToken } from '../common/bearer-auth.guard';

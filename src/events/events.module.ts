@@ -9,9 +9,13 @@ import { EventRetention } from './event-retention';
 import { EventStats } from './event-stats';
 import { EventsController } from './events.controller';
 import { OutboxWriter } from './outbox-writer';
+import { PersistenceModule } from '../persistence/persistence.module';
+import { MetricsModule } from '../metrics/metrics.module';
+import { HealthModule } from '../health/health.module';
 
 /** The outbox (written inside other modules' transactions), the pull feed, the push deliverer and its operations. */
 @Module({
+  imports: [PersistenceModule, MetricsModule, HealthModule],
   controllers: [EventsController, EventAdminController],
   providers: [OutboxWriter, EventFeedRepository, DeliveryRepository, EventDeliverer, EventOperationsRepository, EventStats, EventMetrics, EventRetention],
   exports: [OutboxWriter, EventStats],

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
-import { PageCursorParam } from '../admin/page-cursor';
+import { PageCursorParam } from '../common/page-cursor';
 import { DELIVERY_STATUSES } from './delivery.repository';
 import type { DeliveryStatus } from './delivery.repository';
 import { blankAsAbsent } from '../common/query-params';

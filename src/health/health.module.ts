@@ -1,11 +1,11 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { HealthController } from './health.controller';
 import { ShutdownState } from './shutdown-state';
+import { PersistenceModule } from '../persistence/persistence.module';
 
-@Global()
 @Module({
-  imports: [TerminusModule.forRoot({ logger: false })],
+  imports: [PersistenceModule, TerminusModule.forRoot({ logger: false })],
   controllers: [HealthController],
   providers: [ShutdownState],
   exports: [ShutdownState],

@@ -1,7 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { Counter, Gauge } from 'prom-client';
 import { AppMetrics } from '../metrics/app-metrics';
-import { ImportRepository } from '../persistence/import.repository';
+import { ImportRepository } from './import.repository';
 
 const ROW_STATES = ['invalid', 'alreadyRegistered', 'conflicts', 'cancelled', 'pending', 'created', 'failed', 'needsAttention'];
 const ROW_COUNT_TTL_MS = 10_000;

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { INSTANCE_ID } from '../common/instance-id';
 import { AppConfig } from '../config/app-config';
-import { ImportRepository } from '../persistence/import.repository';
+import { ImportRepository } from './import.repository';
 import { LEASE_MARGIN_MS, SignupsService } from '../signups/signups.service';
 import type { SignupRecord } from '../signups/signup.types';
 import { ImportMetrics } from './import-metrics';

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, Max, Min } from 'class-validator';
-import { PageCursorParam } from '../admin/page-cursor';
+import { PageCursorParam } from '../common/page-cursor';
 
 /** `GET /v1/imports`: newest first. */
 export class ListImportsQuery {

@@ -1,7 +1,7 @@
 import { Module, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
-import { ImportRepository } from '../persistence/import.repository';
+import { ImportRepository } from './import.repository';
 import { SignupsModule } from '../signups/signups.module';
 import { ImportMetrics } from './import-metrics';
 import { acceptImportUploads } from './import-upload';
@@ -9,9 +9,11 @@ import { ImportWorker } from './import-worker';
 import { ImportsAdminController } from './imports-admin.controller';
 import { ImportsController } from './imports.controller';
 import { ImportsService } from './imports.service';
+import { PersistenceModule } from '../persistence/persistence.module';
+import { MetricsModule } from '../metrics/metrics.module';
 
 @Module({
-  imports: [SignupsModule],
+  imports: [PersistenceModule, MetricsModule, SignupsModule],
   controllers: [ImportsController, ImportsAdminController],
   providers: [ImportRepository, ImportsService, ImportWorker, ImportMetrics],
 })

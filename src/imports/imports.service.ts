@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
-import { decodePageCursor, encodePageCursor } from '../admin/page-cursor';
+import { decodePageCursor, encodePageCursor } from '../common/page-cursor';
 import { NotFoundError } from '../common/api-error';
 import { AppConfig } from '../config/app-config';
-import { ImportRepository } from '../persistence/import.repository';
+import { ImportRepository } from './import.repository';
 import type { ImportFormat } from './import-parser';
 import { importView } from './import-progress';
 import type { ImportRowErrorView, ImportView } from './import.types';

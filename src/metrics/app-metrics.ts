@@ -2,11 +2,8 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { CapaObserver } from '../capa/capa-observer';
 import type { CircuitStatus } from '../capa/capa.gateway';
-import { SignupRepository } from '../persistence/signup.repository';
-import { SIGNUP_STATUSES } from '../signups/signup.types';
 
 const CIRCUIT_STATES: CircuitStatus[] = ['closed', 'half-open', 'open'];
-const STATUS_COUNT_TTL_MS = 10_000;
 
 /**
  * The service's Prometheus metrics, in a registry of its own (not prom-client's global one), so every app instance
@@ -62,55 +59,10 @@ export class AppMetrics implements OnModuleInit {
     registers: [this.registry],
   });
 
-  constructor(
-    private readonly observer: CapaObserver,
-    private readonly repository: SignupRepository,
-  ) {}
+  constructor(private readonly observer: CapaObserver) {}
 
   onModuleInit(): void {
-    const repository = this.repository;
-    // Counting by status scans the table (~200 ms at 1M rows): every replica's every scrape shares one count a while.
-    let counted: { at: number; counts: Promise<Record<(typeof SIGNUP_STATUSES)[number], number>> } | undefined;
-    const countByStatus = () => {
-      if (counted === undefined || Date.now() - counted.at > STATUS_COUNT_TTL_MS) {
-        counted = { at: Date.now(), counts: repository.countByStatus() };
-        counted.counts.catch(() => (counted = undefined));
-      }
-      return counted.counts;
-    };
     collectDefaultMetrics({ register: this.registry });
-    new Gauge({
-      name: 'signups',
-      help: 'Stored signups by status (counted at scrape time, at most every 10 s)',
-      labelNames: ['status'] as const,
-      registers: [this.registry],
-      async collect() {
-        const counts = await countByStatus();
-        for (const status of SIGNUP_STATUSES) this.set({ status }, counts[status]);
-      },
-    });
-    // Like the counts: every scrape within 10 s shares one (index-backed) query.
-    let aged: { at: number; seconds: Promise<number> } | undefined;
-    new Gauge({
-      name: 'signup_oldest_pending_age_seconds',
-      help: 'Age in seconds (database clock) of the oldest PENDING signup, import rows excepted; 0 when none (read at scrape time, at most every 10 s)',
-      registers: [this.registry],
-      async collect() {
-        if (aged === undefined || Date.now() - aged.at > STATUS_COUNT_TTL_MS) {
-          aged = { at: Date.now(), seconds: repository.oldestPendingAgeSeconds() };
-          aged.seconds.catch(() => (aged = undefined));
-        }
-        this.set(await aged.seconds);
-      },
-    });
-    new Gauge({
-      name: 'signup_worker_backlog',
-      help: 'PENDING signups due for a background attempt now (read at scrape time)',
-      registers: [this.registry],
-      async collect() {
-        this.set(await repository.countDue());
-      },
-    });
     this.setCircuit('closed');
     for (const decision of ['allowed', 'refused'] as const) this.retryBudget.inc({ decision }, 0);
     this.observer.subscribe({

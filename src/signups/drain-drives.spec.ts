@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CapaCallOptions, CapaGateway } from '../capa/capa.gateway';
 import type { CapaOutcome } from '../capa/capa-outcome';
-import { BACKGROUND_BACKOFF } from '../common/backoff';
+import { BACKGROUND_BACKOFF } from '../config/backoff';
 import type { AppConfig } from '../config/app-config';
 import type { AppMetrics } from '../metrics/app-metrics';
-import type { SignupRepository } from '../persistence/signup.repository';
+import type { SignupRepository } from './signup.repository';
 import type { SignupRecord } from './signup.types';
 import { SignupsService } from './signups.service';
 import type { DatabaseNotifications } from '../persistence/database-notifications';

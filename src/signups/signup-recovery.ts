@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { CapaObserver } from '../capa/capa-observer';
 import { AppConfig } from '../config/app-config';
-import { SignupRepository } from '../persistence/signup.repository';
+import { SignupRepository } from './signup.repository';
 import { RECOVERY_PROBE_MS, RecoveryPace, RecoveryThrottle, RecoveryWatch, recoveryPace } from './recovery-watch';
 
 /**

@@ -1,5 +1,5 @@
 import type { CapaOutcome } from '../capa/capa-outcome';
-import { BACKGROUND_BACKOFF, BackoffPolicy, backoffDelay } from '../common/backoff';
+import { BACKGROUND_BACKOFF, BackoffPolicy, backoffDelay } from '../config/backoff';
 import type { SignupRecord } from './signup.types';
 
 /** What a request does when a row for its externalUserId already exists. */

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { INSTANCE_ID } from '../common/instance-id';
 import { AppConfig } from '../config/app-config';
-import { SignupRepository } from '../persistence/signup.repository';
+import { SignupRepository } from './signup.repository';
 import { LEASE_MARGIN_MS, SignupsService } from './signups.service';
 
 /**

@@ -8,7 +8,7 @@ import { INSTANCE_ID } from '../common/instance-id';
 import { AppConfig } from '../config/app-config';
 import { AppMetrics } from '../metrics/app-metrics';
 import { DatabaseNotifications } from '../persistence/database-notifications';
-import { AttemptActor, Lease, SignupRepository } from '../persistence/signup.repository';
+import { AttemptActor, Lease, SignupRepository } from './signup.repository';
 import { MAPPING_CHANGED, MappingCache } from './mapping-cache';
 import { ExternalUserIdConflictError, SignupAnswer, answerFor, replayAnswer } from './signup-answer';
 import { capaRequestFor } from './signup-request';

@@ -4,11 +4,11 @@ import { VerificationCall, VerificationOutcome, verificationDetailsCall, verific
 import { NotFoundError } from '../common/api-error';
 import { AppConfig } from '../config/app-config';
 import { OutboxWriter } from '../events/outbox-writer';
-import { VerificationMetrics } from '../metrics/verification-metrics';
-import type { AttemptActor } from '../persistence/signup.repository';
-import { SignupRepository } from '../persistence/signup.repository';
+import { VerificationMetrics } from './verification-metrics';
+import type { AttemptActor } from '../signups/signup.repository';
+import { SignupRepository } from '../signups/signup.repository';
 import { DatabaseNotifications } from '../persistence/database-notifications';
-import { KycStatusUpdate, VerificationRepository } from '../persistence/verification.repository';
+import { KycStatusUpdate, VerificationRepository } from './verification.repository';
 import { MAPPING_CHANGED } from '../signups/mapping-cache';
 import type { SignupRecord } from '../signups/signup.types';
 import { VerificationKind, kycStatusFromVerdict, verificationKindFor } from './kyc-status';

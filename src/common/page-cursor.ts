@@ -2,7 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsOptional, IsString, ValidateBy } from 'class-validator';
-import { blankAsAbsent } from '../common/query-params';
+import { blankAsAbsent } from './query-params';
 
 /**
  * The list's keyset cursor: the last id shown, base64url-encoded so clients treat it as opaque and never build

@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { CapaAttemptRecord } from '../capa/capa-outcome';
-import type { RecoveryPace } from '../signups/recovery-watch';
-import type { Transition } from '../signups/signup-state';
-import type { SignupRecord, SignupRequest, SignupStatus } from '../signups/signup.types';
+import type { RecoveryPace } from './recovery-watch';
+import type { Transition } from './signup-state';
+import type { SignupRecord, SignupRequest, SignupStatus } from './signup.types';
 import { Prisma, type Signup } from '../generated/prisma/client';
 import { types as pgTypes, type CustomTypesConfig } from 'pg';
 import { SIGNUP_EVENTS_FROM_SETTLED } from '../events/signup-events';
-import { PrismaService } from './prisma.service';
+import { PrismaService } from '../persistence/prisma.service';
 
 /**
  * `signups` columns under the Prisma model's field names, so raw rows map with toRecord like Prisma's own, plus the

@@ -1,8 +1,8 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { Counter, Gauge } from 'prom-client';
-import { VerificationRepository } from '../persistence/verification.repository';
-import { KYC_STATUSES, type KycStatus } from '../verification/kyc-status';
-import { AppMetrics } from './app-metrics';
+import { VerificationRepository } from './verification.repository';
+import { KYC_STATUSES, type KycStatus } from './kyc-status';
+import { AppMetrics } from '../metrics/app-metrics';
 
 const STATUS_COUNT_TTL_MS = 10_000;
 

@@ -1,6 +1,6 @@
 import type { ClientBase } from 'pg';
-import type { StagedCounts } from '../imports/import.types';
-import type { RowBatch } from '../imports/row-batch';
+import type { StagedCounts } from './import.types';
+import type { RowBatch } from './row-batch';
 
 /** Rows moved into signups per transaction: each such transaction is short, so a live call waits for it at most briefly. */
 export const MOVE_ROWS = 5000;

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { DeliveryCase, DeliveryPlan } from '../capa-webhooks/delivery-plan';
+import type { DeliveryCase, DeliveryPlan } from './delivery-plan';
 import type { KycStatus } from '../verification/kyc-status';
 import { DUPLICATE_WINDOW_MS } from '../verification/webhook-duplicates';
-import { PrismaService } from './prisma.service';
+import { PrismaService } from '../persistence/prisma.service';
 
 /** A signed delivery as the inbox stores it. */
 export interface DeliveryToRecord {

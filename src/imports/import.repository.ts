@@ -1,15 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import type { ErrorDetail } from '../common/api-error';
-import { RATE_WINDOW_SECONDS } from '../imports/import-progress';
-import type { ImportRecord, ImportStatus } from '../imports/import.types';
-import type { RowError } from '../imports/import-row';
+import { RATE_WINDOW_SECONDS } from './import-progress';
+import type { ImportRecord, ImportStatus } from './import.types';
+import type { RowError } from './import-row';
 import type { SignupRecord } from '../signups/signup.types';
 import type { Signup } from '../generated/prisma/client';
 import { Client } from 'pg';
-import { DatabaseConnection } from './database-connection';
+import { DatabaseConnection } from '../persistence/database-connection';
 import { ImportStaging } from './import-staging';
-import { PrismaService } from './prisma.service';
-import { SIGNUP_COLUMNS, toRecord } from './signup.repository';
+import { PrismaService } from '../persistence/prisma.service';
+import { SIGNUP_COLUMNS, toRecord } from '../signups/signup.repository';
 
 const BUCKET = 'capa';
 

@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { VerificationAttemptRecord, VerificationOperation } from '../capa/verification-call';
 import type { SignupRecord } from '../signups/signup.types';
-import { KYC_STATUSES, type KycStatus } from '../verification/kyc-status';
+import { KYC_STATUSES, type KycStatus } from './kyc-status';
 import type { Signup } from '../generated/prisma/client';
-import { PrismaService } from './prisma.service';
-import { Transaction, runInTransaction } from './transaction';
-import type { AttemptActor } from './signup.repository';
-import { PRISMA_ROW_TYPES, SIGNUP_COLUMNS, toRecord } from './signup.repository';
+import { PrismaService } from '../persistence/prisma.service';
+import { Transaction, runInTransaction } from '../persistence/transaction';
+import type { AttemptActor } from '../signups/signup.repository';
+import { PRISMA_ROW_TYPES, SIGNUP_COLUMNS, toRecord } from '../signups/signup.repository';
 
 /** A status set from outside the webhook flow (an operator's refresh), with the one it replaced. */
 export interface KycStatusUpdate {

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import type { HourlySignupCount, SignupListFilter, SignupPage, StoredAttempt } from '../admin/admin.types';
+import type { HourlySignupCount, SignupListFilter, SignupPage, StoredAttempt } from './admin.types';
 import type { SignupRecord, SignupStatus } from '../signups/signup.types';
 import { Prisma, type Signup } from '../generated/prisma/client';
 import { SIGNUP_EVENTS_FROM_SETTLED } from '../events/signup-events';
-import { PrismaService } from './prisma.service';
-import { PRISMA_ROW_TYPES, SIGNUP_COLUMNS, isUniqueViolation, toRecord } from './signup.repository';
+import { PrismaService } from '../persistence/prisma.service';
+import { PRISMA_ROW_TYPES, SIGNUP_COLUMNS, isUniqueViolation, toRecord } from '../signups/signup.repository';
 
 /** The operators' reads and repairs of signups. Every query here is shaped to be served by an index. */
 @Injectable()
