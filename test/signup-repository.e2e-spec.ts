@@ -1,5 +1,6 @@
 import { PrismaService } from '../src/persistence/prisma.service';
-import { SignupRepository, toRecord } from '../src/signups/signup.repository';
+import { SignupRepository } from '../src/signups/signup.repository';
+import { toRecord } from '../src/signups/signup-rows';
 import { normaliseSignup } from '../src/signups/signup-request';
 import type { SignupRecord } from '../src/signups/signup.types';
 import { useTestApp } from './support/test-app';

@@ -4,7 +4,7 @@ import type { SignupRecord, SignupStatus } from '../signups/signup.types';
 import { Prisma, type Signup } from '../generated/prisma/client';
 import { SIGNUP_EVENTS_FROM_SETTLED } from '../events/signup-events';
 import { PrismaService } from '../persistence/prisma.service';
-import { PRISMA_ROW_TYPES, SIGNUP_COLUMNS, isUniqueViolation, toRecord } from '../signups/signup.repository';
+import { PRISMA_ROW_TYPES, SIGNUP_COLUMNS, isUniqueViolation, toRecord } from '../signups/signup-rows';
 
 /** The operators' reads and repairs of signups. Every query here is shaped to be served by an index. */
 @Injectable()

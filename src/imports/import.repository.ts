@@ -9,7 +9,7 @@ import { Client } from 'pg';
 import { DatabaseConnection } from '../persistence/database-connection';
 import { ImportStaging } from './import-staging';
 import { PrismaService } from '../persistence/prisma.service';
-import { SIGNUP_COLUMNS, toRecord } from '../signups/signup.repository';
+import { SIGNUP_COLUMNS, toRecord } from '../signups/signup-rows';
 
 const BUCKET = 'capa';
 

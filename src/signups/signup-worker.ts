@@ -4,7 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { INSTANCE_ID } from '../common/instance-id';
 import { AppConfig } from '../config/app-config';
 import { SignupRepository } from './signup.repository';
-import { LEASE_MARGIN_MS, SignupsService } from './signups.service';
+import { LEASE_MARGIN_MS } from './drive';
+import { SignupsService } from './signups.service';
 
 /**
  * Drives due PENDING rows to a final state, in every replica. Rows are picked with SKIP LOCKED and leased in one

@@ -8,41 +8,21 @@ import { INSTANCE_ID } from '../common/instance-id';
 import { AppConfig } from '../config/app-config';
 import { AppMetrics } from '../metrics/app-metrics';
 import { DatabaseNotifications } from '../persistence/database-notifications';
-import { AttemptActor, Lease, SignupRepository } from './signup.repository';
+import { SignupRepository } from './signup.repository';
+import { AttemptActor, Lease } from './signup-rows';
 import { MAPPING_CHANGED, MappingCache } from './mapping-cache';
 import { ExternalUserIdConflictError, SignupAnswer, answerFor, replayAnswer } from './signup-answer';
 import { capaRequestFor } from './signup-request';
 import { decideOnRepeat, isLeaseFree, transitionFor } from './signup-state';
 import { SignupRecord, SignupRequest, toMapping } from './signup.types';
+import { Drive, DrainResult, LEASE_MARGIN_MS } from './drive';
+import { reportUnattachedUserId } from './user-id-conflicts';
 
-/**
- * Lease time beyond a drive's deadline. No Capa call outlives the deadline, but recording the last attempt and settling
- * may each wait for a pooled connection (up to 5 s: PrismaService's connectionTimeoutMillis): the lease must outlast both.
- */
-export const LEASE_MARGIN_MS = 15_000;
 /** Races (a row changing between read and conditional write) are re-decided at most this often. */
 const MAX_ROUNDS = 20;
 const MAX_POLL_MS = 200;
 /** After the cut-off aborts the calls left, how long the drain waits for them to end (an aborted request ends at once). */
 const ABORT_WAIT_MS = 3000;
-
-/** A drive in progress in this process: what shutdown waits for, aborts at the cut-off, and whose lease it releases. */
-interface Drive {
-  done: Promise<SignupRecord>;
-  abort: AbortController;
-  /** Between the decision to call Capa and the gateway's answer: while true, the lease must not be let go. */
-  calling: boolean;
-}
-
-/** What the drain came to. */
-export interface DrainResult {
-  /** Drives that ended by themselves within the grace period. */
-  finished: number;
-  /** Drives cut off: their Capa call aborted, ended, and their lease released. */
-  cutOff: number;
-  /** Cut-off drives whose call did not end in time: their lease is left to expire, never handed over mid-call. */
-  stillCalling: number;
-}
 
 /**
  * The idempotent create flow. The row is committed PENDING before Capa is called; the unique key on
@@ -270,29 +250,16 @@ export class SignupsService {
     const transition = signal.aborted && computed.status === 'PENDING' ? { ...computed, retryInMs: 0 } : computed;
     const settled =
       transition.status === 'CREATED'
-        ? await this.settleCreated(row, transition.capaUserId, attempts)
+        ? await this.attachUserId(row, transition.capaUserId, attempts)
         : await this.repository.applyTransition(row.id, owner, transition, attempts, new Date());
     return settled ?? (await this.get(row.externalUserId));
   }
 
   /** A userId from Capa always wins; one that cannot be attached is already on its attempt row, and shouted about. */
-  private async settleCreated(row: SignupRecord, capaUserId: string, attempts: number): Promise<SignupRecord | null> {
-    const settlement = await this.repository.settleCreated(row.id, capaUserId, attempts, new Date());
-    const current = settlement.row;
-    if (settlement.kind === 'already-created' && current !== null && current.capaUserId !== capaUserId) {
-      this.metrics.capaUserIdConflicts.inc({ kind: 'second-user-id' });
-      this.logger.error(
-        { externalUserId: row.externalUserId, keptUserId: current.capaUserId, answeredUserId: capaUserId },
-        'Capa answered a second, different userId for a CREATED signup; the first one is kept, the second is in the attempt log',
-      );
-    } else if (settlement.kind === 'user-id-taken') {
-      this.metrics.capaUserIdConflicts.inc({ kind: 'user-id-taken' });
-      this.logger.error(
-        { externalUserId: row.externalUserId, answeredUserId: capaUserId },
-        'Capa answered a userId that another signup holds; the signup needs an operator, the userId is in the attempt log',
-      );
-    }
-    return current;
+  private async attachUserId(row: SignupRecord, userId: string, attempts: number): Promise<SignupRecord | null> {
+    const settlement = await this.repository.settleCreated(row.id, userId, attempts, new Date());
+    reportUnattachedUserId(settlement, row.externalUserId, userId, this.metrics, this.logger);
+    return settlement.row;
   }
 
   private answer(row: SignupRecord, createdByThisRequest: boolean, now: Date): SignupAnswer {

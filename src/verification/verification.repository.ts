@@ -5,8 +5,8 @@ import { KYC_STATUSES, type KycStatus } from './kyc-status';
 import type { Signup } from '../generated/prisma/client';
 import { PrismaService } from '../persistence/prisma.service';
 import { Transaction, runInTransaction } from '../persistence/transaction';
-import type { AttemptActor } from '../signups/signup.repository';
-import { PRISMA_ROW_TYPES, SIGNUP_COLUMNS, toRecord } from '../signups/signup.repository';
+import type { AttemptActor } from '../signups/signup-rows';
+import { PRISMA_ROW_TYPES, SIGNUP_COLUMNS, toRecord } from '../signups/signup-rows';
 
 /** A status set from outside the webhook flow (an operator's refresh), with the one it replaced. */
 export interface KycStatusUpdate {

@@ -5,7 +5,7 @@ import { NotFoundError } from '../common/api-error';
 import { AppConfig } from '../config/app-config';
 import { OutboxWriter } from '../events/outbox-writer';
 import { VerificationMetrics } from './verification-metrics';
-import type { AttemptActor } from '../signups/signup.repository';
+import type { AttemptActor } from '../signups/signup-rows';
 import { SignupRepository } from '../signups/signup.repository';
 import { DatabaseNotifications } from '../persistence/database-notifications';
 import { KycStatusUpdate, VerificationRepository } from './verification.repository';
