@@ -2,11 +2,9 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestj
 import type { FastifyRequest } from 'fastify';
 import { ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, JSON_BODY_ERRORS, TokenRoutes } from '../common/api-docs';
-import { SignupMappingDoc } from '../signups/signup.docs';
-import type { SignupMapping } from '../signups/signup.types';
-import { AdminStatsDoc, SignupDetailDoc, SignupListDoc } from './admin.docs';
+import { SignupMapping } from '../signups/signup.types';
 import { AdminService } from './admin.service';
-import type { AdminStatsView, SignupDetailView, SignupListView } from './admin-views';
+import { AdminStatsView, SignupDetailView, SignupListView } from './admin-views';
 import { ListSignupsQuery } from './list-signups.query';
 import { ResolveSignupDto } from './resolve-signup.dto';
 
@@ -20,7 +18,7 @@ export class AdminController {
 
   @Get('users')
   @ApiOperation({ summary: 'List signups newest first, filtered by status and/or search, keyset-paginated' })
-  @ApiResponse({ status: 200, type: SignupListDoc })
+  @ApiResponse({ status: 200, type: SignupListView })
   @ApiErrors({ 400: 'VALIDATION_FAILED: bad status, limit, search or cursor' })
   list(@Query() query: ListSignupsQuery): Promise<SignupListView> {
     return this.admin.list(query);
@@ -29,7 +27,7 @@ export class AdminController {
   @Get('users/:externalUserId')
   @ApiOperation({ summary: 'One signup with its lease, schedule and attempts log (newest first)' })
   @ApiParam(EXTERNAL_USER_ID_PARAM)
-  @ApiResponse({ status: 200, type: SignupDetailDoc })
+  @ApiResponse({ status: 200, type: SignupDetailView })
   @ApiErrors({ 404: 'NOT_FOUND' })
   detail(@Param('externalUserId') externalUserId: string): Promise<SignupDetailView> {
     return this.admin.detail(externalUserId);
@@ -41,7 +39,7 @@ export class AdminController {
     summary: 'Re-drive a FAILED, NEEDS_ATTENTION or idle PENDING signup now; a CREATED one is answered unchanged',
   })
   @ApiParam(EXTERNAL_USER_ID_PARAM)
-  @ApiResponse({ status: 200, type: SignupMappingDoc, description: 'The signup after this attempt' })
+  @ApiResponse({ status: 200, type: SignupMapping, description: 'The signup after this attempt' })
   @ApiErrors({ 404: 'NOT_FOUND', 409: 'LEASE_HELD: another process is driving it right now' })
   retry(@Param('externalUserId') externalUserId: string, @Req() request: FastifyRequest): Promise<SignupMapping> {
     return this.admin.retry(externalUserId, request.id);
@@ -51,7 +49,7 @@ export class AdminController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Attach a known Capa userId to a NEEDS_ATTENTION or FAILED signup (it becomes CREATED)' })
   @ApiParam(EXTERNAL_USER_ID_PARAM)
-  @ApiResponse({ status: 200, type: SignupMappingDoc })
+  @ApiResponse({ status: 200, type: SignupMapping })
   @ApiErrors({
     400: 'VALIDATION_FAILED (userId is not a UUID) or MALFORMED_JSON',
     404: 'NOT_FOUND',
@@ -64,7 +62,7 @@ export class AdminController {
 
   @Get('stats')
   @ApiOperation({ summary: 'Signups by status, signups per hour (24 h), and this process’s Capa call statistics' })
-  @ApiResponse({ status: 200, type: AdminStatsDoc })
+  @ApiResponse({ status: 200, type: AdminStatsView })
   stats(): Promise<AdminStatsView> {
     return this.admin.stats();
   }

@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiBearerAuth, ApiResponse } from '@nestjs/swagger';
-import { ErrorBodyDoc } from './api-error.docs';
+import { ErrorBody } from './api-error';
 import { RequiresToken, TokenAudience } from './bearer-auth.guard';
 
 const UNAUTHORIZED: Record<TokenAudience, string> = {
@@ -16,7 +16,7 @@ export function TokenRoutes(audience: TokenAudience): ClassDecorator {
 /** Error answers of a route (or of every route of a controller), documented with the error shape: status -> description. */
 export function ApiErrors(errors: Record<number, string>): MethodDecorator & ClassDecorator {
   return applyDecorators(
-    ...Object.entries(errors).map(([status, description]) => ApiResponse({ status: Number(status), type: ErrorBodyDoc, description })),
+    ...Object.entries(errors).map(([status, description]) => ApiResponse({ status: Number(status), type: ErrorBody, description })),
   );
 }
 

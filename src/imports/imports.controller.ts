@@ -5,9 +5,8 @@ import { Readable } from 'node:stream';
 import { ApiErrors, TokenRoutes } from '../common/api-docs';
 import { formatOf } from './import-upload';
 import { ImportRoutes } from './import-routes';
-import { ImportViewDoc } from './import.docs';
 import { UnsupportedImportTypeError } from './import.errors';
-import type { ImportView } from './import.types';
+import { ImportView } from './import.types';
 import { ImportsService } from './imports.service';
 
 /** Uploads, and one import by id; the list, the bad rows and the cancel are shared with /admin/imports. */
@@ -28,7 +27,7 @@ export class ImportsController extends ImportRoutes({
   @ApiOperation({ summary: 'Upload users to register (NDJSON: one POST /v1/users body per line; or CSV with a header row of those field names)' })
   @ApiConsumes('application/x-ndjson', 'text/csv')
   @ApiBody({ schema: { type: 'string', format: 'binary' }, description: 'Up to 1,000,000 rows / 256 MiB (IMPORT_MAX_ROWS / IMPORT_MAX_BYTES)' })
-  @ApiResponse({ status: 202, type: ImportViewDoc, description: 'Staged; Location names the import, whose rows are registered in the background' })
+  @ApiResponse({ status: 202, type: ImportView, description: 'Staged; Location names the import, whose rows are registered in the background' })
   @ApiErrors({
     400: 'INVALID_IMPORT_FILE: not NDJSON/CSV, no or a bad CSV header; nothing staged',
     413: 'PAYLOAD_TOO_LARGE: over the row or size limit; nothing staged',
@@ -45,7 +44,7 @@ export class ImportsController extends ImportRoutes({
 
   @Get(':id')
   @ApiOperation({ summary: 'An import: status, counts, pace and time left' })
-  @ApiResponse({ status: 200, type: ImportViewDoc })
+  @ApiResponse({ status: 200, type: ImportView })
   @ApiErrors({ 404: 'NOT_FOUND' })
   get(@Param('id') id: string): Promise<ImportView> {
     return this.imports.get(id);

@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/commo
 import { ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiErrors, JSON_BODY_ERRORS, TokenRoutes } from '../common/api-docs';
-import { SignupMappingDoc } from './signup.docs';
+import { SignupMapping } from './signup.types';
 import { CreateSignupDto } from './create-signup.dto';
 import { normaliseSignup } from './signup-request';
 import { SignupsService } from './signups.service';
@@ -20,9 +20,9 @@ export class SignupsController {
   @HttpCode(201)
   @ApiOperation({ summary: 'Register a user at Capa (idempotent on externalUserId)' })
   @ApiBody({ type: CreateSignupDto })
-  @ApiResponse({ status: 201, type: SignupMappingDoc, description: 'Created now; Location names the mapping' })
-  @ApiResponse({ status: 200, type: SignupMappingDoc, description: 'Same payload already created (Idempotent-Replayed: true); nothing sent to Capa' })
-  @ApiResponse({ status: 202, type: SignupMappingDoc, description: 'Accepted, not yet confirmed by Capa; completed in the background (Retry-After)' })
+  @ApiResponse({ status: 201, type: SignupMapping, description: 'Created now; Location names the mapping' })
+  @ApiResponse({ status: 200, type: SignupMapping, description: 'Same payload already created (Idempotent-Replayed: true); nothing sent to Capa' })
+  @ApiResponse({ status: 202, type: SignupMapping, description: 'Accepted, not yet confirmed by Capa; completed in the background (Retry-After)' })
   @ApiErrors({
     400: 'VALIDATION_FAILED or MALFORMED_JSON',
     409: 'EXTERNAL_USER_ID_CONFLICT: registered with a different payload',
@@ -38,7 +38,7 @@ export class SignupsController {
   @Get(':externalUserId')
   @ApiOperation({ summary: 'Read one mapping' })
   @ApiHeader({ name: 'Authorization', required: true, description: 'Bearer <inbound token>' })
-  @ApiResponse({ status: 200, type: SignupMappingDoc })
+  @ApiResponse({ status: 200, type: SignupMapping })
   @ApiErrors({ 404: 'NOT_FOUND' })
   async get(@Param('externalUserId') externalUserId: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
     const json = await this.signups.mappingJson(externalUserId);

@@ -1,18 +1,11 @@
 import { Body, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiParam, ApiProperty, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
 import { ApiErrors, JSON_BODY_ERRORS, TokenRoutes } from '../common/api-docs';
 import { VerificationLinkDto } from './verification-link.dto';
-import { VerificationLinkAnswer, VerificationService } from './verification.service';
-
-class VerificationLinkDoc {
-  @ApiProperty({ example: 'user-8412' }) externalUserId: string;
-  @ApiProperty({ example: '9486244c-ff7d-4c22-9984-797179d7deaa' }) userId: string;
-  @ApiProperty({ enum: ['KYC', 'KYB'] }) kind: string;
-  @ApiProperty({ description: "Capa's verification session link: a credential, never logged or stored" }) link: string;
-  @ApiProperty({ format: 'date-time' }) issuedAt: string;
-}
+import { VerificationService } from './verification.service';
+import { VerificationLinkAnswer } from './verification.types';
 
 @ApiTags('verification')
 @TokenRoutes('inbound')
@@ -30,7 +23,7 @@ export class VerificationController {
   })
   @ApiParam({ name: 'externalUserId', description: 'Percent-encoded (encodeURIComponent)' })
   @ApiBody({ type: VerificationLinkDto })
-  @ApiResponse({ status: 200, type: VerificationLinkDoc })
+  @ApiResponse({ status: 200, type: VerificationLinkAnswer })
   @ApiErrors({
     400: 'VALIDATION_FAILED (country, redirectUri, unknown fields) or MALFORMED_JSON',
     404: 'NOT_FOUND: no signup for this externalUserId',

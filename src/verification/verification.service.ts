@@ -10,6 +10,7 @@ import { SignupRepository } from '../persistence/signup.repository';
 import { KycStatusUpdate, VerificationRepository } from '../persistence/verification.repository';
 import type { SignupRecord } from '../signups/signup.types';
 import { VerificationKind, kycStatusFromVerdict, verificationKindFor } from './kyc-status';
+import type { VerificationLinkAnswer } from './verification.types';
 import {
   AlreadyVerifiedError,
   CapaMisconfiguredError,
@@ -20,15 +21,6 @@ import {
 } from './verification.errors';
 
 const DEFAULT_RETRY_AFTER_S = 5;
-
-/** `POST /v1/users/{externalUserId}/verification-link` answer. The link is a credential: never logged or stored. */
-export interface VerificationLinkAnswer {
-  externalUserId: string;
-  userId: string;
-  kind: VerificationKind;
-  link: string;
-  issuedAt: string;
-}
 
 /** Verification links and the operators' refresh of a status from Capa's details endpoint. */
 @Injectable()
