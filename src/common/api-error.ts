@@ -1,4 +1,5 @@
 import { HttpStatus } from '@nestjs/common';
+import { ApiSchema } from '@nestjs/swagger';
 
 /** One entry of an error's `details`: which field, and what is wrong with it. */
 export class ErrorDetail {
@@ -9,7 +10,11 @@ export class ErrorDetail {
   [extra: string]: unknown;
 }
 
-/** The one error shape every route answers with: {statusCode, code, message, details?}. */
+/**
+ * The one error shape every route answers with: {statusCode, code, message, details?}. Its schema in the OpenAPI
+ * document keeps the name it has always had (clients and tests refer to it by name).
+ */
+@ApiSchema({ name: 'ErrorBodyDoc' })
 export class ErrorBody {
   /** @example 400 */
   statusCode: number;
