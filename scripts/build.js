@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Builds dist/: the Prisma client (src/generated), a clean TypeScript compile, the operator page's static files.
+// Builds dist/: the Prisma client and the OpenAPI metadata (src/generated), a clean TypeScript compile, the operator
+// page's static files.
 //
 //   node scripts/build.js               always builds (npm run build, npm test)
 //   node scripts/build.js --if-changed  skips when dist/ was built from exactly these sources (npm start)
@@ -15,7 +16,7 @@ const ROOT = path.join(__dirname, '..');
 const LOCK = path.join(ROOT, '.build.lock');
 const STAMP = path.join(ROOT, 'dist', '.build-stamp');
 /** What dist/ is made from: a change to any of these rebuilds it. */
-const INPUTS = ['src', 'prisma/schema.prisma', 'prisma.config.ts', 'tsconfig.json', 'tsconfig.build.json', 'package-lock.json', 'scripts/build.js', 'scripts/prisma-generate.js'];
+const INPUTS = ['src', 'prisma/schema.prisma', 'prisma.config.ts', 'tsconfig.json', 'tsconfig.build.json', 'package-lock.json', 'scripts/build.js', 'scripts/prisma-generate.js', 'scripts/openapi-metadata.js'];
 const LOCK_WAIT_MS = 10 * 60_000;
 
 function main() {
@@ -28,6 +29,8 @@ function main() {
       return;
     }
     run(process.execPath, [path.join(ROOT, 'scripts', 'prisma-generate.js')]);
+    // The OpenAPI schemas of the response classes (src/generated/openapi-metadata.ts): @nestjs/swagger's plugin.
+    run(process.execPath, [path.join(ROOT, 'scripts', 'openapi-metadata.js')]);
     fs.rmSync(path.join(ROOT, 'dist'), { recursive: true, force: true });
     run(process.execPath, [require.resolve('typescript/bin/tsc', { paths: [ROOT] }), '-p', path.join(ROOT, 'tsconfig.build.json')]);
     fs.cpSync(path.join(ROOT, 'src', 'admin', 'ui'), path.join(ROOT, 'dist', 'admin', 'ui'), { recursive: true });

@@ -77,6 +77,6 @@ async function buildApp(config: AppConfig, sandbox: EmbeddedSimulator | undefine
     if (shutdown.isShuttingDown) void reply.header('connection', 'close');
     done(null, payload);
   });
-  setupOpenApi(app);
+  await setupOpenApi(app);
   return app;
 }

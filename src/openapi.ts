@@ -1,7 +1,11 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import pluginMetadata from './generated/openapi-metadata';
 
-/** The OpenAPI 3 document, generated from the controllers and DTOs. */
+/**
+ * The OpenAPI 3 document, generated from the controllers, the request DTOs and the response classes (whose schemas
+ * come from their TypeScript types and doc comments: @nestjs/swagger's plugin, run by `npm run build`).
+ */
 export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('capa-onboarding')
@@ -18,6 +22,7 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
 }
 
 /** Serves Swagger UI at /docs and the document at /docs-json. */
-export function setupOpenApi(app: NestFastifyApplication): void {
+export async function setupOpenApi(app: NestFastifyApplication): Promise<void> {
+  await SwaggerModule.loadPluginMetadata(pluginMetadata);
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
 }

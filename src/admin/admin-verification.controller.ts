@@ -1,21 +1,18 @@
 import { Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { ErrorBodyDoc } from '../common/api-error.docs';
+import { ErrorBody } from '../common/api-error';
 import { RequiresToken } from '../common/bearer-auth.guard';
 import { WebhookInboxRepository } from '../capa-webhooks/webhook-inbox.repository';
-import { SignupMappingDoc } from '../signups/signup.docs';
-import { toMapping } from '../signups/signup.types';
-import type { SignupMapping } from '../signups/signup.types';
+import { SignupMapping, toMapping } from '../signups/signup.types';
 import { VerificationService } from '../verification/verification.service';
-import { InboxListDoc } from './admin.docs';
 import { ListWebhooksQuery } from './list-webhooks.query';
 import { decodePageCursor, encodePageCursor } from '../common/page-cursor';
 import { InboxListView, toInboxEntryView } from './webhook-views';
 
 @ApiTags('admin')
 @ApiBearerAuth()
-@ApiResponse({ status: 401, type: ErrorBodyDoc, description: 'UNAUTHORIZED: missing token or not the ADMIN_API_KEY' })
+@ApiResponse({ status: 401, type: ErrorBody, description: 'UNAUTHORIZED: missing token or not the ADMIN_API_KEY' })
 @RequiresToken('admin')
 @Controller('admin')
 export class AdminVerificationController {
@@ -28,20 +25,20 @@ export class AdminVerificationController {
   @HttpCode(200)
   @ApiOperation({ summary: "Set kyc.status from Capa's details endpoint (only its verdict is read; nothing else is kept)" })
   @ApiParam({ name: 'externalUserId', description: 'Percent-encoded (encodeURIComponent)' })
-  @ApiResponse({ status: 200, type: SignupMappingDoc })
-  @ApiResponse({ status: 404, type: ErrorBodyDoc, description: 'NOT_FOUND' })
-  @ApiResponse({ status: 409, type: ErrorBodyDoc, description: 'NOT_REGISTERED: the signup is not CREATED' })
-  @ApiResponse({ status: 422, type: ErrorBodyDoc, description: 'CAPA_REJECTED' })
-  @ApiResponse({ status: 502, type: ErrorBodyDoc, description: 'CAPA_MISCONFIGURED or CAPA_UNEXPECTED_ANSWER (no readable verdict)' })
-  @ApiResponse({ status: 503, type: ErrorBodyDoc, description: 'CAPA_UNAVAILABLE' })
+  @ApiResponse({ status: 200, type: SignupMapping })
+  @ApiResponse({ status: 404, type: ErrorBody, description: 'NOT_FOUND' })
+  @ApiResponse({ status: 409, type: ErrorBody, description: 'NOT_REGISTERED: the signup is not CREATED' })
+  @ApiResponse({ status: 422, type: ErrorBody, description: 'CAPA_REJECTED' })
+  @ApiResponse({ status: 502, type: ErrorBody, description: 'CAPA_MISCONFIGURED or CAPA_UNEXPECTED_ANSWER (no readable verdict)' })
+  @ApiResponse({ status: 503, type: ErrorBody, description: 'CAPA_UNAVAILABLE' })
   async refresh(@Param('externalUserId') externalUserId: string, @Req() request: FastifyRequest): Promise<SignupMapping> {
     return toMapping((await this.verification.refresh(externalUserId, request.id)).signup);
   }
 
   @Get('webhooks')
   @ApiOperation({ summary: "Capa's webhook deliveries as received, newest first, filtered by outcome and/or search" })
-  @ApiResponse({ status: 200, type: InboxListDoc })
-  @ApiResponse({ status: 400, type: ErrorBodyDoc, description: 'VALIDATION_FAILED: bad outcome, limit, search or cursor' })
+  @ApiResponse({ status: 200, type: InboxListView })
+  @ApiResponse({ status: 400, type: ErrorBody, description: 'VALIDATION_FAILED: bad outcome, limit, search or cursor' })
   async webhooks(@Query() query: ListWebhooksQuery): Promise<InboxListView> {
     const beforeId = query.cursor === undefined ? undefined : (decodePageCursor(query.cursor) ?? undefined);
     const page = await this.inbox.listEntries({ outcome: query.outcome, search: query.search, beforeId, limit: query.limit });

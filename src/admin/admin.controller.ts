@@ -1,30 +1,25 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { ErrorBodyDoc } from '../common/api-error.docs';
-import { RequiresToken } from '../common/bearer-auth.guard';
-import { SignupMappingDoc } from '../signups/signup.docs';
-import type { SignupMapping } from '../signups/signup.types';
-import { AdminStatsDoc, SignupDetailDoc, SignupListDoc } from './admin.docs';
+import { ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, JSON_BODY_ERRORS, TokenRoutes } from '../common/api-docs';
+import { SignupMapping } from '../signups/signup.types';
 import { AdminService } from './admin.service';
-import type { AdminStatsView, SignupDetailView, SignupListView } from './admin-views';
+import { AdminStatsView, SignupDetailView, SignupListView } from './admin-views';
 import { ListSignupsQuery } from './list-signups.query';
 import { ResolveSignupDto } from './resolve-signup.dto';
 
 const EXTERNAL_USER_ID_PARAM = { name: 'externalUserId', description: 'Percent-encoded (encodeURIComponent)' };
 
 @ApiTags('admin')
-@ApiBearerAuth()
-@ApiResponse({ status: 401, type: ErrorBodyDoc, description: 'UNAUTHORIZED: missing token or not the ADMIN_API_KEY' })
-@RequiresToken('admin')
+@TokenRoutes('admin')
 @Controller('admin')
 export class AdminController {
   constructor(private readonly admin: AdminService) {}
 
   @Get('users')
   @ApiOperation({ summary: 'List signups newest first, filtered by status and/or search, keyset-paginated' })
-  @ApiResponse({ status: 200, type: SignupListDoc })
-  @ApiResponse({ status: 400, type: ErrorBodyDoc, description: 'VALIDATION_FAILED: bad status, limit, search or cursor' })
+  @ApiResponse({ status: 200, type: SignupListView })
+  @ApiErrors({ 400: 'VALIDATION_FAILED: bad status, limit, search or cursor' })
   list(@Query() query: ListSignupsQuery): Promise<SignupListView> {
     return this.admin.list(query);
   }
@@ -32,8 +27,8 @@ export class AdminController {
   @Get('users/:externalUserId')
   @ApiOperation({ summary: 'One signup with its lease, schedule and attempts log (newest first)' })
   @ApiParam(EXTERNAL_USER_ID_PARAM)
-  @ApiResponse({ status: 200, type: SignupDetailDoc })
-  @ApiResponse({ status: 404, type: ErrorBodyDoc, description: 'NOT_FOUND' })
+  @ApiResponse({ status: 200, type: SignupDetailView })
+  @ApiErrors({ 404: 'NOT_FOUND' })
   detail(@Param('externalUserId') externalUserId: string): Promise<SignupDetailView> {
     return this.admin.detail(externalUserId);
   }
@@ -44,9 +39,8 @@ export class AdminController {
     summary: 'Re-drive a FAILED, NEEDS_ATTENTION or idle PENDING signup now; a CREATED one is answered unchanged',
   })
   @ApiParam(EXTERNAL_USER_ID_PARAM)
-  @ApiResponse({ status: 200, type: SignupMappingDoc, description: 'The signup after this attempt' })
-  @ApiResponse({ status: 404, type: ErrorBodyDoc, description: 'NOT_FOUND' })
-  @ApiResponse({ status: 409, type: ErrorBodyDoc, description: 'LEASE_HELD: another process is driving it right now' })
+  @ApiResponse({ status: 200, type: SignupMapping, description: 'The signup after this attempt' })
+  @ApiErrors({ 404: 'NOT_FOUND', 409: 'LEASE_HELD: another process is driving it right now' })
   retry(@Param('externalUserId') externalUserId: string, @Req() request: FastifyRequest): Promise<SignupMapping> {
     return this.admin.retry(externalUserId, request.id);
   }
@@ -55,19 +49,20 @@ export class AdminController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Attach a known Capa userId to a NEEDS_ATTENTION or FAILED signup (it becomes CREATED)' })
   @ApiParam(EXTERNAL_USER_ID_PARAM)
-  @ApiResponse({ status: 200, type: SignupMappingDoc })
-  @ApiResponse({ status: 400, type: ErrorBodyDoc, description: 'VALIDATION_FAILED (userId is not a UUID) or MALFORMED_JSON' })
-  @ApiResponse({ status: 404, type: ErrorBodyDoc, description: 'NOT_FOUND' })
-  @ApiResponse({ status: 409, type: ErrorBodyDoc, description: 'INVALID_STATE: the signup is PENDING or CREATED; USER_ID_ALREADY_ATTACHED: another signup holds that userId' })
-  @ApiResponse({ status: 413, type: ErrorBodyDoc, description: 'PAYLOAD_TOO_LARGE: body over 16 KiB' })
-  @ApiResponse({ status: 415, type: ErrorBodyDoc, description: 'UNSUPPORTED_MEDIA_TYPE: body is not application/json' })
+  @ApiResponse({ status: 200, type: SignupMapping })
+  @ApiErrors({
+    400: 'VALIDATION_FAILED (userId is not a UUID) or MALFORMED_JSON',
+    404: 'NOT_FOUND',
+    409: 'INVALID_STATE: the signup is PENDING or CREATED; USER_ID_ALREADY_ATTACHED: another signup holds that userId',
+    ...JSON_BODY_ERRORS,
+  })
   resolve(@Param('externalUserId') externalUserId: string, @Body() body: ResolveSignupDto): Promise<SignupMapping> {
     return this.admin.resolve(externalUserId, body.userId);
   }
 
   @Get('stats')
   @ApiOperation({ summary: 'Signups by status, signups per hour (24 h), and this process’s Capa call statistics' })
-  @ApiResponse({ status: 200, type: AdminStatsDoc })
+  @ApiResponse({ status: 200, type: AdminStatsView })
   stats(): Promise<AdminStatsView> {
     return this.admin.stats();
   }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { CapaObserver } from '../capa/capa-observer';
 import type { CapaAttemptRecord, CapaOutcomeKind } from '../capa/capa-outcome';
+import type { CapaCallSummary } from './admin-views';
 import { LatencyWindow } from './latency-window';
 
 const LATENCY_WINDOW_SIZE = 1000;
@@ -10,18 +11,6 @@ const LATENCY_WINDOW_SIZE = 1000;
  * "exists without id" is Capa working as designed, so it does not count as a failure.
  */
 const FAILED_CALL_OUTCOMES: ReadonlySet<CapaOutcomeKind> = new Set(['transient', 'misconfigured']);
-
-export interface CapaCallSummary {
-  calls: number;
-  failures: number;
-  /** failures / calls, 0 before the first call. */
-  failureRate: number;
-  byOutcome: Record<CapaOutcomeKind, number>;
-  /** Over the last LATENCY_WINDOW_SIZE calls; null before the first call. */
-  latencyMs: { p50: number | null; p99: number | null };
-  /** Retries sent to Capa and retries the retry budget held back, since this process started. */
-  retryBudget: { allowed: number; refused: number };
-}
 
 /** This process's Capa calls since boot, as the gateway reports them through CapaObserver. */
 @Injectable()

@@ -1,38 +1,51 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { ApiDateTime } from '../common/api-date-time';
 import type { StoredInboxEntry, StoredKycEvent } from '../capa-webhooks/webhook-inbox.repository';
 
 /** One entry of `kyc.history` in the admin detail. */
-export interface KycHistoryView {
+export class KycHistoryView {
+  /** @example 'VERIFIED_USER' */
   event: string | null;
+  /** kyc.status after this delivery */
   status: string | null;
-  receivedAt: string;
-  outcome: string;
+  @ApiDateTime() receivedAt: string;
+  @ApiProperty({ enum: ['applied', 'duplicate', 'unmatched', 'ignored'] }) outcome: string;
 }
 
 /** One row of `GET /admin/webhooks`. */
-export interface InboxEntryView {
+export class InboxEntryView {
+  /** @example '42' */
   id: string;
-  receivedAt: string;
-  outcome: string;
+  @ApiDateTime() receivedAt: string;
+  @ApiProperty({ enum: ['applied', 'duplicate', 'unmatched', 'unreadable', 'ignored'] }) outcome: string;
+  /** @example 'KYC' */
   type: string | null;
+  /** @example 'VERIFIED_USER' */
   event: string | null;
   externalUserId: string | null;
+  /** SHA-256 of the raw body, hex */
   sha256: string;
+  /** The body as received */
   body: string;
 }
 
-export interface InboxListView {
+/** `GET /admin/webhooks` answer. */
+export class InboxListView {
+  /** Newest first */
   items: InboxEntryView[];
+  /** Pass as `cursor` for the next page; null on the last page */
   nextCursor: string | null;
 }
 
 /** `webhooks` in `/admin/stats`: stored deliveries by outcome (all replicas) and refused signatures (this process). */
-export interface WebhookStatsView {
+export class WebhookStatsView {
   received: number;
   applied: number;
   duplicate: number;
   unmatched: number;
   unreadable: number;
   ignored: number;
+  /** Deliveries refused for a missing or wrong signature, by this process since it started */
   rejectedSignatures: number;
 }
 

@@ -1,16 +1,26 @@
 import { HttpStatus } from '@nestjs/common';
+import { ApiSchema } from '@nestjs/swagger';
 
 /** One entry of an error's `details`: which field, and what is wrong with it. */
-export interface ErrorDetail {
+export class ErrorDetail {
+  /** @example 'identifier' */
   field?: string;
+  /** @example 'identifier must be a valid email address' */
   message: string;
   [extra: string]: unknown;
 }
 
-/** The one error shape every route answers with: {statusCode, code, message, details?}. */
-export interface ErrorBody {
+/**
+ * The one error shape every route answers with: {statusCode, code, message, details?}. Its schema in the OpenAPI
+ * document keeps the name it has always had (clients and tests refer to it by name).
+ */
+@ApiSchema({ name: 'ErrorBodyDoc' })
+export class ErrorBody {
+  /** @example 400 */
   statusCode: number;
+  /** @example 'VALIDATION_FAILED' */
   code: string;
+  /** @example 'The request is invalid' */
   message: string;
   details?: ErrorDetail[];
 }

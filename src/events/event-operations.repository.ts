@@ -1,34 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../persistence/prisma.service';
 import type { DeliveryStatus } from './delivery.repository';
-import type { EventType } from './event.types';
-
-/** One delivery as operators see it. */
-export interface DeliveryView {
-  deliveryId: string;
-  eventId: string;
-  type: EventType;
-  externalUserId: string;
-  occurredAt: string;
-  endpoint: string;
-  status: DeliveryStatus;
-  attempts: number;
-  lastError: string | null;
-  lastAttemptAt: string | null;
-  nextAttemptAt: string | null;
-  deliveredAt: string | null;
-}
-
-/** Where one endpoint stands: deliveries by status, plus events not yet scheduled for it. */
-export interface EndpointSummary {
-  endpoint: string;
-  pending: number;
-  delivered: number;
-  failed: number;
-  /** PENDING deliveries plus events past the endpoint's cursor: what it still owes. */
-  backlog: number;
-  oldestUndeliveredAt: string | null;
-}
+import type { DeliveryView, EndpointSummary } from './event.types';
 
 const DELIVERY_COLUMNS = `
   d.id::text AS "deliveryId", d.event_id AS "eventId", e.type, e.external_user_id AS "externalUserId",

@@ -1,17 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { EndpointSummary, EventOperationsRepository } from './event-operations.repository';
-
-/** `events` in /admin/stats: what the endpoints still owe, and how old the oldest of it is. */
-export interface EventStatsView {
-  endpoints: EndpointSummary[];
-  /** Deliveries owed across endpoints (PENDING, plus events not yet scheduled). */
-  backlog: number;
-  failed: number;
-  oldestUndeliveredAt: string | null;
-  /** Age of the oldest undelivered event, in seconds (0 when nothing is owed). */
-  lagSeconds: number;
-}
+import { EventOperationsRepository } from './event-operations.repository';
+import type { EventStatsView } from './event.types';
 
 const CACHE_TTL_MS = 5000;
 

@@ -1,3 +1,4 @@
+import { ApiDateTime } from '../common/api-date-time';
 import { verificationKindFor } from '../capa/capa-vocabulary';
 import type { KycStatus, VerificationKind } from '../capa/capa-vocabulary';
 
@@ -51,27 +52,45 @@ export interface SignupRecord {
   observedAt?: Date;
 }
 
+/** Where the user stands in identity verification (KYB for businesses). */
+export class KycView {
+  /** Set by Capa's KYC webhooks (or an operator's refresh) */
+  status: KycStatus;
+  /** KYB for BUSINESS users, KYC otherwise */
+  kind: VerificationKind;
+  @ApiDateTime({ nullable: true }) updatedAt: string | null;
+  /** When the last verification link was issued */
+  @ApiDateTime({ nullable: true }) linkIssuedAt: string | null;
+}
+
+/** Capa's last error on a signup that is not CREATED. */
+export class SignupError {
+  /** @example 'BAD_REQUEST' */
+  code: string;
+  /** @example 'Provided email is not valid' */
+  message: string | null;
+}
+
 /** The mapping as the API shows it. */
-export interface SignupMapping {
+export class SignupMapping {
+  /** @example 'user-8412' */
   externalUserId: string;
+  /**
+   * Capa's userId once CREATED
+   * @example '9486244c-ff7d-4c22-9984-797179d7deaa'
+   */
   userId: string | null;
   status: SignupStatus;
   method: AuthMethod;
   identifier: string | null;
   userType: UserType | null;
   alias: string | null;
-  createdAt: string;
-  updatedAt: string;
-  error?: { code: string; message: string | null };
+  @ApiDateTime() createdAt: string;
+  @ApiDateTime() updatedAt: string;
+  /** Capa's last error code and message */
+  error?: SignupError;
+  /** Identity verification */
   kyc: KycView;
-}
-
-/** Where the user stands in identity verification (KYB for businesses). */
-export interface KycView {
-  status: KycStatus;
-  kind: VerificationKind;
-  updatedAt: string | null;
-  linkIssuedAt: string | null;
 }
 
 export function toMapping(row: SignupRecord): SignupMapping {

@@ -12,6 +12,7 @@ import { KycStatusUpdate, VerificationRepository } from './verification.reposito
 import { MAPPING_CHANGED } from '../signups/mapping-cache';
 import type { SignupRecord } from '../signups/signup.types';
 import { VerificationKind, kycStatusFromVerdict, verificationKindFor } from './kyc-status';
+import type { VerificationLinkAnswer } from './verification.types';
 import {
   AlreadyVerifiedError,
   CapaMisconfiguredError,
@@ -22,15 +23,6 @@ import {
 } from './verification.errors';
 
 const DEFAULT_RETRY_AFTER_S = 5;
-
-/** `POST /v1/users/{externalUserId}/verification-link` answer. The link is a credential: never logged or stored. */
-export interface VerificationLinkAnswer {
-  externalUserId: string;
-  userId: string;
-  kind: VerificationKind;
-  link: string;
-  issuedAt: string;
-}
 
 /** Verification links and the operators' refresh of a status from Capa's details endpoint. */
 @Injectable()

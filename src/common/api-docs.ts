@@ -1,0 +1,27 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiBearerAuth, ApiResponse } from '@nestjs/swagger';
+import { ErrorBody } from './api-error';
+import { RequiresToken, TokenAudience } from './bearer-auth.guard';
+
+const UNAUTHORIZED: Record<TokenAudience, string> = {
+  inbound: 'UNAUTHORIZED',
+  admin: 'UNAUTHORIZED: missing token or not the ADMIN_API_KEY',
+};
+
+/** A controller behind a bearer token of `audience`: the guard's mark, `bearer` in OpenAPI, and its 401 on every route. */
+export function TokenRoutes(audience: TokenAudience): ClassDecorator {
+  return applyDecorators(ApiBearerAuth(), ApiErrors({ 401: UNAUTHORIZED[audience] }), RequiresToken(audience));
+}
+
+/** Error answers of a route (or of every route of a controller), documented with the error shape: status -> description. */
+export function ApiErrors(errors: Record<number, string>): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    ...Object.entries(errors).map(([status, description]) => ApiResponse({ status: Number(status), type: ErrorBody, description })),
+  );
+}
+
+/** The answers of a route with a JSON body that Fastify refuses before the handler: too large, not JSON. */
+export const JSON_BODY_ERRORS = {
+  413: 'PAYLOAD_TOO_LARGE: body over 16 KiB',
+  415: 'UNSUPPORTED_MEDIA_TYPE: body is not application/json',
+} as const;
