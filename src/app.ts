@@ -4,6 +4,7 @@ import { Logger, PinoLogger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { AppMetrics } from './metrics/app-metrics';
 import { setupOpenApi } from './openapi';
+import openApiMetadata from './generated/openapi-metadata';
 import { requestIdFor } from './common/request-id';
 import { logRequest } from './common/logging';
 import { securityHeaders } from './common/security-headers';
@@ -77,6 +78,6 @@ async function buildApp(config: AppConfig, sandbox: EmbeddedSimulator | undefine
     if (shutdown.isShuttingDown) void reply.header('connection', 'close');
     done(null, payload);
   });
-  await setupOpenApi(app);
+  await setupOpenApi(app, openApiMetadata);
   return app;
 }

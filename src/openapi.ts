@@ -1,6 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import pluginMetadata from './generated/openapi-metadata';
 
 /**
  * The OpenAPI 3 document, generated from the controllers, the request DTOs and the response classes (whose schemas
@@ -21,8 +20,11 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
   return SwaggerModule.createDocument(app, config);
 }
 
-/** Serves Swagger UI at /docs and the document at /docs-json. */
-export async function setupOpenApi(app: NestFastifyApplication): Promise<void> {
+/**
+ * Serves Swagger UI at /docs and the document at /docs-json. `pluginMetadata` is what the build generated from the
+ * response classes (src/generated/openapi-metadata.ts), loaded before the document is built.
+ */
+export async function setupOpenApi(app: NestFastifyApplication, pluginMetadata: () => Promise<Record<string, any>>): Promise<void> {
   await SwaggerModule.loadPluginMetadata(pluginMetadata);
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
 }
