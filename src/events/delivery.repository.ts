@@ -17,9 +17,6 @@ export interface NewClaims {
   cursorAhead: boolean;
 }
 
-/** The delivery states operators see. */
-export const DELIVERY_STATUSES = ['PENDING', 'DELIVERED', 'FAILED'] as const;
-export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 interface ClaimedRow extends EventRow {
   delivery_id: string;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../persistence/prisma.service';
-import type { DeliveryStatus } from './delivery.repository';
+import type { DeliveryStatus } from './event.types';
 import type { DeliveryView, EndpointSummary } from './event.types';
 
 const DELIVERY_COLUMNS = `

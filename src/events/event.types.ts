@@ -1,6 +1,9 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ApiDateTime } from '../common/api-date-time';
-import type { DeliveryStatus } from './delivery.repository';
+
+/** The delivery states operators see. */
+export const DELIVERY_STATUSES = ['PENDING', 'DELIVERED', 'FAILED'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 export const EVENT_TYPES = ['signup.created', 'signup.failed', 'signup.needs_attention', 'kyc.status_changed', 'capa.transaction'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

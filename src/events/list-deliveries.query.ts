@@ -2,8 +2,8 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import { PageCursorParam } from '../common/page-cursor';
-import { DELIVERY_STATUSES } from './delivery.repository';
-import type { DeliveryStatus } from './delivery.repository';
+import { DELIVERY_STATUSES } from './event.types';
+import type { DeliveryStatus } from './event.types';
 import { blankAsAbsent } from '../common/query-params';
 
 
