@@ -1,35 +1,13 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import { DELIVERY_OUTCOMES } from '../capa-webhooks/webhook-delivery';
 import type { DeliveryOutcome } from '../capa-webhooks/webhook-delivery';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './list-signups.query';
-import { PageCursorParam } from '../common/page-cursor';
-import { blankAsAbsent } from '../common/query-params';
-
+import { PageQuery } from '../common/page-query';
+import { OneOfParam, TextParam } from '../common/query-params';
 
 /** `GET /admin/webhooks` query. */
-export class ListWebhooksQuery {
-  @ApiPropertyOptional({ enum: DELIVERY_OUTCOMES, description: 'Only deliveries with this outcome' })
-  @Transform(blankAsAbsent)
-  @IsOptional()
-  @IsIn(DELIVERY_OUTCOMES)
+export class ListWebhooksQuery extends PageQuery {
+  @OneOfParam(DELIVERY_OUTCOMES, 'Only deliveries with this outcome')
   outcome?: DeliveryOutcome;
 
-  @ApiPropertyOptional({ description: 'An exact externalUserId, SHA-256 of a body, or event name', maxLength: 256 })
-  @Transform(blankAsAbsent)
-  @IsOptional()
-  @IsString()
-  @Length(1, 256)
+  @TextParam('An exact externalUserId, SHA-256 of a body, or event name', 256)
   search?: string;
-
-  @PageCursorParam()
-  cursor?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_PAGE_SIZE)
-  limit: number = DEFAULT_PAGE_SIZE;
 }

@@ -1,14 +1,13 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, Min, ValidateBy } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsOptional, IsString, ValidateBy } from 'class-validator';
 import { EVENT_TYPES } from './event.types';
 import type { EventType } from './event.types';
 import { decodeFeedCursor } from './feed-cursor';
-import { blankAsAbsent } from '../common/query-params';
+import { OneOfParam, PageLimitParam, blankAsAbsent } from '../common/query-params';
 
 export const DEFAULT_FEED_LIMIT = 100;
 export const MAX_FEED_LIMIT = 500;
-
 
 /** `GET /v1/events` query. Implicit conversion is off globally, so `limit` is converted here explicitly. */
 export class ListEventsQuery {
@@ -25,16 +24,9 @@ export class ListEventsQuery {
   })
   after?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_FEED_LIMIT, default: DEFAULT_FEED_LIMIT })
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_FEED_LIMIT)
+  @PageLimitParam({ maximum: MAX_FEED_LIMIT, default: DEFAULT_FEED_LIMIT })
   limit: number = DEFAULT_FEED_LIMIT;
 
-  @ApiPropertyOptional({ enum: EVENT_TYPES, description: 'Only events of this type' })
-  @Transform(blankAsAbsent)
-  @IsOptional()
-  @IsIn(EVENT_TYPES)
+  @OneOfParam(EVENT_TYPES, 'Only events of this type')
   type?: EventType;
 }
