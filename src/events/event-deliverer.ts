@@ -1,8 +1,8 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { waitAtMost } from '../common/deadline';
 import { INSTANCE_ID } from '../common/instance-id';
+import { runPollingLoop } from '../common/polling-loop';
 import { AppConfig } from '../config/app-config';
 import { ShutdownState } from '../health/shutdown-state';
 import { retryDelayMs } from './delivery-policy';
@@ -154,19 +154,20 @@ export class EventDeliverer implements OnApplicationBootstrap, BeforeApplication
     this.cursorFaults.set(url, { loggedAt: now, passes: 0 });
   }
 
-  private async run(url: string, registeredAtBoot: boolean): Promise<void> {
-    const { signal } = this.stopping;
+  private run(url: string, registeredAtBoot: boolean): Promise<void> {
     let registered = registeredAtBoot;
-    while (!signal.aborted) {
-      let busy = false;
-      try {
+    const interval = this.config.eventDeliveryIntervalMs;
+    return runPollingLoop({
+      signal: this.stopping.signal,
+      pass: async () => {
         if (!registered) await this.deliveries.registerEndpoints([url]);
         registered = true;
-        busy = await this.runOnce(url);
-      } catch (error) {
-        this.logger.error({ err: error, endpoint: displayUrl(url) }, 'Event delivery pass failed');
-      }
-      if (!busy) await sleep(this.config.eventDeliveryIntervalMs * (0.5 + Math.random()), undefined, { signal }).catch(() => undefined);
-    }
+        return (await this.runOnce(url)) ? 0 : interval;
+      },
+      pauseAfterErrorMs: interval,
+      logger: this.logger,
+      failure: 'Event delivery pass failed',
+      context: { endpoint: displayUrl(url) },
+    });
   }
 }

@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap }
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppConfig } from '../config/app-config';
 import { EventOperationsRepository } from './event-operations.repository';
+import { runPollingLoop } from '../common/polling-loop';
 
 /** Small batches, with a pause between them, so pruning never holds many locks or competes with signups. */
 const BATCH = 500;
@@ -45,14 +46,16 @@ export class EventRetention implements OnApplicationBootstrap, BeforeApplication
     const { signal } = this.stopping;
     // First pass a while after boot, jittered, so replicas starting together do not prune together.
     await sleep(INTERVAL_MS * Math.random() * 0.1, undefined, { signal }).catch(() => undefined);
-    while (!signal.aborted) {
-      try {
+    await runPollingLoop({
+      signal,
+      pass: async () => {
         const pruned = await this.pruneOnce();
         if (pruned > 0) this.logger.log(`Pruned ${pruned} delivered event(s) older than ${this.config.eventRetentionDays} day(s)`);
-      } catch (error) {
-        this.logger.error({ err: error }, 'Event retention pass failed');
-      }
-      await sleep(INTERVAL_MS * (0.5 + Math.random()), undefined, { signal }).catch(() => undefined);
-    }
+        return INTERVAL_MS;
+      },
+      pauseAfterErrorMs: INTERVAL_MS,
+      logger: this.logger,
+      failure: 'Event retention pass failed',
+    });
   }
 }

@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { INSTANCE_ID } from '../common/instance-id';
+import { runPollingLoop } from '../common/polling-loop';
 import { AppConfig } from '../config/app-config';
 import { ImportRepository } from './import.repository';
 import { LEASE_MARGIN_MS } from '../signups/drive';
@@ -91,23 +91,21 @@ export class ImportWorker implements OnApplicationBootstrap, OnModuleDestroy, Be
     if (swept.length > 0) this.logger.warn({ imports: swept }, 'Imports left STAGING by an upload that died were cancelled');
   }
 
-  private async run(): Promise<void> {
-    const { signal } = this.stopping;
+  private run(): Promise<void> {
     let nextSweep = 0;
-    while (!signal.aborted) {
-      let claimed: number | null = 0;
-      try {
+    return runPollingLoop({
+      signal: this.stopping.signal,
+      pass: async () => {
         if (Date.now() >= nextSweep) {
           nextSweep = Date.now() + STAGING_SWEEP_MS;
           await this.sweepAbandonedStaging();
         }
-        claimed = await this.runOnce();
-      } catch (error) {
-        this.logger.error({ err: error }, 'Import worker pass failed');
-      }
-      // Nothing due: the worker's usual pause. Otherwise come back soon for the tokens that refill meanwhile.
-      const pause = claimed === null ? this.config.workerIntervalMs * (0.5 + Math.random()) : this.pace.pollMs * (0.5 + Math.random());
-      await sleep(pause, undefined, { signal }).catch(() => undefined);
-    }
+        // Nothing due: the worker's usual pause. Otherwise come back soon for the tokens that refill meanwhile.
+        return (await this.runOnce()) === null ? this.config.workerIntervalMs : this.pace.pollMs;
+      },
+      pauseAfterErrorMs: this.pace.pollMs,
+      logger: this.logger,
+      failure: 'Import worker pass failed',
+    });
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { INSTANCE_ID } from '../common/instance-id';
+import { runPollingLoop } from '../common/polling-loop';
 import { AppConfig } from '../config/app-config';
 import { SignupRepository } from './signup.repository';
 import { LEASE_MARGIN_MS } from './drive';
@@ -60,20 +60,15 @@ export class SignupWorker implements OnApplicationBootstrap, OnModuleDestroy {
     return rows.length;
   }
 
-  private async run(): Promise<void> {
-    const { signal } = this.stopping;
-    while (!signal.aborted) {
-      let claimed = 0;
-      try {
-        claimed = await this.runOnce();
-      } catch (error) {
-        this.logger.error({ err: error }, 'Worker pass failed');
-      }
+  private run(): Promise<void> {
+    const interval = this.config.workerIntervalMs;
+    return runPollingLoop({
+      signal: this.stopping.signal,
       // A full batch means more may be due: go again at once. Otherwise wait, jittered so replicas spread out.
-      if (claimed < this.config.workerBatchSize) {
-        const pause = this.config.workerIntervalMs * (0.5 + Math.random());
-        await sleep(pause, undefined, { signal }).catch(() => undefined);
-      }
-    }
+      pass: async () => ((await this.runOnce()) < this.config.workerBatchSize ? interval : 0),
+      pauseAfterErrorMs: interval,
+      logger: this.logger,
+      failure: 'Worker pass failed',
+    });
   }
 }
