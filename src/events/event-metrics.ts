@@ -1,8 +1,10 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { Counter, Gauge } from 'prom-client';
 import { AppMetrics } from '../metrics/app-metrics';
+import { scrapeGauge } from '../metrics/scrape-gauge';
 import { displayUrl } from '../config/event-webhook-settings';
 import { EventStats } from './event-stats';
+import type { EndpointSummary } from './event.types';
 
 /** Event delivery gauges in the service's registry, read at scrape time. Endpoint labels carry no credentials. */
 @Injectable()
@@ -27,34 +29,34 @@ export class EventMetrics implements OnModuleInit {
   }
 
   onModuleInit(): void {
-    const stats = this.stats;
-    new Gauge({
-      name: 'event_delivery_backlog',
-      help: 'Event deliveries owed per webhook endpoint (pending plus not yet scheduled; read at scrape time, at most every 5 s)',
-      labelNames: ['endpoint'] as const,
-      registers: [this.metrics.registry],
-      async collect() {
-        this.reset();
-        for (const endpoint of (await stats.recent()).endpoints) this.set({ endpoint: displayUrl(endpoint.endpoint) }, endpoint.backlog);
-      },
-    });
-    new Gauge({
-      name: 'event_delivery_lag_seconds',
-      help: 'Age of the oldest event not yet delivered to every webhook endpoint (0 when none is owed)',
-      registers: [this.metrics.registry],
-      async collect() {
-        this.set((await stats.recent()).lagSeconds);
-      },
-    });
-    new Gauge({
-      name: 'event_deliveries_failed',
-      help: 'Event deliveries given up after the retry window, per endpoint (redeliver them from the admin API)',
-      labelNames: ['endpoint'] as const,
-      registers: [this.metrics.registry],
-      async collect() {
-        this.reset();
-        for (const endpoint of (await stats.recent()).endpoints) this.set({ endpoint: displayUrl(endpoint.endpoint) }, endpoint.failed);
-      },
-    });
+    const { stats } = this;
+    const { registry } = this.metrics;
+    const perEndpoint = (name: string, help: string, value: (endpoint: EndpointSummary) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['endpoint'] as const,
+        registers: [registry],
+        async collect() {
+          this.reset();
+          for (const endpoint of (await stats.recent()).endpoints) this.set({ endpoint: displayUrl(endpoint.endpoint) }, value(endpoint));
+        },
+      });
+    perEndpoint(
+      'event_delivery_backlog',
+      'Event deliveries owed per webhook endpoint (pending plus not yet scheduled; read at scrape time, at most every 5 s)',
+      (endpoint) => endpoint.backlog,
+    );
+    scrapeGauge(
+      registry,
+      'event_delivery_lag_seconds',
+      'Age of the oldest event not yet delivered to every webhook endpoint (0 when none is owed)',
+      async () => (await stats.recent()).lagSeconds,
+    );
+    perEndpoint(
+      'event_deliveries_failed',
+      'Event deliveries given up after the retry window, per endpoint (redeliver them from the admin API)',
+      (endpoint) => endpoint.failed,
+    );
   }
 }

@@ -1,10 +1,10 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { Counter, Gauge } from 'prom-client';
+import { Counter } from 'prom-client';
 import { VerificationRepository } from './verification.repository';
 import { KYC_STATUSES, type KycStatus } from './kyc-status';
 import { AppMetrics } from '../metrics/app-metrics';
+import { scrapeGaugeByLabel, sharedReading } from '../metrics/scrape-gauge';
 
-const STATUS_COUNT_TTL_MS = 10_000;
 
 /** Identity verification's metrics (webhooks, links, KYC statuses), in the app's registry. Never an id as a label. */
 @Injectable()
@@ -34,21 +34,14 @@ export class VerificationMetrics implements OnModuleInit {
   }
 
   onModuleInit(): void {
-    const repository = this.repository;
-    let counted: { at: number; counts: Promise<Record<KycStatus, number>> } | undefined;
-    new Gauge({
+    const { repository } = this;
+    scrapeGaugeByLabel({
+      registry: this.metrics.registry,
       name: 'signups_kyc',
       help: 'Stored signups by KYC status (counted at scrape time, at most every 10 s)',
-      labelNames: ['status'] as const,
-      registers: [this.metrics.registry],
-      async collect() {
-        if (counted === undefined || Date.now() - counted.at > STATUS_COUNT_TTL_MS) {
-          counted = { at: Date.now(), counts: repository.countByKycStatus() };
-          counted.counts.catch(() => (counted = undefined));
-        }
-        const counts = await counted.counts;
-        for (const status of KYC_STATUSES) this.set({ status }, counts[status]);
-      },
+      label: 'status',
+      values: KYC_STATUSES,
+      counts: sharedReading(() => repository.countByKycStatus()),
     });
   }
 
