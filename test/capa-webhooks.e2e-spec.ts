@@ -363,28 +363,37 @@ describe('POST /webhooks/capa', () => {
       return webhooks.apply(readDelivery(Buffer.from(JSON.stringify(body))));
     };
 
+    const eventsOf = async (externalUserId: string) =>
+      (await service.query(`SELECT type, user_id AS "userId", data FROM outbox_events WHERE external_user_id = $1 ORDER BY position`, [externalUserId])).rows;
+
     it('a KYC status change: ids, previous and new status, the Capa event; nothing when the status stays', async () => {
       const id = uniqueId('handoff');
       const { userId } = (await register(service, id)).body;
+      const before = (await eventsOf(id)).length;
       const changed = await apply(kycEvent('VERIFIED_USER', id));
-      expect(changed).toEqual({
-        inboxId: expect.any(BigInt),
-        receivedAt: expect.any(Date),
-        outcome: 'applied',
-        kycChange: { signupId: expect.any(BigInt), externalUserId: id, userId, previousStatus: 'NOT_STARTED', status: 'VERIFIED', capaEvent: 'VERIFIED_USER' },
-        transaction: null,
-      });
-      expect(await apply(kycEvent('VERIFIED_USER', id))).toMatchObject({ outcome: 'duplicate', kycChange: null });
-      expect(await apply(kycEvent('CREATED_KYC', id))).toMatchObject({ outcome: 'ignored', kycChange: null });
+      expect(changed).toEqual({ inboxId: expect.any(BigInt), receivedAt: expect.any(Date), outcome: 'applied' });
+      const handedOn = (await eventsOf(id)).slice(before);
+      expect(handedOn).toEqual([
+        { type: 'kyc.status_changed', userId, data: expect.objectContaining({ previousStatus: 'NOT_STARTED', status: 'VERIFIED', capaEvent: 'VERIFIED_USER' }) },
+      ]);
+      expect(await apply(kycEvent('VERIFIED_USER', id))).toMatchObject({ outcome: 'duplicate' });
+      expect(await apply(kycEvent('CREATED_KYC', id))).toMatchObject({ outcome: 'ignored' });
+      expect((await eventsOf(id)).slice(before)).toEqual(handedOn);
     });
 
     it('a TRANSACTION event: the payload as Capa sent it, with the user’s ids; nothing for a duplicate or an unknown user', async () => {
       const id = uniqueId('handoff-tx');
       const { userId } = (await register(service, id)).body;
+      const before = (await eventsOf(id)).length;
       const payload = { type: 'TRANSACTION', event: 'COMPLETED_OFF_RAMP', externalUserId: id, transactionId: 't-9', amount: '12.50' };
-      expect(await apply(payload)).toMatchObject({ outcome: 'applied', kycChange: null, transaction: { externalUserId: id, userId, payload } });
-      expect(await apply(payload)).toMatchObject({ outcome: 'duplicate', transaction: null });
-      expect(await apply({ ...payload, externalUserId: uniqueId('stranger') })).toMatchObject({ outcome: 'unmatched', transaction: null });
+      expect(await apply(payload)).toMatchObject({ outcome: 'applied' });
+      const handedOn = (await eventsOf(id)).slice(before);
+      expect(handedOn).toEqual([{ type: 'capa.transaction', userId, data: payload }]);
+      expect(await apply(payload)).toMatchObject({ outcome: 'duplicate' });
+      const stranger = uniqueId('stranger');
+      expect(await apply({ ...payload, externalUserId: stranger })).toMatchObject({ outcome: 'unmatched' });
+      expect((await eventsOf(id)).slice(before)).toEqual(handedOn);
+      expect(await eventsOf(stranger)).toEqual([]);
     });
   });
 

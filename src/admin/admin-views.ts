@@ -5,7 +5,7 @@ import { KycView, SIGNUP_STATUSES, SignupMapping, toMapping } from '../signups/s
 import type { SignupRecord, SignupStatus } from '../signups/signup.types';
 import type { HourlySignupCount, StoredAttempt } from './admin.types';
 import { EventStatsView } from '../events/event.types';
-import { KycHistoryView, WebhookStatsView } from './webhook-views';
+import { KycHistoryView, WebhookStatsView } from '../capa-webhooks/inbox-views';
 
 /** `GET /admin/users` answer. */
 export class SignupListView {

@@ -3,7 +3,6 @@ import { CapaModule } from '../capa/capa.module';
 import { EventsModule } from '../events/events.module';
 import { SignupsModule } from '../signups/signups.module';
 import { VerificationModule } from '../verification/verification.module';
-import { AdminVerificationController } from './admin-verification.controller';
 import { AdminUiController } from './admin-ui.controller';
 import { AdminController } from './admin.controller';
 import { CapaWebhooksModule } from '../capa-webhooks/capa-webhooks.module';
@@ -14,7 +13,7 @@ import { PersistenceModule } from '../persistence/persistence.module';
 
 @Module({
   imports: [PersistenceModule, CapaModule, SignupsModule, VerificationModule, EventsModule, CapaWebhooksModule],
-  controllers: [AdminController, AdminVerificationController, AdminUiController],
+  controllers: [AdminController, AdminUiController],
   providers: [AdminRepository, AdminService, CapaCallStats],
 })
 export class AdminModule {}

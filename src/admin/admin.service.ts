@@ -11,7 +11,7 @@ import { AdminStatsView, SignupDetailView, SignupListView, hourStart, hourlySeri
 import { CapaCallStats } from './capa-call-stats';
 import { ListSignupsQuery } from './list-signups.query';
 import { decodePageCursor, encodePageCursor } from '../common/page-cursor';
-import { toKycHistoryView, toWebhookStats } from './webhook-views';
+import { toKycHistoryView, toWebhookStats } from '../capa-webhooks/inbox-views';
 import { WebhookInboxRepository } from '../capa-webhooks/webhook-inbox.repository';
 import { VerificationMetrics } from '../verification/verification-metrics';
 

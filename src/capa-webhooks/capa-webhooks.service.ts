@@ -4,7 +4,6 @@ import { VerificationMetrics } from '../verification/verification-metrics';
 import { DatabaseNotifications } from '../persistence/database-notifications';
 import { WebhookInboxRepository } from './webhook-inbox.repository';
 import { MAPPING_CHANGED } from '../signups/mapping-cache';
-import type { KycStatus } from '../verification/kyc-status';
 import { InvalidSignatureError, WebhooksOffError } from './capa-webhooks.errors';
 import { effectFor, planDelivery } from './delivery-plan';
 import { CapaDelivery, DeliveryOutcome, readDelivery, storableBody } from './webhook-delivery';
@@ -12,32 +11,12 @@ import { verifyCapaSignature } from './webhook-signature';
 
 const REFUSAL_LOG_INTERVAL_MS = 60_000;
 
-/** A KYC status a delivery changed, as internal services will hear of it (`kyc.status_changed`). */
-export interface KycStatusChange {
-  signupId: bigint;
-  externalUserId: string;
-  userId: string | null;
-  previousStatus: KycStatus;
-  status: KycStatus;
-  capaEvent: string;
-}
-
-/** A TRANSACTION event for a known user, forwarded as Capa sent it (`capa.transaction`). */
-export interface TransactionForward {
-  signupId: bigint;
-  externalUserId: string;
-  userId: string | null;
-  payload: Record<string, unknown>;
-}
-
 /** What one delivery came to, once its transaction committed. */
 export interface ReceivedDelivery {
   inboxId: bigint;
   /** When the inbox row was written (the transaction's time, by the database's clock). */
   receivedAt: Date;
   outcome: DeliveryOutcome;
-  kycChange: KycStatusChange | null;
-  transaction: TransactionForward | null;
 }
 
 /**
@@ -108,23 +87,10 @@ export class CapaWebhooksService {
       plan,
     );
     const effect = effectFor(plan, recorded.found);
-    const { found, signupId } = recorded;
     // This replica answers the change at once; the others hear the trigger's notification at commit.
-    if (effect.newKycStatus !== null && signupId !== null && delivery.externalUserId !== null) {
+    if (effect.newKycStatus !== null && recorded.signupId !== null && delivery.externalUserId !== null) {
       this.notifications.publishLocally(MAPPING_CHANGED, delivery.externalUserId);
     }
-    let kycChange: KycStatusChange | null = null;
-    let transaction: TransactionForward | null = null;
-    if (found.key !== 'none' && signupId !== null && delivery.externalUserId !== null) {
-      const ids = { signupId, externalUserId: delivery.externalUserId, userId: recorded.capaUserId };
-      for (const event of effect.events) {
-        if (event.type === 'kyc.status_changed' && effect.newKycStatus !== null && delivery.event !== null) {
-          kycChange = { ...ids, previousStatus: found.kycStatus, status: effect.newKycStatus, capaEvent: delivery.event };
-        } else if (event.type === 'capa.transaction' && delivery.payload !== null) {
-          transaction = { ...ids, payload: delivery.payload };
-        }
-      }
-    }
-    return { inboxId: recorded.inboxId, receivedAt: recorded.receivedAt, outcome: effect.outcome, kycChange, transaction };
+    return { inboxId: recorded.inboxId, receivedAt: recorded.receivedAt, outcome: effect.outcome };
   }
 }

@@ -1,6 +1,5 @@
 import type { EventType } from '../events/event.types';
 import { KYC_STATUSES, type KycStatus } from '../verification/kyc-status';
-import type { EarlierDeliveries } from '../verification/webhook-duplicates';
 import { type CapaDelivery, type DeliveryOutcome, decideDelivery } from './webhook-delivery';
 
 /** What a delivery writes, once the database has said whose signup it names and whether it repeats an earlier one. */
@@ -16,7 +15,7 @@ export interface DeliveryEffect {
 
 /**
  * A delivery's effect for every state the database can find it in: no signup (`none`), or the signup's current KYC
- * status with the delivery new (`fresh`) or a repeat (`duplicate`) by isDuplicateDelivery's rule. Lets one
+ * status with the delivery new (`fresh`) or a repeat (`duplicate`) by the inbox's rule (WebhookInboxRepository). Lets one
  * statement (capa_record_delivery) lock the signup, read the inbox and apply decideDelivery's verdict in one round trip.
  */
 export interface DeliveryPlan {
@@ -39,9 +38,7 @@ export function effectFor(plan: DeliveryPlan, found: DeliveryCase): DeliveryEffe
 
 function effectOf(delivery: CapaDelivery, signup: { kycStatus: KycStatus } | null, duplicate: boolean): DeliveryEffect {
   const { type, event } = delivery;
-  // isDuplicateDelivery only compares, so these stand for "an identical earlier body" and "none".
-  const earlier: EarlierDeliveries = type === 'KYC' ? { latestKycSha256: duplicate ? delivery.dedupeSha256 : null } : { identicalWithinWindow: duplicate };
-  const decision = decideDelivery(delivery, signup, earlier);
+  const decision = decideDelivery(delivery, signup, duplicate);
   const effect: DeliveryEffect = { outcome: decision.outcome, inboxKycStatus: type === 'KYC' ? decision.kycStatus : null, newKycStatus: null, events: [] };
   if (signup === null || decision.outcome !== 'applied') return effect;
   if (type === 'KYC' && decision.kycStatus !== null && event !== null) {

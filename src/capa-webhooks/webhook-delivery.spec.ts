@@ -45,19 +45,19 @@ describe('decideDelivery', () => {
   const known = { kycStatus: 'IN_PROGRESS' as const };
   const transaction = readDelivery(Buffer.from('{"type":"TRANSACTION","event":"SOMETHING_NEW_ON_RAMP","externalUserId":"user-1"}'));
 
-  it.each<[string, ReturnType<typeof readDelivery>, { kycStatus: 'IN_PROGRESS' | 'VERIFIED' } | null, object, object]>([
-    ['unreadable', readDelivery(Buffer.from('nope')), known, {}, { outcome: 'unreadable', kycStatus: null }],
-    ['unknown type', readDelivery(Buffer.from('{"type":"PAYOUT","event":"X","externalUserId":"user-1"}')), known, {}, { outcome: 'unmatched', kycStatus: null }],
-    ['no event', readDelivery(Buffer.from('{"type":"KYC","externalUserId":"user-1"}')), known, {}, { outcome: 'unmatched', kycStatus: null }],
-    ['unknown user', kyc('VERIFIED_USER'), null, {}, { outcome: 'unmatched', kycStatus: null }],
-    ['KYC applied', kyc('VERIFIED_USER'), known, { latestKycSha256: null }, { outcome: 'applied', kycStatus: 'VERIFIED' }],
-    ['KYC duplicate of the latest', kyc('VERIFIED_USER'), known, { latestKycSha256: kyc('VERIFIED_USER').sha256 }, { outcome: 'duplicate', kycStatus: 'IN_PROGRESS' }],
-    ['KYC late CREATED after VERIFIED', kyc('CREATED_KYC'), { kycStatus: 'VERIFIED' }, { latestKycSha256: kyc('VERIFIED_USER').sha256 }, { outcome: 'ignored', kycStatus: 'VERIFIED' }],
-    ['KYC unknown event', kyc('KYC_EXPIRED'), known, {}, { outcome: 'unmatched', kycStatus: 'IN_PROGRESS' }],
-    ['TRANSACTION (any event) applied', transaction, known, { identicalWithinWindow: false }, { outcome: 'applied', kycStatus: null }],
-    ['TRANSACTION repeated within the hour', transaction, known, { identicalWithinWindow: true }, { outcome: 'duplicate', kycStatus: null }],
-    ['TRANSACTION for an unknown user', transaction, null, {}, { outcome: 'unmatched', kycStatus: null }],
-  ])('%s', (_name, delivery, signup, earlier, decision) => {
-    expect(decideDelivery(delivery, signup, earlier)).toEqual(decision);
+  it.each<[string, ReturnType<typeof readDelivery>, { kycStatus: 'IN_PROGRESS' | 'VERIFIED' } | null, boolean, object]>([
+    ['unreadable', readDelivery(Buffer.from('nope')), known, false, { outcome: 'unreadable', kycStatus: null }],
+    ['unknown type', readDelivery(Buffer.from('{"type":"PAYOUT","event":"X","externalUserId":"user-1"}')), known, false, { outcome: 'unmatched', kycStatus: null }],
+    ['no event', readDelivery(Buffer.from('{"type":"KYC","externalUserId":"user-1"}')), known, false, { outcome: 'unmatched', kycStatus: null }],
+    ['unknown user', kyc('VERIFIED_USER'), null, false, { outcome: 'unmatched', kycStatus: null }],
+    ['KYC applied', kyc('VERIFIED_USER'), known, false, { outcome: 'applied', kycStatus: 'VERIFIED' }],
+    ['KYC duplicate of the latest', kyc('VERIFIED_USER'), known, true, { outcome: 'duplicate', kycStatus: 'IN_PROGRESS' }],
+    ['KYC late CREATED after VERIFIED', kyc('CREATED_KYC'), { kycStatus: 'VERIFIED' }, false, { outcome: 'ignored', kycStatus: 'VERIFIED' }],
+    ['KYC unknown event', kyc('KYC_EXPIRED'), known, false, { outcome: 'unmatched', kycStatus: 'IN_PROGRESS' }],
+    ['TRANSACTION (any event) applied', transaction, known, false, { outcome: 'applied', kycStatus: null }],
+    ['TRANSACTION repeated within the hour', transaction, known, true, { outcome: 'duplicate', kycStatus: null }],
+    ['TRANSACTION for an unknown user', transaction, null, false, { outcome: 'unmatched', kycStatus: null }],
+  ])('%s', (_name, delivery, signup, repeat, decision) => {
+    expect(decideDelivery(delivery, signup, repeat)).toEqual(decision);
   });
 });

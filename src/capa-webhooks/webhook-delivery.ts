@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { decideKycEvent, type KycStatus } from '../verification/kyc-status';
-import { isDuplicateDelivery, type EarlierDeliveries } from '../verification/webhook-duplicates';
 
 export const DELIVERY_OUTCOMES = ['applied', 'duplicate', 'unmatched', 'unreadable', 'ignored'] as const;
 export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
@@ -78,14 +77,16 @@ export interface DeliveryDecision {
 
 /**
  * The inbox's rules, in order: not JSON -> unreadable; an unknown type, no user or an unknown user -> unmatched;
- * a repeat (see isDuplicateDelivery) -> duplicate; a KYC event -> decideKycEvent; a TRANSACTION event -> applied.
+ * a repeat -> duplicate; a KYC event -> decideKycEvent; a TRANSACTION event -> applied. Whether the delivery repeats an
+ * earlier one is the inbox's verdict (`repeat`: WebhookInboxRepository.recordDelivery states the rule, the database
+ * applies it under the signup's lock).
  */
-export function decideDelivery(delivery: CapaDelivery, signup: { kycStatus: KycStatus } | null, earlier: EarlierDeliveries): DeliveryDecision {
+export function decideDelivery(delivery: CapaDelivery, signup: { kycStatus: KycStatus } | null, repeat: boolean): DeliveryDecision {
   if (!delivery.readable) return { outcome: 'unreadable', kycStatus: null };
   const { type, event } = delivery;
   if ((type !== 'KYC' && type !== 'TRANSACTION') || event === null || signup === null) return { outcome: 'unmatched', kycStatus: null };
   const kycStatus = type === 'KYC' ? signup.kycStatus : null;
-  if (isDuplicateDelivery(type, delivery.dedupeSha256, earlier)) return { outcome: 'duplicate', kycStatus };
+  if (repeat) return { outcome: 'duplicate', kycStatus };
   if (type === 'TRANSACTION') return { outcome: 'applied', kycStatus: null };
   const decision = decideKycEvent(signup.kycStatus, event);
   return { outcome: decision.outcome, kycStatus: decision.status };

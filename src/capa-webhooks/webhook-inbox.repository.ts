@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { DeliveryCase, DeliveryPlan } from './delivery-plan';
 import type { KycStatus } from '../verification/kyc-status';
-import { DUPLICATE_WINDOW_MS } from '../verification/webhook-duplicates';
 import { PrismaService } from '../persistence/prisma.service';
+
+/** Capa redelivers a failed webhook for ~31 minutes; an identical non-KYC body within this window is the same event. */
+export const DUPLICATE_WINDOW_MS = 60 * 60 * 1000;
 
 /** A signed delivery as the inbox stores it. */
 export interface DeliveryToRecord {
@@ -75,6 +77,11 @@ export class WebhookInboxRepository {
    * Everything one delivery changes, in one round trip (capa_record_delivery, in autocommit: the call is the
    * transaction): lock the signup it names, read the inbox for the duplicate rule, then apply the plan's entry for what
    * was found (the status, the outbox events) and write the inbox row.
+   *
+   * The duplicate rule (it lives only here and in that function; no event id is sent or signed, so content decides):
+   * a KYC delivery repeats when its JSON value (`dedupeSha256`) equals the latest KYC body received for that user (a
+   * user rejected, retried and rejected again sends the same bytes twice, with another event between them: not a
+   * repeat); any other delivery repeats when the same JSON value was received within DUPLICATE_WINDOW_MS.
    */
   async recordDelivery(delivery: DeliveryToRecord, plan: DeliveryPlan): Promise<RecordedDelivery> {
     const { rows } = await this.prisma.pool.query<RecordDeliveryRow>(

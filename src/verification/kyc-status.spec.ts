@@ -1,6 +1,5 @@
 import { KYC_STATUSES, decideKycEvent, kycStatusFromVerdict, verificationKindFor } from './kyc-status';
 import type { KycStatus } from './kyc-status';
-import { isDuplicateDelivery } from './webhook-duplicates';
 
 describe('decideKycEvent', () => {
   it.each<[KycStatus, string, string, KycStatus]>([
@@ -54,20 +53,5 @@ describe('kycStatusFromVerdict', () => {
     [undefined, undefined],
   ])('%p -> %p', (verdict, status) => {
     expect(kycStatusFromVerdict(verdict)).toBe(status);
-  });
-});
-
-describe('isDuplicateDelivery', () => {
-  it.each<[string, string, Parameters<typeof isDuplicateDelivery>[2], boolean]>([
-    ['KYC', 'aa', { latestKycSha256: 'aa' }, true],
-    // The same bytes with another event between them (rejected, retried, rejected again) are a new event.
-    ['KYC', 'aa', { latestKycSha256: 'bb' }, false],
-    ['KYC', 'aa', { latestKycSha256: null }, false],
-    ['KYC', 'aa', { identicalWithinWindow: true }, false],
-    ['TRANSACTION', 'aa', { identicalWithinWindow: true }, true],
-    ['TRANSACTION', 'aa', { identicalWithinWindow: false }, false],
-    ['TRANSACTION', 'aa', { latestKycSha256: 'aa' }, false],
-  ])('%s %s %p -> %s', (type, sha256, earlier, duplicate) => {
-    expect(isDuplicateDelivery(type, sha256, earlier)).toBe(duplicate);
   });
 });

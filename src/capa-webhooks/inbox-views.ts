@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ApiDateTime } from '../common/api-date-time';
-import type { StoredInboxEntry, StoredKycEvent } from '../capa-webhooks/webhook-inbox.repository';
+import type { StoredInboxEntry, StoredKycEvent } from './webhook-inbox.repository';
 
 /** One entry of `kyc.history` in the admin detail. */
 export class KycHistoryView {

@@ -1,10 +1,10 @@
-import { DELIVERY_OUTCOMES } from '../capa-webhooks/webhook-delivery';
-import type { DeliveryOutcome } from '../capa-webhooks/webhook-delivery';
+import { DELIVERY_OUTCOMES } from './webhook-delivery';
+import type { DeliveryOutcome } from './webhook-delivery';
 import { PageQuery } from '../common/page-query';
 import { OneOfParam, TextParam } from '../common/query-params';
 
 /** `GET /admin/webhooks` query. */
-export class ListWebhooksQuery extends PageQuery {
+export class ListInboxQuery extends PageQuery {
   @OneOfParam(DELIVERY_OUTCOMES, 'Only deliveries with this outcome')
   outcome?: DeliveryOutcome;
 
