@@ -8,12 +8,9 @@ import { encodeFeedCursor } from '../src/events/feed-cursor';
 import { ADMIN_TOKEN, useTestApp, uniqueId } from './support/test-app';
 
 const writer = new OutboxWriter();
-const event = (externalUserId: string, type: OutboxEventInput['type'] = 'capa.transaction'): OutboxEventInput => ({
-  type,
-  externalUserId,
-  userId: null,
-  data: { n: externalUserId },
-});
+// The feed passes any event's data through as written: these carry a marker, not their type's real data.
+const event = (externalUserId: string, type: OutboxEventInput['type'] = 'capa.transaction'): OutboxEventInput =>
+  ({ type, externalUserId, userId: null, data: { n: externalUserId } }) as OutboxEventInput;
 
 /** Promise.all that also runs `finally` once every promise has settled, so a failing writer never strands the consumer. */
 async function settleAll(promises: Promise<unknown>[], finally_: () => void): Promise<void> {
@@ -134,11 +131,11 @@ describe('GET /v1/events: the pull feed', () => {
   it('answers items in feed order with the documented fields; nextCursor is unchanged when nothing is new', async () => {
     const { cursor } = await drain(undefined, 500);
     const externalUserId = uniqueId('shape');
-    await writer.append(service.app.get(PrismaService).pool, [{ ...event(externalUserId, 'signup.created'), userId: 'u-1', data: { status: 'CREATED' } }]);
+    await writer.append(service.app.get(PrismaService).pool, [{ type: 'signup.created', externalUserId, userId: 'u-1', data: { status: 'CREATED', error: null } }]);
     await untilVisible(cursor, 1);
     const page = await service.call('GET', `/v1/events?after=${cursor}`);
     expect(page.body.items).toEqual([
-      { id: expect.stringMatching(/^[0-9a-f-]{36}$/), type: 'signup.created', occurredAt: expect.any(String), externalUserId, userId: 'u-1', data: { status: 'CREATED' } },
+      { id: expect.stringMatching(/^[0-9a-f-]{36}$/), type: 'signup.created', occurredAt: expect.any(String), externalUserId, userId: 'u-1', data: { status: 'CREATED', error: null } },
     ]);
     expect(new Date(page.body.items[0].occurredAt).toISOString()).toBe(page.body.items[0].occurredAt);
     const next = page.body.nextCursor;

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { HourlySignupCount, SignupListFilter, SignupPage, StoredAttempt } from './admin.types';
 import type { SignupRecord, SignupStatus } from '../signups/signup.types';
 import { Prisma, type Signup } from '../generated/prisma/client';
-import { SIGNUP_EVENTS_FROM_SETTLED } from '../events/signup-events';
+import { outboxInsertForSettled, settledEventsParam, signupSettled } from '../events/signup-events';
 import { PrismaService } from '../persistence/prisma.service';
 import { PRISMA_ROW_TYPES, SIGNUP_COLUMNS, isUniqueViolation, toRecord } from '../signups/signup-rows';
 
@@ -76,9 +76,9 @@ export class AdminRepository {
             SELECT id, $3, 'operator', 'resolve', 'resolved', NULL, 0, $2 FROM resolved
           ), settled AS (
             SELECT ${SIGNUP_COLUMNS.sql} FROM resolved
-          ), event AS (${SIGNUP_EVENTS_FROM_SETTLED})
+          ), event AS (${outboxInsertForSettled('$4')})
           SELECT * FROM settled`,
-        values: [externalUserId, capaUserId, now],
+        values: [externalUserId, capaUserId, now, settledEventsParam(signupSettled('CREATED'))],
         types: PRISMA_ROW_TYPES,
       });
       return { taken: false, row: rows.length === 1 ? toRecord(rows[0]) : null };

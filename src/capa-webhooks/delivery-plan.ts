@@ -1,4 +1,4 @@
-import type { EventType } from '../events/event.types';
+import type { EventOf } from '../events/event.types';
 import { KYC_STATUSES, type KycStatus } from '../verification/kyc-status';
 import { type CapaDelivery, type DeliveryOutcome, decideDelivery } from './webhook-delivery';
 
@@ -9,8 +9,8 @@ export interface DeliveryEffect {
   inboxKycStatus: KycStatus | null;
   /** The status written to the signup (with kyc_updated_at); null leaves the signup alone. */
   newKycStatus: KycStatus | null;
-  /** Outbox events, for the signup's externalUserId and Capa userId; `data` absent means the delivery's payload. */
-  events: Array<{ type: EventType; data?: Record<string, unknown> }>;
+  /** Outbox events, for the signup's externalUserId and Capa userId; `capa.transaction` carries the delivery's payload. */
+  events: Array<EventOf<'kyc.status_changed'> | { type: 'capa.transaction' }>;
 }
 
 /**

@@ -5,19 +5,48 @@ import { ApiDateTime } from '../common/api-date-time';
 export const DELIVERY_STATUSES = ['PENDING', 'DELIVERED', 'FAILED'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
-export const EVENT_TYPES = ['signup.created', 'signup.failed', 'signup.needs_attention', 'kyc.status_changed', 'capa.transaction'] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
+/** What a `signup.*` event carries: the signup's final status and, unless CREATED, Capa's last error. */
+export interface SignupSettledData {
+  status: 'CREATED' | 'FAILED' | 'NEEDS_ATTENTION';
+  error: { code: string; message: string | null } | null;
+}
+
+/** What `kyc.status_changed` carries (kyc.status values); `capaEvent` is null when no Capa event caused it (a refresh). */
+export interface KycStatusChangedData {
+  status: string;
+  previousStatus: string;
+  capaEvent: string | null;
+}
+
+/**
+ * The outbox's event map: every event type this service emits and what its `data` holds. Every writer builds its
+ * events through this map (OutboxWriter, the signup settle statements, the webhook inbox's plan), so a reader of the
+ * TypeScript finds every event and its shape here.
+ */
+export interface EventDataByType {
+  'signup.created': SignupSettledData;
+  'signup.failed': SignupSettledData;
+  'signup.needs_attention': SignupSettledData;
+  'kyc.status_changed': KycStatusChangedData;
+  /** Capa's TRANSACTION payload, as Capa sent it. */
+  'capa.transaction': Record<string, unknown>;
+}
+
+export type EventType = keyof EventDataByType;
+export const EVENT_TYPES = ['signup.created', 'signup.failed', 'signup.needs_attention', 'kyc.status_changed', 'capa.transaction'] as const satisfies readonly EventType[];
+
+/** One event's type and data, checked against the map. */
+export type EventOf<T extends EventType> = { type: T; data: EventDataByType[T] };
+export type AnyEvent = { [T in EventType]: EventOf<T> }[EventType];
 
 /** An event to append to the outbox, in the transaction of the change it reports. */
-export interface OutboxEventInput {
-  type: EventType;
+export type OutboxEventInput = AnyEvent & {
   externalUserId: string;
   /** Capa's userId, when the signup has one. */
   userId: string | null;
-  data: Record<string, unknown>;
   /** Defaults to the database's transaction time. */
   occurredAt?: Date;
-}
+};
 
 /** An event as the feed and the webhooks show it. */
 export class EventView {

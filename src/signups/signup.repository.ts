@@ -5,7 +5,7 @@ import type { Transition } from './signup-state';
 import type { SignupRecord, SignupRequest, SignupStatus } from './signup.types';
 import { type Signup } from '../generated/prisma/client';
 import { AttemptActor, CreatedSettlement, Lease, PRISMA_ROW_TYPES, SIGNUP_COLUMNS, isUniqueViolation, toRecord } from './signup-rows';
-import { SIGNUP_EVENTS_FROM_SETTLED } from '../events/signup-events';
+import { outboxInsertForSettled, settledEventsParam, signupSettled } from '../events/signup-events';
 import { PrismaService } from '../persistence/prisma.service';
 
 /** A lease's end, `$n` milliseconds from now on the database's clock. */
@@ -52,7 +52,7 @@ const HOT_STATEMENTS = {
                          attempt_count = attempt_count + $3, updated_at = $4
       WHERE id = $1 AND status IN ('PENDING', 'NEEDS_ATTENTION', 'FAILED')
       RETURNING ${SIGNUP_COLUMNS.sql}
-    ), event AS (${SIGNUP_EVENTS_FROM_SETTLED})
+    ), event AS (${outboxInsertForSettled('$5')})
     SELECT * FROM settled`,
   // Any other outcome only by the drive that holds the lease.
   settleOther: `
@@ -62,7 +62,7 @@ const HOT_STATEMENTS = {
                          lease_owner = NULL, lease_until = NULL, attempt_count = attempt_count + $6, updated_at = $7
       WHERE id = $1 AND status = 'PENDING' AND lease_owner = $8
       RETURNING ${SIGNUP_COLUMNS.sql}
-    ), event AS (${SIGNUP_EVENTS_FROM_SETTLED})
+    ), event AS (${outboxInsertForSettled('$9')})
     SELECT * FROM settled`,
   // Capa gave a userId that another signup already holds: keep the row for an operator (the id is on the attempt).
   settleUserIdTaken: `
@@ -72,7 +72,7 @@ const HOT_STATEMENTS = {
                          attempt_count = attempt_count + $3, updated_at = $4
       WHERE id = $1 AND status IN ('PENDING', 'FAILED')
       RETURNING ${SIGNUP_COLUMNS.sql}
-    ), event AS (${SIGNUP_EVENTS_FROM_SETTLED})
+    ), event AS (${outboxInsertForSettled('$5')})
     SELECT * FROM settled`,
   // The worker's pick: each claimed row gets its own lease owner (one drive per row), `$1:<id>`. Import rows are the
   // ImportWorker's (src/imports), rate-limited; excluding them (signups_live_pending_due_idx) keeps live retries from
@@ -140,7 +140,8 @@ export class SignupRepository {
    */
   async applyTransition(id: bigint, owner: string, transition: Exclude<Transition, { status: 'CREATED' }>, attempts: number, now: Date): Promise<SignupRecord | null> {
     const retryInMs = transition.status === 'PENDING' ? Math.round(transition.retryInMs) : null;
-    const rows = await this.hot('settleOther', [id, transition.status, transition.errorCode, transition.errorMessage, retryInMs, attempts, now, owner]);
+    const event = settledEventsParam(signupSettled(transition.status, transition.errorCode, transition.errorMessage));
+    const rows = await this.hot('settleOther', [id, transition.status, transition.errorCode, transition.errorMessage, retryInMs, attempts, now, owner, event]);
     return rows[0] ?? null;
   }
 
@@ -150,13 +151,14 @@ export class SignupRepository {
    */
   async settleCreated(id: bigint, capaUserId: string, attempts: number, now: Date): Promise<CreatedSettlement> {
     try {
-      const rows = await this.hot('settleCreated', [id, capaUserId, attempts, now]);
+      const rows = await this.hot('settleCreated', [id, capaUserId, attempts, now, settledEventsParam(signupSettled('CREATED'))]);
       if (rows.length === 1) return { kind: 'settled', row: rows[0] };
       return { kind: 'already-created', row: await this.findById(id) };
     } catch (error) {
       if (!isUniqueViolation(error, 'signups_capa_user_id_key')) throw error;
       const message = `Capa answered userId ${capaUserId}, which another signup already holds`;
-      const rows = await this.hot('settleUserIdTaken', [id, message, attempts, now]);
+      const event = settledEventsParam(signupSettled('NEEDS_ATTENTION', 'USER_ID_ALREADY_ATTACHED', message));
+      const rows = await this.hot('settleUserIdTaken', [id, message, attempts, now, event]);
       return { kind: 'user-id-taken', row: rows[0] ?? (await this.findById(id)) };
     }
   }
