@@ -1,7 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { ErrorBody } from '../common/api-error';
-import { RequiresToken } from '../common/bearer-auth.guard';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, TokenRoutes } from '../common/api-docs';
 import { decodePageCursor, encodePageCursor } from '../common/page-cursor';
 import { InboxListView, toInboxEntryView } from './inbox-views';
 import { ListInboxQuery } from './list-inbox.query';
@@ -9,9 +8,7 @@ import { WebhookInboxRepository } from './webhook-inbox.repository';
 
 /** The webhook inbox as operators read it (`GET /admin/webhooks`): every signed delivery Capa sent, as received. */
 @ApiTags('admin')
-@ApiBearerAuth()
-@ApiResponse({ status: 401, type: ErrorBody, description: 'UNAUTHORIZED: missing token or not the ADMIN_API_KEY' })
-@RequiresToken('admin')
+@TokenRoutes('admin')
 @Controller('admin')
 export class InboxAdminController {
   constructor(private readonly inbox: WebhookInboxRepository) {}
@@ -19,7 +16,7 @@ export class InboxAdminController {
   @Get('webhooks')
   @ApiOperation({ summary: "Capa's webhook deliveries as received, newest first, filtered by outcome and/or search" })
   @ApiResponse({ status: 200, type: InboxListView })
-  @ApiResponse({ status: 400, type: ErrorBody, description: 'VALIDATION_FAILED: bad outcome, limit, search or cursor' })
+  @ApiErrors({ 400: 'VALIDATION_FAILED: bad outcome, limit, search or cursor' })
   async list(@Query() query: ListInboxQuery): Promise<InboxListView> {
     const beforeId = query.cursor === undefined ? undefined : (decodePageCursor(query.cursor) ?? undefined);
     const page = await this.inbox.listEntries({ outcome: query.outcome, search: query.search, beforeId, limit: query.limit });

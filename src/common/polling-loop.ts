@@ -39,3 +39,23 @@ export async function runPollingLoop(loop: PollingLoop): Promise<void> {
 export function jittered(ms: number, random = Math.random): number {
   return ms * (0.5 + random());
 }
+
+/**
+ * A worker whose loop starts once the app has booted (when `enabled`) and takes no new work from the first step of
+ * shutdown (onModuleDestroy); what the work it started needs to finish is the subclass's own shutdown hook.
+ */
+export abstract class PollingWorker {
+  protected readonly stopping = new AbortController();
+  protected loop: Promise<void> | undefined;
+
+  protected abstract enabled(): boolean;
+  protected abstract run(): Promise<void>;
+
+  onApplicationBootstrap(): void {
+    if (this.enabled()) this.loop = this.run();
+  }
+
+  onModuleDestroy(): void {
+    this.stopping.abort();
+  }
+}

@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { INSTANCE_ID } from '../common/instance-id';
-import { runPollingLoop } from '../common/polling-loop';
+import { PollingWorker, runPollingLoop } from '../common/polling-loop';
 import { AppConfig } from '../config/app-config';
 import { ImportRepository } from './import.repository';
 import { LEASE_MARGIN_MS } from '../signups/drive';
@@ -21,10 +21,8 @@ export const STAGING_SWEEP_MS = 30_000;
  * SignupWorker's, whose claim never takes import rows, so they never wait behind an import.
  */
 @Injectable()
-export class ImportWorker implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown {
+export class ImportWorker extends PollingWorker implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown {
   private readonly logger = new Logger(ImportWorker.name);
-  private readonly stopping = new AbortController();
-  private loop: Promise<void> | undefined;
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly pace;
 
@@ -34,16 +32,14 @@ export class ImportWorker implements OnApplicationBootstrap, OnModuleDestroy, Be
     private readonly metrics: ImportMetrics,
     private readonly config: AppConfig,
   ) {
+    // Shutdown, first step (onModuleDestroy): no new rows are picked. Drives already started are SignupsService's
+    // (drainDrives).
+    super();
     this.pace = importPace(config.importCapaRps);
   }
 
-  onApplicationBootstrap(): void {
-    if (this.config.workerIntervalMs > 0) this.loop = this.run();
-  }
-
-  /** Shutdown, first step: no new rows are picked. Drives already started are SignupsService's (drainDrives). */
-  onModuleDestroy(): void {
-    this.stopping.abort();
+  protected enabled(): boolean {
+    return this.config.workerIntervalMs > 0;
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -91,7 +87,7 @@ export class ImportWorker implements OnApplicationBootstrap, OnModuleDestroy, Be
     if (swept.length > 0) this.logger.warn({ imports: swept }, 'Imports left STAGING by an upload that died were cancelled');
   }
 
-  private run(): Promise<void> {
+  protected run(): Promise<void> {
     let nextSweep = 0;
     return runPollingLoop({
       signal: this.stopping.signal,

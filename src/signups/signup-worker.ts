@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { INSTANCE_ID } from '../common/instance-id';
-import { runPollingLoop } from '../common/polling-loop';
+import { PollingWorker, runPollingLoop } from '../common/polling-loop';
 import { AppConfig } from '../config/app-config';
 import { SignupRepository } from './signup.repository';
 import { LEASE_MARGIN_MS } from './drive';
@@ -13,10 +13,8 @@ import { SignupsService } from './signups.service';
  * the same row.
  */
 @Injectable()
-export class SignupWorker implements OnApplicationBootstrap, OnModuleDestroy {
+export class SignupWorker extends PollingWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(SignupWorker.name);
-  private readonly stopping = new AbortController();
-  private loop: Promise<void> | undefined;
   /** The claim statement in progress, if any: rows it leases become drives that shutdown must know about. */
   private claiming: Promise<unknown> = Promise.resolve();
 
@@ -24,15 +22,14 @@ export class SignupWorker implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly repository: SignupRepository,
     private readonly signups: SignupsService,
     private readonly config: AppConfig,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    if (this.config.workerIntervalMs > 0) this.loop = this.run();
+  ) {
+    // Shutdown, first step (onModuleDestroy): no new rows are picked. Drives already started are left to
+    // SignupsService.drainDrives.
+    super();
   }
 
-  /** Shutdown, first step: no new rows are picked. Drives already started are left to SignupsService.drainDrives. */
-  onModuleDestroy(): void {
-    this.stopping.abort();
+  protected enabled(): boolean {
+    return this.config.workerIntervalMs > 0;
   }
 
   /** Resolves once no claim statement is in progress any more (every leased row is a registered drive). */
@@ -60,7 +57,7 @@ export class SignupWorker implements OnApplicationBootstrap, OnModuleDestroy {
     return rows.length;
   }
 
-  private run(): Promise<void> {
+  protected run(): Promise<void> {
     const interval = this.config.workerIntervalMs;
     return runPollingLoop({
       signal: this.stopping.signal,
