@@ -1,11 +1,14 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { BearerAuthGuard } from './common/bearer-auth.guard';
 import { ErrorFilter } from './common/error.filter';
 import { loggerParams } from './common/logging';
 import { StrictValidationPipe } from './common/validation.pipe';
 import { AdminModule } from './admin/admin.module';
+import { AuditInterceptor } from './audit/audit.interceptor';
+import { AuditModule } from './audit/audit.module';
+import { OperatorsModule } from './operators/operators.module';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { EventsModule } from './events/events.module';
@@ -24,12 +27,13 @@ export class AppModule {
   static forRoot(config: AppConfig, sandbox?: EmbeddedCapa): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), LoggerModule.forRoot(loggerParams(config)), PersistenceModule, HealthModule, MetricsModule, SignupsModule, VerificationModule, CapaWebhooksModule, AdminModule, ImportsModule, EventsModule],
+      imports: [ConfigModule.forRoot(config), LoggerModule.forRoot(loggerParams(config)), PersistenceModule, HealthModule, MetricsModule, SignupsModule, VerificationModule, CapaWebhooksModule, AdminModule, ImportsModule, EventsModule, AuditModule, OperatorsModule],
       providers: [
         { provide: EMBEDDED_CAPA, useValue: sandbox ?? null },
         { provide: APP_FILTER, useClass: ErrorFilter },
         { provide: APP_PIPE, useClass: StrictValidationPipe },
         { provide: APP_GUARD, useClass: BearerAuthGuard },
+        { provide: APP_INTERCEPTOR, useExisting: AuditInterceptor },
       ],
     };
   }

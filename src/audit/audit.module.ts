@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { PersistenceModule } from '../persistence/persistence.module';
+import { AuditAdminController } from './audit-admin.controller';
+import { AuditInterceptor } from './audit.interceptor';
+import { AuditRepository } from './audit.repository';
+import { AuditService } from './audit.service';
+
+@Module({
+  imports: [PersistenceModule],
+  controllers: [AuditAdminController],
+  providers: [AuditRepository, AuditService, AuditInterceptor],
+  exports: [AuditService, AuditInterceptor],
+})
+export class AuditModule {}
