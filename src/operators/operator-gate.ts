@@ -6,6 +6,7 @@ import { bearerToken, digest, matchesOneOf } from '../common/bearer-auth.guard';
 import { API_KEY_PRINCIPAL, Principal, isSafeMethod, mayCall, setPrincipal } from '../common/principal';
 import { AppConfig } from '../config/app-config';
 import { AuditService } from '../audit/audit.service';
+import { JwtBearer } from './jwt-bearer';
 
 /** Routes any signed-in operator may call whatever their roles (signing out). */
 const ROLE_FREE_ROUTES = new Set(['POST /admin/logout']);
@@ -17,7 +18,7 @@ export interface Authentication {
 }
 
 /**
- * Admits admin requests: the break-glass key; then the role (viewer reads, operator writes; neither: 403 FORBIDDEN).
+ * Admits admin requests: the break-glass key or the issuer's JWT; then the role (viewer reads, operator writes; neither: 403 FORBIDDEN).
  * A write refused for its role is audited as `denied` before the 403 is sent.
  */
 @Injectable()
@@ -27,6 +28,7 @@ export class OperatorGate extends AdminGate {
   constructor(
     config: AppConfig,
     private readonly audit: AuditService,
+    private readonly jwt: JwtBearer,
   ) {
     super();
     this.keyDigests = config.adminApiKey === undefined ? [] : [digest(config.adminApiKey)];
@@ -42,8 +44,10 @@ export class OperatorGate extends AdminGate {
 
   private async authenticate(request: FastifyRequest): Promise<Authentication> {
     const token = bearerToken(request);
-    if (token !== undefined && this.keyDigests.length > 0 && matchesOneOf(this.keyDigests, token)) {
-      return { principal: API_KEY_PRINCIPAL, byCookie: false };
+    if (token !== undefined) {
+      if (this.keyDigests.length > 0 && matchesOneOf(this.keyDigests, token)) return { principal: API_KEY_PRINCIPAL, byCookie: false };
+      if (this.jwt.accepts(token)) return { principal: await this.jwt.verify(token), byCookie: false };
+      throw new UnauthorizedError();
     }
     throw new UnauthorizedError();
   }
