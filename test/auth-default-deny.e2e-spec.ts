@@ -28,7 +28,7 @@ async function send(baseUrl: string, method: string, path: string, headers: Reco
  * Routes open without a token on purpose (DESIGN.md): health, metrics, API docs, the operator page's static files,
  * and Capa's webhook receiver (its signature is the authentication: test/capa-webhooks.e2e-spec.ts).
  */
-const PUBLIC_ROUTES = [/^\/health\//, /^\/metrics$/, /^\/docs/, /^\/admin\/ui/, /^\/webhooks\/capa$/];
+const PUBLIC_ROUTES = [/^\/health\//, /^\/metrics$/, /^\/docs/, /^\/admin\/ui/, /^\/webhooks\/capa$/, /^\/admin\/(login|callback)$/];
 
 /** Deny by default: every route of the running app, as Fastify registered it, answers 401 without a token unless public. */
 describe('every non-public route needs a token', () => {

@@ -7,6 +7,9 @@ import { API_KEY_PRINCIPAL, Principal, isSafeMethod, mayCall, setPrincipal } fro
 import { AppConfig } from '../config/app-config';
 import { AuditService } from '../audit/audit.service';
 import { JwtBearer } from './jwt-bearer';
+import { OperatorSessions, csrfTokenMatches } from './operator-sessions';
+import { CsrfFailedError } from './operators.errors';
+import { SESSION_COOKIE, cookieOf } from './session-cookies';
 
 /** Routes any signed-in operator may call whatever their roles (signing out). */
 const ROLE_FREE_ROUTES = new Set(['POST /admin/logout']);
@@ -18,7 +21,8 @@ export interface Authentication {
 }
 
 /**
- * Admits admin requests: the break-glass key or the issuer's JWT; then the role (viewer reads, operator writes; neither: 403 FORBIDDEN).
+ * Admits admin requests: the break-glass key, the issuer's JWT, or a sign-in session cookie (whose writes need the CSRF
+ * token and, if the browser names one, the page's Origin: else 403 CSRF_FAILED, audited as failed); then the role (viewer reads, operator writes; neither: 403 FORBIDDEN).
  * A write refused for its role is audited as `denied` before the 403 is sent.
  */
 @Injectable()
@@ -29,13 +33,20 @@ export class OperatorGate extends AdminGate {
     config: AppConfig,
     private readonly audit: AuditService,
     private readonly jwt: JwtBearer,
+    private readonly sessions: OperatorSessions,
   ) {
     super();
     this.keyDigests = config.adminApiKey === undefined ? [] : [digest(config.adminApiKey)];
+    this.publicOrigin = config.adminOidc?.publicOrigin;
   }
 
+  private readonly publicOrigin: string | undefined;
+
   async admit(request: FastifyRequest): Promise<void> {
-    const { principal } = await this.authenticate(request);
+    const { principal, byCookie } = await this.authenticate(request);
+    if (byCookie && !isSafeMethod(request.method) && !this.csrfProven(request)) {
+      await this.refuse(request, principal, 'failed', new CsrfFailedError());
+    }
     if (!ROLE_FREE_ROUTES.has(`${request.method} ${request.routeOptions.url ?? ''}`) && !mayCall(principal, request.method)) {
       await this.refuse(request, principal, 'denied', new ForbiddenError());
     }
@@ -49,7 +60,18 @@ export class OperatorGate extends AdminGate {
       if (this.jwt.accepts(token)) return { principal: await this.jwt.verify(token), byCookie: false };
       throw new UnauthorizedError();
     }
-    throw new UnauthorizedError();
+    const sessionId = cookieOf(request, SESSION_COOKIE);
+    const principal = sessionId === undefined ? null : await this.sessions.find(sessionId);
+    if (principal === null) throw new UnauthorizedError();
+    return { principal, byCookie: true };
+  }
+
+  /** The session's CSRF token in X-CSRF-Token (constant-time), and the page's own Origin when the browser sent one. */
+  private csrfProven(request: FastifyRequest): boolean {
+    const origin = request.headers.origin;
+    if (origin !== undefined && origin !== this.publicOrigin) return false;
+    const header = request.headers['x-csrf-token'];
+    return csrfTokenMatches(cookieOf(request, SESSION_COOKIE)!, typeof header === 'string' ? header : undefined);
   }
 
   /** Audits the refused write (if the route is one), then answers the error. */

@@ -46,6 +46,10 @@ export class OidcTestProvider {
   readonly requests: string[] = [];
   /** Set: /authorize redirects back with this error instead of a code. */
   authorizeError: string | undefined;
+  /** Set: claims that override the ID token's (a wrong nonce, audience, issuer, an expired token). */
+  idTokenOverride: Record<string, unknown> | undefined;
+  /** Set: the ID token is signed with this key instead of a published one. */
+  idTokenKey: SigningSecret | undefined;
   private server: Server | undefined;
   private readonly codes = new Map<string, PendingCode>();
   private readonly accessTokens = new Map<string, OidcUser>();
@@ -133,8 +137,9 @@ export class OidcTestProvider {
   private async token(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const form = new URLSearchParams(await readBody(request));
     if (this.options.clientSecret !== undefined) {
-      const expected = `Basic ${Buffer.from(`${encodeURIComponent(this.options.clientId)}:${encodeURIComponent(this.options.clientSecret)}`).toString('base64')}`;
-      if (request.headers.authorization !== expected) return json(response, 401, { error: 'invalid_client' });
+      // RFC 6749 2.3.1: id and secret are form-urlencoded, then joined with ':' and base64-encoded.
+      const [id, secret] = Buffer.from((request.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString().split(':').map((part) => decodeURIComponent(part.replace(/\+/g, ' ')));
+      if (id !== this.options.clientId || secret !== this.options.clientSecret) return json(response, 401, { error: 'invalid_client' });
     }
     const code = form.get('code') ?? '';
     const pending = this.codes.get(code);
@@ -152,7 +157,8 @@ export class OidcTestProvider {
       name: pending.user.name,
       email: pending.user.email,
       ...(this.options.rolesOnlyInUserinfo ? {} : roles),
-    });
+      ...this.idTokenOverride,
+    }, {}, this.idTokenKey);
     const accessToken = randomUUID();
     this.accessTokens.set(accessToken, pending.user);
     json(response, 200, { access_token: accessToken, token_type: 'Bearer', expires_in: 300, id_token: idToken, scope: 'openid profile email' });
