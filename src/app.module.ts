@@ -1,12 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { BearerAuthGuard } from './common/bearer-auth.guard';
 import { ErrorFilter } from './common/error.filter';
 import { loggerParams } from './common/logging';
 import { StrictValidationPipe } from './common/validation.pipe';
 import { AdminModule } from './admin/admin.module';
-import { AuditInterceptor } from './audit/audit.interceptor';
 import { AuditModule } from './audit/audit.module';
 import { OperatorsModule } from './operators/operators.module';
 import { AppConfig } from './config/app-config';
@@ -33,7 +32,6 @@ export class AppModule {
         { provide: APP_FILTER, useClass: ErrorFilter },
         { provide: APP_PIPE, useClass: StrictValidationPipe },
         { provide: APP_GUARD, useClass: BearerAuthGuard },
-        { provide: APP_INTERCEPTOR, useExisting: AuditInterceptor },
       ],
     };
   }

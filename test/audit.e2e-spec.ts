@@ -118,6 +118,21 @@ describe('audit log: every admin write, committed before the answer; append-only
     expect(row).toEqual({ status: 'FAILED', capa_user_id: null });
   });
 
+  it('answers 503 AUDIT_UNAVAILABLE instead of the outcome when the row cannot be committed after the action', async () => {
+    const externalUserId = await failedSignup();
+    // The rehearsal (a succeeded row) passes; the failed row the refused resolve then owes cannot be written.
+    await service.query(`CREATE FUNCTION audit_refuse_failed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.outcome = 'failed' THEN RAISE EXCEPTION 'disk full'; END IF; RETURN NEW; END $$`);
+    await service.query('CREATE TRIGGER audit_refuse_failed BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_refuse_failed()');
+    try {
+      const resolved = await admin('POST', userPath(externalUserId, '/resolve'), { userId: 'not-a-uuid' });
+      expect([resolved.status, resolved.body.code, resolved.headers.get('content-type')]).toEqual([503, 'AUDIT_UNAVAILABLE', 'application/json; charset=utf-8']);
+    } finally {
+      await service.query('DROP TRIGGER audit_refuse_failed ON audit_log');
+      await service.query('DROP FUNCTION audit_refuse_failed()');
+    }
+    expect((await auditOf(`target=${encodeURIComponent(`user:${externalUserId}`)}`)).items).toEqual([]);
+  });
+
   it('refuses UPDATE, DELETE and TRUNCATE of audit_log even to the superuser owner, replication role included', async () => {
     const externalUserId = await failedSignup();
     await admin('POST', userPath(externalUserId, '/kyc/refresh'));

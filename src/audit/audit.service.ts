@@ -1,4 +1,4 @@
-import { HttpException, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { ApiError } from '../common/api-error';
 import type { Principal } from '../common/principal';
@@ -8,17 +8,11 @@ import { AuditFilter, AuditRepository } from './audit.repository';
 import type { AuditActor, AuditOutcome, AuditPage, AuditRecord } from './audit.types';
 import { encodePageCursor } from '../common/page-cursor';
 import { auditedRouteOf } from './audited-routes';
+import { setPendingAudit } from './audit-hook';
 
 /** The principal as the audit log names it (its roles are not kept). */
 export function actorOf(principal: Principal): AuditActor {
   return { sub: principal.sub, name: principal.name, email: principal.email, via: principal.via };
-}
-
-/** The status and code an error will be answered with (as the error filter maps it). */
-export function answerOf(error: unknown): { statusCode: number; code: string } {
-  if (error instanceof ApiError) return { statusCode: error.statusCode, code: error.code };
-  if (error instanceof HttpException) return { statusCode: error.getStatus(), code: String(error.getStatus()) };
-  return { statusCode: 500, code: 'INTERNAL_ERROR' };
 }
 
 /** Writes the audit log (every failure to do so is AUDIT_UNAVAILABLE) and reads it. */
@@ -46,6 +40,20 @@ export class AuditService {
       this.logger.error(`The audit log refused a row of ${record.action} (request ${record.requestId}): ${(error as Error).message}; the action is not done`);
       throw new AuditUnavailableError();
     }
+  }
+
+  /**
+   * Before an admitted admin write runs: its row is rehearsed (inserted and rolled back), so a log that cannot be
+   * written stops the action (503 AUDIT_UNAVAILABLE, nothing done); the row with its outcome is then committed by the
+   * audit hook before the answer is sent. No-op on routes that are not audited writes.
+   */
+  async begin(request: FastifyRequest, principal: Principal): Promise<void> {
+    const route = auditedRouteOf(request);
+    if (route === undefined) return;
+    const params = (request.params ?? {}) as Record<string, string | undefined>;
+    const pending = { actor: actorOf(principal), action: route.action, target: route.target(params), requestId: request.id, details: route.details?.(request.body) ?? {} };
+    await this.rehearse({ ...pending, outcome: 'succeeded' });
+    setPendingAudit(request, pending);
   }
 
   /** The row of an audited admin write refused before its handler ran (403 lack of role, CSRF); no-op elsewhere. */

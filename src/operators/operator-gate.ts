@@ -51,6 +51,7 @@ export class OperatorGate extends AdminGate {
       await this.refuse(request, principal, 'denied', new ForbiddenError());
     }
     setPrincipal(request, principal);
+    if (!isSafeMethod(request.method)) await this.audit.begin(request, principal);
   }
 
   private async authenticate(request: FastifyRequest): Promise<Authentication> {
