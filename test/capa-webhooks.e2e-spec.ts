@@ -371,6 +371,7 @@ describe('POST /webhooks/capa', () => {
         inboxId: expect.any(BigInt),
         receivedAt: expect.any(Date),
         outcome: 'applied',
+        reason: null,
         kycChange: { signupId: expect.any(BigInt), externalUserId: id, userId, previousStatus: 'NOT_STARTED', status: 'VERIFIED', capaEvent: 'VERIFIED_USER' },
         transaction: null,
       });

@@ -41,7 +41,7 @@ export class AdminVerificationController {
   @ApiResponse({ status: 400, type: ErrorBody, description: 'VALIDATION_FAILED: bad outcome, limit, search or cursor' })
   async webhooks(@Query() query: ListWebhooksQuery): Promise<InboxListView> {
     const beforeId = query.cursor === undefined ? undefined : (decodePageCursor(query.cursor) ?? undefined);
-    const page = await this.inbox.listEntries({ outcome: query.outcome, search: query.search, beforeId, limit: query.limit });
+    const page = await this.inbox.listEntries({ outcome: query.outcome, source: query.source, search: query.search, beforeId, limit: query.limit });
     const last = page.rows.at(-1);
     return { items: page.rows.map(toInboxEntryView), nextCursor: page.hasMore && last !== undefined ? encodePageCursor(last.id) : null };
   }

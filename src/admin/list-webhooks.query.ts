@@ -3,6 +3,7 @@ import { Transform, Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import { DELIVERY_OUTCOMES } from '../capa-webhooks/webhook-delivery';
 import type { DeliveryOutcome } from '../capa-webhooks/webhook-delivery';
+import { INBOX_SOURCES, type InboxSource } from '../capa-webhooks/webhook-inbox.repository';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './list-signups.query';
 import { PageCursorParam } from '../common/page-cursor';
 import { blankAsAbsent } from '../common/query-params';
@@ -15,6 +16,12 @@ export class ListWebhooksQuery {
   @IsOptional()
   @IsIn(DELIVERY_OUTCOMES)
   outcome?: DeliveryOutcome;
+
+  @ApiPropertyOptional({ enum: INBOX_SOURCES, description: 'Only entries from this source (a signed delivery, or reconciled)' })
+  @Transform(blankAsAbsent)
+  @IsOptional()
+  @IsIn(INBOX_SOURCES)
+  source?: InboxSource;
 
   @ApiPropertyOptional({ description: 'An exact externalUserId, SHA-256 of a body, or event name', maxLength: 256 })
   @Transform(blankAsAbsent)
