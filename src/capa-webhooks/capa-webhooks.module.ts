@@ -10,6 +10,6 @@ import { PersistenceModule } from '../persistence/persistence.module';
   imports: [PersistenceModule, EventsModule, VerificationModule],
   controllers: [CapaWebhooksController],
   providers: [WebhookInboxRepository, CapaWebhooksService],
-  exports: [WebhookInboxRepository],
+  exports: [WebhookInboxRepository, CapaWebhooksService],
 })
 export class CapaWebhooksModule {}
