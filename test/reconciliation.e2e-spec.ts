@@ -105,6 +105,23 @@ describe("reconciliation: Capa's FAILED notifications read back after an outage"
     expect(await kycEvents(service, id)).toHaveLength(1);
   });
 
+  it('250 FAILED notifications (three pages) are all applied in one run, though their retries wait for quota', async () => {
+    setUp(service, false);
+    const id = uniqueId('many');
+    await register(service, id);
+    // One user's long story: it must apply in Capa's order across pages (the list is newest first).
+    const events = Array.from({ length: 250 }, (_, index) => (index === 249 ? 'VERIFIED_USER' : index % 2 === 0 ? 'CREATED_KYC' : 'REVIEW_NEEDED_KYC'));
+    for (const event of events) service.simulator.sendKycEvent(id, event);
+    await service.simulator.webhooks.settled(30_000);
+    const report = await runOnce(service);
+    // The earlier test's notification is FAILED again too (its redelivery went nowhere): listed, not taken in twice.
+    expect(report).toMatchObject({ outcome: 'succeeded', listed: 251, applied: 250 });
+    expect(report.retried).toBeLessThanOrEqual(10);
+    expect(await kycOf(service, id)).toMatchObject({ status: 'VERIFIED' });
+    const { rows } = await service.query(`SELECT event FROM capa_webhook_inbox WHERE external_user_id = $1 AND source = 'reconciled' ORDER BY id`, [id]);
+    expect(rows.map((row) => row.event)).toEqual(events);
+  });
+
   it('two runs at once: one holds the lock, the other does nothing', async () => {
     const reconciler = service.app.get(Reconciler);
     const reports = await Promise.all([reconciler.runOnce(), reconciler.runOnce()]);
