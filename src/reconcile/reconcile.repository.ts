@@ -1,10 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import type { PoolClient } from 'pg';
 import { PrismaService } from '../persistence/prisma.service';
 import { runInTransaction } from '../persistence/transaction';
 
-/** The session advisory lock one reconciling replica holds for a whole run (ASCII "CAPARECO"). */
-const RECONCILE_LOCK_KEY = '4846370213716510543';
 /** Capa allows 10 manual retries a minute per partner; counted over 62 s (a 2 s margin for the way there). */
 export const RETRY_CALLS_PER_WINDOW = 10;
 const RETRY_WINDOW_SECS = 62;
@@ -50,22 +47,21 @@ export interface PollCandidate {
 export class ReconcileRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  /** Runs `work` while this session holds the reconcile lock; answers undefined (nothing run) when another replica holds it. */
-  async whileLocked<T>(work: () => Promise<T>): Promise<T | undefined> {
-    const client: PoolClient = await this.prisma.pool.connect();
-    let broken = false;
-    try {
-      const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [RECONCILE_LOCK_KEY]);
-      if (!rows[0].locked) return undefined;
-      try {
-        return await work();
-      } finally {
-        await client.query('SELECT pg_advisory_unlock($1::bigint)', [RECONCILE_LOCK_KEY]).catch(() => (broken = true));
-      }
-    } finally {
-      // A session that could not unlock is dropped, which releases the lock.
-      client.release(broken);
-    }
+  /**
+   * Takes or renews the run lease for `owner` (one run), by the database's clock: granted when nobody holds it, the
+   * holder's lease expired, or `owner` holds it already. Answers whether `owner` holds it now.
+   */
+  async takeLease(owner: string, leaseMs: number): Promise<boolean> {
+    const { rowCount } = await this.prisma.pool.query(
+      `UPDATE capa_reconcile_state SET lease_owner = $1, lease_until = now() + make_interval(secs => $2)
+       WHERE id = 1 AND (lease_owner IS NULL OR lease_owner = $1 OR lease_until < now())`,
+      [owner, leaseMs / 1000],
+    );
+    return rowCount === 1;
+  }
+
+  async releaseLease(owner: string): Promise<void> {
+    await this.prisma.pool.query('UPDATE capa_reconcile_state SET lease_owner = NULL, lease_until = NULL WHERE id = 1 AND lease_owner = $1', [owner]);
   }
 
   async totals(): Promise<ReconcileTotals> {

@@ -8,6 +8,7 @@ import { KycPoller } from './kyc-poller';
 import { ReconcileMetrics, RunOutcome } from './reconcile-metrics';
 import { ReconcileRepository } from './reconcile.repository';
 import { FetchedNotification, callFailure, oldestFirst, retryAnswer, retryCandidates } from './reconcile-rules';
+import { RunLease } from './run-lease';
 
 /** The first run comes this long after boot (plus up to 1 s of jitter, so replicas booting together rarely collide). */
 const BOOT_DELAY_MS = 2_000;
@@ -34,8 +35,8 @@ export interface RunReport {
 type Listing = { kind: 'listed'; items: NotificationSummary[] } | { kind: 'absent' } | { kind: 'failed'; error: string };
 
 /**
- * Reads back what Capa could not deliver (DESIGN.md, reconciliation): on one replica at a time (a session advisory
- * lock), once a few seconds after boot and then every CAPA_RECONCILE_INTERVAL_MS, it lists every FAILED notification,
+ * Reads back what Capa could not deliver (DESIGN.md, reconciliation): on one replica at a time (a lease row, by the
+ * database's clock), once a few seconds after boot and then every CAPA_RECONCILE_INTERVAL_MS, it lists every FAILED notification,
  * takes each one into the inbox at most once (applied exactly as a signed delivery of its payload, oldest first), asks
  * Capa to retry it within Capa's caps so the redelivery is expected and stored as a duplicate, then runs the KYC poll
  * fallback. SIGTERM lets the Capa call in flight finish and its outcome be recorded, then stops.
@@ -67,11 +68,13 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
 
   /** One run, if no other replica is running one (undefined then). */
   async runOnce(): Promise<RunReport | undefined> {
-    return this.repository.whileLocked(() => this.run());
-  }
-
-  private get stopped(): boolean {
-    return this.stopping.signal.aborted;
+    const lease = new RunLease(this.repository, this.stopping.signal);
+    if (!(await lease.take())) return undefined;
+    try {
+      return await this.run(lease);
+    } finally {
+      await lease.release();
+    }
   }
 
   private async schedule(): Promise<void> {
@@ -87,18 +90,18 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
     }
   }
 
-  private async run(): Promise<RunReport> {
+  private async run(lease: RunLease): Promise<RunReport> {
     const startedAt = Date.now();
     // Retries may wait for quota through half of the time to the next run, the poll fallback through the rest.
     const budgetMs = this.config.reconcileIntervalMs > 0 ? this.config.reconcileIntervalMs : UNSCHEDULED_RUN_MS;
     const report: RunReport = { outcome: 'succeeded', lastError: null, listed: 0, applied: 0, duplicate: 0, retried: 0, retryRefused: 0, polled: 0 };
     await this.repository.prune();
-    const listing = await this.listFailed();
+    const listing = await this.listFailed(lease);
     if (listing.kind === 'listed') {
       report.listed = listing.items.length;
-      const error = await this.takeIn(listing.items, report);
+      const error = await this.takeIn(listing.items, report, lease);
       if (error !== null) Object.assign(report, { outcome: 'failed', lastError: error });
-      else await this.retry(listing.items, report, startedAt + budgetMs / 2);
+      else await this.retry(listing.items, report, lease, startedAt + budgetMs / 2);
     } else if (listing.kind === 'absent') {
       if (!this.absentWarned) this.logger.warn(API_ABSENT);
       this.absentWarned = true;
@@ -106,8 +109,8 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
     } else {
       Object.assign(report, { outcome: 'failed', lastError: listing.error });
     }
-    if (!this.stopped) report.polled = await this.poller.poll(this.stopping.signal, startedAt + budgetMs);
-    if (this.stopped && report.outcome === 'succeeded') report.outcome = 'stopped';
+    if (await lease.mayContinue()) report.polled = await this.poller.poll(lease, startedAt + budgetMs);
+    if (!(await lease.mayContinue()) && report.outcome === 'succeeded') report.outcome = 'stopped';
     await this.repository.finishRun(report.lastError);
     this.metrics.runFinished(report.outcome);
     const { lastError: _lastError, ...figures } = report;
@@ -117,9 +120,9 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
   }
 
   /** Every FAILED notification, page by page (limit 100) until Capa's `total` (or a short page); ids once. */
-  private async listFailed(): Promise<Listing> {
+  private async listFailed(lease: RunLease): Promise<Listing> {
     const byId = new Map<string, NotificationSummary>();
-    for (let page = 0, skip = 0; page < MAX_PAGES && !this.stopped; page++) {
+    for (let page = 0, skip = 0; page < MAX_PAGES && (await lease.mayContinue()); page++) {
       const outcome = await this.gateway.callNotifications(listNotificationsCall('FAILED', skip, MAX_NOTIFICATIONS_PAGE), { deadline: Date.now() + CALL_DEADLINE_MS });
       if (outcome.kind !== 'answered') {
         if (outcome.kind === 'rejected' && outcome.httpStatus === 404) return { kind: 'absent' };
@@ -137,7 +140,7 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
    * Fetches every listed notification not taken in yet, then applies them oldest first. Any detail that fails ends the
    * run before anything is applied, so one user's notifications never apply out of Capa's order. Answers the error.
    */
-  private async takeIn(listed: NotificationSummary[], report: RunReport): Promise<string | null> {
+  private async takeIn(listed: NotificationSummary[], report: RunReport, lease: RunLease): Promise<string | null> {
     const ids = listed.map((item) => item.id);
     await this.repository.markSeen(ids);
     const taken = await this.repository.takenIn(ids);
@@ -148,7 +151,7 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
     const fetched: FetchedNotification[] = [];
     for (const [listIndex, item] of listed.entries()) {
       if (taken.has(item.id)) continue;
-      if (this.stopped) return null;
+      if (!(await lease.mayContinue())) return null;
       const outcome = await this.gateway.callNotifications(notificationDetailCall(item.id), { deadline: Date.now() + CALL_DEADLINE_MS, notificationId: item.id });
       if (outcome.kind === 'answered') fetched.push({ detail: { ...outcome.value, createdAt: outcome.value.createdAt ?? item.createdAt }, listIndex });
       else if (outcome.kind === 'rejected' && outcome.httpStatus === 404) this.logger.warn({ notificationId: item.id }, 'A listed notification is gone at Capa; skipped');
@@ -156,7 +159,7 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
       else return callFailure('Reading a notification', outcome);
     }
     for (const { detail } of oldestFirst(fetched)) {
-      if (this.stopped) return null;
+      if (!(await lease.mayContinue())) return null;
       const result = await this.webhooks.applyReconciled(detail.id, detail.payload);
       const counter = result.taken ? 'duplicate' : 'applied';
       report[counter] += 1;
@@ -170,18 +173,17 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
    * Asks Capa to retry each listed notification taken in, oldest first, inside Capa's caps (the repository's quota,
    * by the database's clock); waits for quota until `deadline`, never past it, and not at all once stopping.
    */
-  private async retry(listed: NotificationSummary[], report: RunReport, deadline: number): Promise<void> {
+  private async retry(listed: NotificationSummary[], report: RunReport, lease: RunLease, deadline: number): Promise<void> {
     const candidates = retryCandidates(listed);
     const taken = await this.repository.takenIn(candidates.map((item) => item.id));
     for (const candidate of candidates) {
       if (!taken.has(candidate.id)) continue;
       for (;;) {
-        if (this.stopped) return;
+        if (!(await lease.mayContinue())) return;
         const slot = await this.repository.reserveRetry(candidate.id);
         if (slot.kind === 'exhausted') break;
         if (slot.kind === 'wait') {
-          if (Date.now() + slot.waitMs > deadline) return;
-          await sleep(slot.waitMs, undefined, { signal: this.stopping.signal }).catch(() => undefined);
+          if (Date.now() + slot.waitMs > deadline || !(await lease.pause(slot.waitMs))) return;
           continue;
         }
         const outcome = await this.gateway.callNotifications(retryNotificationCall(candidate.id), { deadline: Date.now() + CALL_DEADLINE_MS, maxAttempts: 1, notificationId: candidate.id });

@@ -41,7 +41,7 @@ CREATE TABLE capa_notifications_seen (
     first_seen_at TIMESTAMPTZ(3) NOT NULL DEFAULT now()
 );
 
--- The reconciler's totals over all replicas, its latest run, and its pace (one row).
+-- The reconciler's totals over all replicas, its latest run, its lease and its pace (one row).
 CREATE TABLE capa_reconcile_state (
     id SMALLINT PRIMARY KEY DEFAULT 1 CHECK (id = 1),
     last_run_at TIMESTAMPTZ(3),
@@ -55,7 +55,11 @@ CREATE TABLE capa_reconcile_state (
     -- A 429 pauses retry calls for 60 s.
     retry_paused_until TIMESTAMPTZ(3),
     -- The latest details call of the poll fallback (KYC_POLL_RPS across replicas).
-    last_poll_at TIMESTAMPTZ(3)
+    last_poll_at TIMESTAMPTZ(3),
+    -- The run in progress: one replica at a time, by the database's clock. A lease row rather than a session advisory
+    -- lock, so a run holds no connection (the embedded database has one) and a crashed run's lease simply expires.
+    lease_owner TEXT,
+    lease_until TIMESTAMPTZ(3)
 );
 INSERT INTO capa_reconcile_state (id) VALUES (1);
 
