@@ -1,6 +1,7 @@
 import { CapaWebhooksService } from '../src/capa-webhooks/capa-webhooks.service';
 import { Reconciler, type RunReport } from '../src/reconcile/reconciler';
-import { ADMIN_TOKEN, TestApp, TestResponse, useTestApp, uniqueId } from './support/test-app';
+import { Client } from 'pg';
+import { ADMIN_TOKEN, TestApp, TestResponse, startTestApp, useTestApp, uniqueId } from './support/test-app';
 import { WEBHOOK_ENV, WEBHOOK_SECRET, deliver, kycOf, register } from './support/webhooks';
 
 /** Where a stopped service would be: nothing listens (the simulator's deliveries fail and end FAILED). */
@@ -238,5 +239,37 @@ describe('the KYC poll fallback and refresh never move a status backwards', () =
     service.simulator.verification.recordEvent(verified, 'CREATED_KYC');
     expect((await refresh(verified)).body.kyc.status).toBe('VERIFIED');
     expect(await kycEvents(service, verified)).toHaveLength(1);
+  });
+});
+
+describe('reconciliation: SIGTERM during a run', () => {
+  it('lets the retry call in flight finish and records its answer, then stops', async () => {
+    const service = await startTestApp({ env: WEBHOOK_ENV });
+    const db = new Client({ connectionString: service.databaseUrl });
+    await db.connect();
+    try {
+      setUp(service, false);
+      for (const name of ['sigterm-a', 'sigterm-b']) {
+        const id = uniqueId(name);
+        await register(service, id);
+        service.simulator.sendKycEvent(id, 'CREATED_KYC');
+      }
+      await service.simulator.webhooks.settled(20_000);
+      service.simulator.setFaults({ latencyMs: 400 });
+      const run = service.app.get(Reconciler).runOnce();
+      // A retry call is in flight once its slot is taken and its answer not yet recorded.
+      for (let waited = 0; (await db.query('SELECT 1 FROM capa_notification_retry_calls WHERE outcome IS NULL')).rowCount === 0; waited += 20) {
+        if (waited > 20_000) throw new Error('no retry call started');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await service.app.close();
+      expect(await run).toMatchObject({ outcome: 'stopped', applied: 2, retried: 1 });
+      expect((await db.query('SELECT outcome FROM capa_notification_retry_calls')).rows).toEqual([{ outcome: 'accepted' }]);
+      expect(service.simulator.notifications.retryCalls().map((call) => call.status)).toEqual([201]);
+      expect((await db.query('SELECT last_run_at IS NOT NULL AS ran, lease_owner FROM capa_reconcile_state')).rows).toEqual([{ ran: true, lease_owner: null }]);
+    } finally {
+      await db.end();
+      await service.close();
+    }
   });
 });

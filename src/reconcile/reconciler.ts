@@ -46,6 +46,8 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
   private readonly logger = new Logger(Reconciler.name);
   private readonly stopping = new AbortController();
   private loop: Promise<void> | undefined;
+  /** Runs in progress (the scheduled one, or one asked for by hand): shutdown waits for them. */
+  private readonly inFlight = new Set<Promise<unknown>>();
   private absentWarned = false;
 
   constructor(
@@ -61,19 +63,23 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
     if (this.config.reconcileIntervalMs > 0) this.loop = this.schedule();
   }
 
+  /** SIGTERM: a run takes no new step; the Capa call in flight finishes and its outcome is recorded first. */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping.abort();
     await this.loop;
+    await Promise.allSettled([...this.inFlight]);
   }
 
   /** One run, if no other replica is running one (undefined then). */
   async runOnce(): Promise<RunReport | undefined> {
     const lease = new RunLease(this.repository, this.stopping.signal);
     if (!(await lease.take())) return undefined;
+    const run = this.run(lease).finally(() => lease.release());
+    this.inFlight.add(run);
     try {
-      return await this.run(lease);
+      return await run;
     } finally {
-      await lease.release();
+      this.inFlight.delete(run);
     }
   }
 
