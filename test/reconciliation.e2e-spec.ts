@@ -244,7 +244,7 @@ describe('the KYC poll fallback and refresh never move a status backwards', () =
 
 describe('reconciliation: SIGTERM during a run', () => {
   it('lets the retry call in flight finish and records its answer, then stops', async () => {
-    const service = await startTestApp({ env: WEBHOOK_ENV });
+    const service = await startTestApp({ env: { ...WEBHOOK_ENV, CAPA_TIMEOUT_MS: '8000' } });
     const db = new Client({ connectionString: service.databaseUrl });
     await db.connect();
     try {
@@ -255,7 +255,7 @@ describe('reconciliation: SIGTERM during a run', () => {
         service.simulator.sendKycEvent(id, 'CREATED_KYC');
       }
       await service.simulator.webhooks.settled(20_000);
-      service.simulator.setFaults({ latencyMs: 400 });
+      service.simulator.setFaults({ latencyMs: 1500 });
       const run = service.app.get(Reconciler).runOnce();
       // A retry call is in flight once its slot is taken and its answer not yet recorded.
       for (let waited = 0; (await db.query('SELECT 1 FROM capa_notification_retry_calls WHERE outcome IS NULL')).rowCount === 0; waited += 20) {
