@@ -263,8 +263,9 @@ describe('reconciliation: SIGTERM during a run', () => {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       await service.app.close();
-      expect(await run).toMatchObject({ outcome: 'stopped', applied: 2, retried: 1 });
+      // Once the app has closed, the call has ended and its answer is recorded.
       expect((await db.query('SELECT outcome FROM capa_notification_retry_calls')).rows).toEqual([{ outcome: 'accepted' }]);
+      expect(await run).toMatchObject({ outcome: 'stopped', applied: 2, retried: 1 });
       expect(service.simulator.notifications.retryCalls().map((call) => call.status)).toEqual([201]);
       expect((await db.query('SELECT last_run_at IS NOT NULL AS ran, lease_owner FROM capa_reconcile_state')).rows).toEqual([{ ran: true, lease_owner: null }]);
     } finally {
