@@ -1,6 +1,13 @@
 import type { NotificationDetail, NotificationSummary } from '../capa/notification-calls';
 import type { VerificationOutcome } from '../capa/verification-call';
-import { MAX_MANUAL_RETRIES } from './reconcile.repository';
+
+/** Capa allows 10 manual retries a minute per partner; counted over 62 s (a 2 s margin for the way there). */
+export const RETRY_CALLS_PER_WINDOW = 10;
+export const RETRY_WINDOW_SECS = 62;
+/** A 429 pauses retry calls this long (Capa documents no Retry-After). */
+export const RETRY_PAUSE_SECS = 60;
+/** Capa allows 3 manual retries per notification. */
+export const MAX_MANUAL_RETRIES = 3;
 
 /** A notification fetched for applying, with its place in Capa's listing (newest first there). */
 export interface FetchedNotification {

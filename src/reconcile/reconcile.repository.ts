@@ -1,14 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../persistence/prisma.service';
 import { runInTransaction } from '../persistence/transaction';
+import { MAX_MANUAL_RETRIES, RETRY_CALLS_PER_WINDOW, RETRY_PAUSE_SECS, RETRY_WINDOW_SECS } from './reconcile-rules';
 
-/** Capa allows 10 manual retries a minute per partner; counted over 62 s (a 2 s margin for the way there). */
-export const RETRY_CALLS_PER_WINDOW = 10;
-const RETRY_WINDOW_SECS = 62;
-/** A 429 pauses retry calls this long (Capa documents no Retry-After). */
-const RETRY_PAUSE_SECS = 60;
-/** Capa allows 3 manual retries per notification. */
-export const MAX_MANUAL_RETRIES = 3;
 /** An announced redelivery that never came is forgotten after an hour (the duplicate window). */
 const EXPECTATION_TTL_SECS = 3600;
 
