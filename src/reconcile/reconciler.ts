@@ -87,12 +87,15 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
     const { signal } = this.stopping;
     await sleep(BOOT_DELAY_MS + Math.random() * 1_000, undefined, { signal }).catch(() => undefined);
     while (!signal.aborted) {
+      const startedAt = performance.now();
       try {
         await this.runOnce();
       } catch (error) {
         this.logger.error({ err: error }, 'Reconcile run failed');
       }
-      await sleep(this.config.reconcileIntervalMs, undefined, { signal }).catch(() => undefined);
+      // Runs start an interval apart (a run fills at most that much: retries wait half of it, polls the rest).
+      const nextInMs = Math.max(1_000, this.config.reconcileIntervalMs - (performance.now() - startedAt));
+      await sleep(nextInMs, undefined, { signal }).catch(() => undefined);
     }
   }
 
