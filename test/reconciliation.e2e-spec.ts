@@ -146,6 +146,9 @@ describe("reconciliation: Capa's caps and failures", () => {
     }
     expect(service.simulator.notifications.retryCalls().filter((call) => call.id === notification.id).map((call) => call.status)).toEqual([201, 201, 201]);
     expect(service.simulator.webhooks.find(notification.id)).toMatchObject({ status: 'FAILED', manualRetryCount: 3 });
+    // Each retry's redelivery failed: only the latest announcement is outstanding (it expires within the hour).
+    const expected = await service.query('SELECT count(*)::int AS n FROM capa_expected_redeliveries WHERE notification_id = $1', [notification.id]);
+    expect(expected.rows[0].n).toBe(1);
     expect(await kycOf(service, id)).toMatchObject({ status: 'VERIFIED' });
     const totals = (await admin(service, '/admin/reconciliation')).body;
     expect(totals.notifications).toMatchObject({ seen: 1, applied: 1, duplicate: 3, retried: 3 });

@@ -130,6 +130,8 @@ export class ReconcileRepository {
       if (pauseWaitMs !== null && pauseWaitMs > 0) return { kind: 'wait', waitMs: Math.ceil(pauseWaitMs) };
       if (Number(recent) >= RETRY_CALLS_PER_WINDOW) return { kind: 'wait', waitMs: Math.max(1, Math.ceil(windowWaitMs ?? 1000)) };
       const call = await tx.query<{ id: string }>('INSERT INTO capa_notification_retry_calls (notification_id) VALUES ($1) RETURNING id::text', [notificationId]);
+      // It is FAILED again, so an earlier retry's redelivery failed too: that announcement will never be met.
+      await tx.query('DELETE FROM capa_expected_redeliveries WHERE notification_id = $1', [notificationId]);
       const expected = await tx.query<{ id: string }>(
         `INSERT INTO capa_expected_redeliveries (notification_id, external_user_id, content_sha256)
          SELECT notification_id, external_user_id, content_sha256 FROM capa_webhook_inbox
