@@ -371,7 +371,7 @@ describe('POST /webhooks/capa', () => {
       const { userId } = (await register(service, id)).body;
       const before = (await eventsOf(id)).length;
       const changed = await apply(kycEvent('VERIFIED_USER', id));
-      expect(changed).toEqual({ inboxId: expect.any(BigInt), receivedAt: expect.any(Date), outcome: 'applied' });
+      expect(changed).toEqual({ inboxId: expect.any(BigInt), receivedAt: expect.any(Date), outcome: 'applied', reason: null });
       const handedOn = (await eventsOf(id)).slice(before);
       expect(handedOn).toEqual([
         { type: 'kyc.status_changed', userId, data: expect.objectContaining({ previousStatus: 'NOT_STARTED', status: 'VERIFIED', capaEvent: 'VERIFIED_USER' }) },

@@ -26,17 +26,18 @@ export interface DeliveryPlan {
 
 export type DeliveryCase = { key: 'none' } | { key: 'fresh' | 'duplicate'; kycStatus: KycStatus };
 
-export function planDelivery(delivery: CapaDelivery): DeliveryPlan {
+/** `reconciled`: the payload was read back from Capa's notification API; its `kyc.status_changed` says so in `data.source`. */
+export function planDelivery(delivery: CapaDelivery, source: 'webhook' | 'reconciled' = 'webhook'): DeliveryPlan {
   const byStatus = (duplicate: boolean) =>
-    Object.fromEntries(KYC_STATUSES.map((status) => [status, effectOf(delivery, { kycStatus: status }, duplicate)])) as Record<KycStatus, DeliveryEffect>;
-  return { none: effectOf(delivery, null, false), fresh: byStatus(false), duplicate: byStatus(true) };
+    Object.fromEntries(KYC_STATUSES.map((status) => [status, effectOf(delivery, { kycStatus: status }, duplicate, source)])) as Record<KycStatus, DeliveryEffect>;
+  return { none: effectOf(delivery, null, false, source), fresh: byStatus(false), duplicate: byStatus(true) };
 }
 
 export function effectFor(plan: DeliveryPlan, found: DeliveryCase): DeliveryEffect {
   return found.key === 'none' ? plan.none : plan[found.key][found.kycStatus];
 }
 
-function effectOf(delivery: CapaDelivery, signup: { kycStatus: KycStatus } | null, duplicate: boolean): DeliveryEffect {
+function effectOf(delivery: CapaDelivery, signup: { kycStatus: KycStatus } | null, duplicate: boolean, source: 'webhook' | 'reconciled'): DeliveryEffect {
   const { type, event } = delivery;
   const decision = decideDelivery(delivery, signup, duplicate);
   const effect: DeliveryEffect = { outcome: decision.outcome, inboxKycStatus: type === 'KYC' ? decision.kycStatus : null, newKycStatus: null, events: [] };
@@ -44,7 +45,8 @@ function effectOf(delivery: CapaDelivery, signup: { kycStatus: KycStatus } | nul
   if (type === 'KYC' && decision.kycStatus !== null && event !== null) {
     effect.newKycStatus = decision.kycStatus;
     if (decision.kycStatus !== signup.kycStatus) {
-      effect.events.push({ type: 'kyc.status_changed', data: { status: decision.kycStatus, previousStatus: signup.kycStatus, capaEvent: event } });
+      const data = { status: decision.kycStatus, previousStatus: signup.kycStatus, capaEvent: event, ...(source === 'reconciled' ? { source } : {}) };
+      effect.events.push({ type: 'kyc.status_changed', data });
     }
   } else if (type === 'TRANSACTION' && delivery.payload !== null) {
     effect.events.push({ type: 'capa.transaction' });

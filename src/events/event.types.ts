@@ -16,6 +16,8 @@ export interface KycStatusChangedData {
   status: string;
   previousStatus: string;
   capaEvent: string | null;
+  /** Where the change was learnt when not from a signed webhook: read back from Capa's notifications, or polled. */
+  source?: 'reconciled' | 'polled';
 }
 
 /**

@@ -68,6 +68,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     CAPA_TIMEOUT_MS: '1000',
     REQUEST_DEADLINE_MS: '3000',
     WORKER_INTERVAL_MS: '100',
+    // Off unless a test asks for it: the reconciler's calls would take the simulator's scripted faults.
+    CAPA_RECONCILE_INTERVAL_MS: '0',
     ...options.env,
   });
   const app = await createApp(config);
