@@ -1,48 +1,15 @@
-import { once } from 'node:events';
-import { IncomingHttpHeaders, Server, createServer, request as httpRequest } from 'node:http';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { CapaSimulator } from '../src/sandbox/capa-simulator';
 import { createTestDatabase } from './support/database';
 import { EventReceiver, eventually, newWebhookSecret } from './support/event-receiver';
+import { RecordingProxy } from './support/recording-proxy';
 import { OtlpReceiver, SPAN_KIND, type ExportedSpan } from './support/otlp-receiver';
 import { ServiceProcess } from './support/service-process';
 import { ADMIN_TOKEN, CAPA_KEY, INBOUND_TOKEN } from './support/test-app';
 
 const SECRET = newWebhookSecret();
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
-
-/** Forwards every call to the simulator and keeps the headers each one arrived with (traceparent among them). */
-class RecordingProxy {
-  readonly calls: Array<{ method: string; path: string; headers: IncomingHttpHeaders }> = [];
-  private readonly server: Server;
-  url = '';
-
-  constructor(private readonly target: string) {
-    this.server = createServer((incoming, answer) => {
-      this.calls.push({ method: incoming.method ?? '', path: incoming.url ?? '', headers: incoming.headers });
-      const forwarded = httpRequest(`${this.target}${incoming.url}`, { method: incoming.method, headers: incoming.headers }, (response) => {
-        answer.writeHead(response.statusCode ?? 502, response.headers);
-        response.pipe(answer);
-      });
-      forwarded.on('error', () => answer.destroy());
-      incoming.pipe(forwarded);
-    });
-  }
-
-  async start(): Promise<string> {
-    this.server.listen(0, '127.0.0.1');
-    await once(this.server, 'listening');
-    const address = this.server.address();
-    if (address === null || typeof address === 'string') throw new Error('no port');
-    return (this.url = `http://127.0.0.1:${address.port}`);
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    this.server.close();
-    await once(this.server, 'close').catch(() => undefined);
-  }
-}
 
 async function post(baseUrl: string, path: string, body: unknown, headers: Record<string, string> = {}) {
   const response = await fetch(`${baseUrl}${path}`, {
@@ -163,5 +130,78 @@ describe('tracing: OpenTelemetry over OTLP (compiled service as a child process)
     const requestLine = logLines(service).find((line) => line.msg === 'request completed' && line.req?.url === '/v1/users' && line.trace_id === traceId);
     expect(requestLine).toMatchObject({ trace_id: traceId, span_id: server!.spanId });
     if (process.env.TRACE_DUMP) console.log(dump);
+  });
+
+  it('an event push is a span linked to the request that wrote the event, and its POST carries traceparent', async () => {
+    const service = await start({ ...traced, OTEL_EXPORTER_OTLP_ENDPOINT: collector.url });
+    const traceId = hex(16);
+    const externalUserId = `trace-push-${hex(4)}`;
+    expect((await post(service.url, '/v1/users', { externalUserId }, { traceparent: `00-${traceId}-${hex(8)}-01` })).status).toBe(201);
+
+    expect(await eventually(() => events.delivered.some((delivery) => delivery.body.externalUserId === externalUserId), 15_000)).toBe(true);
+    const delivery = events.delivered.find((entry) => entry.body.externalUserId === externalUserId)!;
+    expect(delivery.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    const [, pushTraceId, pushSpanId] = delivery.traceparent!.split('-');
+
+    const pushSpans = () => collector.spans().filter((span) => span.traceId === pushTraceId);
+    await eventually(() => pushSpans().some((span) => span.name === 'event delivery') && pushSpans().some((span) => span.spanId === pushSpanId), 10_000);
+    const drive = pushSpans().find((span) => span.name === 'event delivery');
+    const post_ = pushSpans().find((span) => span.spanId === pushSpanId);
+    expect(drive?.links.map((link) => link.traceId)).toContain(traceId);
+    expect(post_).toMatchObject({ kind: SPAN_KIND.CLIENT, parentSpanId: drive!.spanId });
+    expect(post_!.attributes['http.request.method']).toBe('POST');
+    expect(collector.raw).not.toContain(SECRET);
+  });
+
+  it('a worker retry (Capa answered 500 to the request) is a span of its own trace, linked to the request', async () => {
+    const service = await start({ ...traced, OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, REQUEST_DEADLINE_MS: '1000' });
+    const traceId = hex(16);
+    const externalUserId = `trace-retry-${hex(4)}`;
+    simulator.setFaults({ random: { status500: 1 } });
+    const accepted = await post(service.url, '/v1/users', { externalUserId }, { traceparent: `00-${traceId}-${hex(8)}-01` });
+    expect(accepted.status).toBe(202);
+    simulator.setFaults({});
+
+    const retry = () =>
+      collector.spans().find((span) => span.name === 'signup retry' && span.attributes['signup.external_user_id'] === externalUserId);
+    expect(await eventually(() => retry() !== undefined, 20_000)).toBe(true);
+    const drive = retry()!;
+    expect(drive.traceId).not.toBe(traceId);
+    expect(drive.parentSpanId).toBe('');
+    expect(drive.links.map((link) => link.traceId)).toEqual([traceId]);
+    // Its Capa call is its child, and the call carried the drive's trace to Capa.
+    await eventually(() => collector.spans().some((span) => span.traceId === drive.traceId && span.kind === SPAN_KIND.CLIENT && span.parentSpanId === drive.spanId), 5_000);
+    expect(capa.calls.some((call) => String(call.headers.traceparent ?? '').startsWith(`00-${drive.traceId}-`))).toBe(true);
+  });
+
+  it('idle: background polls export nothing', async () => {
+    const service = await start({ ...traced, OTEL_EXPORTER_OTLP_ENDPOINT: collector.url });
+    const before = collector.spans().length;
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(collector.spans().slice(before).filter((span) => span.service === 'capa-onboarding')).toEqual([]);
+    expect(service.pid).toBeDefined();
+  });
+
+  it('off without an endpoint, and off with OTEL_SDK_DISABLED=true: no OpenTelemetry SDK is loaded, nothing is exported; on, SIGTERM flushes', async () => {
+    const preload = { NODE_OPTIONS: `--require ${join(__dirname, 'support', 'report-loaded-modules.js')}` };
+    const traceId = hex(16);
+    const loadedPackages = async (overrides: Record<string, string>) => {
+      const service = await start({ ...traced, ...preload, ...overrides });
+      expect((await post(service.url, '/v1/users', { externalUserId: `trace-off-${hex(4)}` }, { traceparent: `00-${traceId}-${hex(8)}-01` })).status).toBe(201);
+      await service.stop('SIGTERM');
+      const report = logLines(service).find((line) => 'loadedOpenTelemetryPackages' in line);
+      return report?.loadedOpenTelemetryPackages as string[];
+    };
+    // prom-client loads the API package (a no-op without an SDK) for its exemplars; nothing else may be loaded.
+    const apiOnly = ['@opentelemetry/api'];
+    const exportedBefore = collector.bodies.length;
+    expect(await loadedPackages({})).toEqual(apiOnly);
+    expect(await loadedPackages({ OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_SDK_DISABLED: 'true' })).toEqual(apiOnly);
+    expect(collector.bodies.length).toBe(exportedBefore);
+    // The same check sees the SDK when tracing is on (so the answers above mean something), and it exports on SIGTERM.
+    // A batch delay of 10 minutes: only the flush on SIGTERM can have exported the request's spans.
+    const on = { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${collector.url}/v1/traces`, OTEL_BSP_SCHEDULE_DELAY: '600000' };
+    expect(await loadedPackages(on)).toContain('@opentelemetry/sdk-node');
+    expect(collector.spans().filter((span) => span.traceId === traceId && span.name === 'POST /v1/users')).toHaveLength(1);
   });
 });

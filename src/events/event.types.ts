@@ -17,6 +17,8 @@ export interface OutboxEventInput {
   data: Record<string, unknown>;
   /** Defaults to the database's transaction time. */
   occurredAt?: Date;
+  /** W3C traceparent of the writer (tracing on): the event's pushes link to it. */
+  traceParent?: string;
 }
 
 /** An event as the feed and the webhooks show it. */
