@@ -6,6 +6,8 @@ import { EventReceiver, eventually, newWebhookSecret } from './support/event-rec
 import { RecordingProxy } from './support/recording-proxy';
 import { OtlpReceiver, SPAN_KIND, type ExportedSpan } from './support/otlp-receiver';
 import { ServiceProcess } from './support/service-process';
+import { WEBHOOK_ENV, WEBHOOK_SECRET } from './support/webhooks';
+import { signCapaPayload } from '../src/capa-webhooks/webhook-signature';
 import { ADMIN_TOKEN, CAPA_KEY, INBOUND_TOKEN } from './support/test-app';
 
 const SECRET = newWebhookSecret();
@@ -151,6 +153,30 @@ describe('tracing: OpenTelemetry over OTLP (compiled service as a child process)
     expect(post_).toMatchObject({ kind: SPAN_KIND.CLIENT, parentSpanId: drive!.spanId });
     expect(post_!.attributes['http.request.method']).toBe('POST');
     expect(collector.raw).not.toContain(SECRET);
+  });
+
+  it('webhook intake: a SERVER span for POST /webhooks/capa; the event it writes is pushed in a span linked to it', async () => {
+    const service = await start({ ...traced, OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, ...WEBHOOK_ENV });
+    const externalUserId = `trace-kyc-${hex(4)}`;
+    expect((await post(service.url, '/v1/users', { externalUserId })).status).toBe(201);
+    const traceId = hex(16);
+    const raw = JSON.stringify({ type: 'KYC', event: 'VERIFIED_USER', externalUserId });
+    const intake = await fetch(`${service.url}/webhooks/capa`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'capa-signature': signCapaPayload(raw, WEBHOOK_SECRET), traceparent: `00-${traceId}-${hex(8)}-01` },
+      body: raw,
+    });
+    expect(intake.status).toBe(200);
+
+    const pushed = () => events.delivered.find((entry) => entry.body.externalUserId === externalUserId && entry.body.type === 'kyc.status_changed');
+    expect(await eventually(() => pushed() !== undefined, 15_000)).toBe(true);
+    const [, pushTraceId] = pushed()!.traceparent!.split('-');
+    const spanOf = (find: (span: ExportedSpan) => boolean) => collector.spans().find(find);
+    await eventually(() => spanOf((span) => span.traceId === pushTraceId && span.name === 'event delivery') !== undefined, 10_000);
+    const server = spanOf((span) => span.traceId === traceId && span.kind === SPAN_KIND.SERVER);
+    expect(server?.name).toBe('POST /webhooks/capa');
+    expect(spanOf((span) => span.traceId === pushTraceId && span.name === 'event delivery')!.links).toEqual([{ traceId, spanId: server!.spanId }]);
+    expect(collector.raw).not.toContain(WEBHOOK_SECRET);
   });
 
   it('a worker retry (Capa answered 500 to the request) is a span of its own trace, linked to the request', async () => {
