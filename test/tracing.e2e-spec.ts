@@ -5,7 +5,7 @@ import { createTestDatabase } from './support/database';
 import { EventReceiver, eventually, newWebhookSecret } from './support/event-receiver';
 import { RecordingProxy } from './support/recording-proxy';
 import { OtlpReceiver, SPAN_KIND, type ExportedSpan } from './support/otlp-receiver';
-import { ServiceProcess } from './support/service-process';
+import { ServiceProcess, freePort } from './support/service-process';
 import { WEBHOOK_ENV, WEBHOOK_SECRET } from './support/webhooks';
 import { signCapaPayload } from '../src/capa-webhooks/webhook-signature';
 import { ADMIN_TOKEN, CAPA_KEY, INBOUND_TOKEN } from './support/test-app';
@@ -132,6 +132,24 @@ describe('tracing: OpenTelemetry over OTLP (compiled service as a child process)
     const requestLine = logLines(service).find((line) => line.msg === 'request completed' && line.req?.url === '/v1/users' && line.trace_id === traceId);
     expect(requestLine).toMatchObject({ trace_id: traceId, span_id: server!.spanId });
     if (process.env.TRACE_DUMP) console.log(dump);
+  });
+
+  it("an unsampled caller's trace exports nothing but still reaches Capa; a dead collector costs one warn line, no request", async () => {
+    const service = await start({ ...traced, OTEL_EXPORTER_OTLP_ENDPOINT: collector.url });
+    const traceId = hex(16);
+    expect((await post(service.url, '/v1/users', { externalUserId: `trace-unsampled-${hex(4)}` }, { traceparent: `00-${traceId}-${hex(8)}-00` })).status).toBe(201);
+    expect(capa.calls.find((call) => String(call.headers.traceparent ?? '').includes(traceId))?.headers.traceparent).toMatch(/-00$/);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(collector.spans().filter((span) => span.traceId === traceId)).toEqual([]);
+
+    const dead = await start({ ...traced, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${await freePort()}`, OTEL_EXPORTER_OTLP_TIMEOUT: '300' });
+    for (let index = 0; index < 5; index++) {
+      expect((await post(dead.url, '/v1/users', { externalUserId: `trace-dead-${hex(4)}` })).status).toBe(201);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+    }
+    expect(await eventually(() => logLines(dead).some((line) => String(line.msg).startsWith('Trace export failed')), 10_000)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(logLines(dead).filter((line) => String(line.msg).startsWith('Trace export failed'))).toHaveLength(1);
   });
 
   it('an event push is a span linked to the request that wrote the event, and its POST carries traceparent', async () => {

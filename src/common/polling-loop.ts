@@ -28,7 +28,7 @@ export async function runPollingLoop(loop: PollingLoop): Promise<void> {
     let pauseMs: number;
     try {
       // Untraced: a pass that finds no work exports nothing; the work it claims runs in drive spans of its own.
-      pauseMs = await tracing.untraced(loop.pass);
+      pauseMs = await tracing.untraced(() => loop.pass());
     } catch (error) {
       loop.logger.error({ err: error, ...loop.context }, loop.failure);
       pauseMs = loop.pauseAfterErrorMs;
