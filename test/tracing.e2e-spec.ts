@@ -8,7 +8,8 @@ import { OtlpReceiver, SPAN_KIND, type ExportedSpan } from './support/otlp-recei
 import { ServiceProcess, freePort } from './support/service-process';
 import { WEBHOOK_ENV, WEBHOOK_SECRET } from './support/webhooks';
 import { signCapaPayload } from '../src/capa-webhooks/webhook-signature';
-import { ADMIN_TOKEN, CAPA_KEY, INBOUND_TOKEN } from './support/test-app';
+import { ADMIN_TOKEN, CAPA_KEY, INBOUND_TOKEN, request } from './support/test-app';
+import { ndjson } from './support/imports';
 
 const SECRET = newWebhookSecret();
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
@@ -216,6 +217,23 @@ describe('tracing: OpenTelemetry over OTLP (compiled service as a child process)
     // Its Capa call is its child, and the call carried the drive's trace to Capa.
     await eventually(() => collector.spans().some((span) => span.traceId === drive.traceId && span.kind === SPAN_KIND.CLIENT && span.parentSpanId === drive.spanId), 5_000);
     expect(capa.calls.some((call) => String(call.headers.traceparent ?? '').startsWith(`00-${drive.traceId}-`))).toBe(true);
+  });
+
+  it('an import row is driven in a span of its own trace, linked to the upload request', async () => {
+    const service = await start({ ...traced, OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, IMPORT_CAPA_RPS: '50' });
+    const traceId = hex(16);
+    const externalUserId = `trace-import-${hex(4)}`;
+    const uploaded = await request(service.url, 'POST', '/v1/imports', ndjson([{ externalUserId }]), {
+      'content-type': 'application/x-ndjson',
+      authorization: `Bearer ${INBOUND_TOKEN}`,
+      traceparent: `00-${traceId}-${hex(8)}-01`,
+    });
+    expect(uploaded.status).toBe(202);
+    const row = () => collector.spans().find((span) => span.name === 'import row' && span.attributes['signup.external_user_id'] === externalUserId);
+    expect(await eventually(() => row() !== undefined, 20_000)).toBe(true);
+    expect(row()!.traceId).not.toBe(traceId);
+    expect(row()!.links.map((link) => link.traceId)).toEqual([traceId]);
+    expect(collector.spans().find((span) => span.traceId === traceId && span.kind === SPAN_KIND.SERVER)?.name).toBe('POST /v1/imports');
   });
 
   it('idle: background polls export nothing', async () => {
