@@ -11,6 +11,7 @@ import { securityHeaders } from './common/security-headers';
 import { AppConfig } from './config/app-config';
 import { installRawBodyRoutes } from './capa-webhooks/raw-body';
 import { ShutdownState } from './health/shutdown-state';
+import { tracing } from './tracing/tracing';
 import type { EmbeddedSimulator } from './sandbox/embedded-simulator';
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
@@ -56,6 +57,7 @@ async function buildApp(config: AppConfig, sandbox: EmbeddedSimulator | undefine
   // Only JSON bodies are accepted: without Fastify's default text/plain parser, other types get 415.
   fastify.removeContentTypeParser('text/plain');
   installRawBodyRoutes(fastify);
+  tracing.nameServerSpans(fastify);
   const metrics = app.get(AppMetrics);
   fastify.addHook('onResponse', (request, reply, done) => {
     // The route template (never the raw URL) keeps ids out of metric labels.

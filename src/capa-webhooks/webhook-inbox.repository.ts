@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { DeliveryCase, DeliveryPlan } from './delivery-plan';
 import type { KycStatus } from '../verification/kyc-status';
 import { PrismaService } from '../persistence/prisma.service';
+import { tracing } from '../tracing/tracing';
 
 /** Capa redelivers a failed webhook for ~31 minutes; an identical non-KYC body within this window is the same event. */
 export const DUPLICATE_WINDOW_MS = 60 * 60 * 1000;
@@ -109,7 +110,8 @@ export class WebhookInboxRepository {
         delivery.body,
         delivery.payload === null ? null : JSON.stringify(delivery.payload),
         DUPLICATE_WINDOW_MS / 1000,
-        JSON.stringify(plan),
+        // With tracing on, the events the function writes keep this request's traceparent (beside the plan's keys).
+        JSON.stringify(tracing.enabled ? { ...plan, traceParent: tracing.traceparent() } : plan),
         delivery.origin.source,
         delivery.origin.source === 'reconciled' ? delivery.origin.notificationId : null,
         delivery.content === null ? null : JSON.stringify(delivery.content),

@@ -48,6 +48,8 @@ export type OutboxEventInput = AnyEvent & {
   userId: string | null;
   /** Defaults to the database's transaction time. */
   occurredAt?: Date;
+  /** W3C traceparent of the writer (tracing on): the event's pushes link to it. */
+  traceParent?: string;
 };
 
 /** An event as the feed and the webhooks show it. */

@@ -17,7 +17,7 @@ export interface ReceiverOptions {
 /** A real HTTP endpoint for event webhooks that verifies each delivery with the standardwebhooks package. */
 export class EventReceiver {
   /** Verified deliveries acknowledged with 200, in arrival order. */
-  readonly delivered: Array<{ id: string; body: any; at: number }> = [];
+  readonly delivered: Array<{ id: string; body: any; at: number; traceparent?: string }> = [];
   readonly attemptsById = new Map<string, number>();
   readonly rejectedSignatures: string[] = [];
   /** While true, every delivery is answered 503. */
@@ -89,7 +89,8 @@ export class EventReceiver {
     this.inFlight.add(id);
     if (this.options.delayMs) await new Promise((resolve) => setTimeout(resolve, this.options.delayMs));
     this.inFlight.delete(id);
-    this.delivered.push({ id, body, at: Date.now() });
+    const traceparent = request.headers.traceparent;
+    this.delivered.push({ id, body, at: Date.now(), ...(typeof traceparent === 'string' ? { traceparent } : {}) });
     response.writeHead(204).end();
   }
 }
