@@ -5,24 +5,24 @@ import { DatabaseNotifications } from '../persistence/database-notifications';
 import { InboxOrigin, WebhookInboxRepository } from './webhook-inbox.repository';
 import { MAPPING_CHANGED } from '../signups/mapping-cache';
 import { InvalidSignatureError, WebhooksOffError } from './capa-webhooks.errors';
-import { effectFor, planDelivery } from './delivery-plan';
-import { CapaDelivery, DeliveryOutcome, readDelivery, storableBody } from './webhook-delivery';
+import { effectFor, planWebhook } from './webhook-plan';
+import { CapaWebhook, InboxOutcome, readWebhook, storableBody } from './capa-webhook';
 import { verifyCapaSignature } from './webhook-signature';
 
 const REFUSAL_LOG_INTERVAL_MS = 60_000;
 
 /** What one delivery came to, once its transaction committed. */
-export interface ReceivedDelivery {
+export interface ReceivedWebhook {
   inboxId: bigint;
   /** When the inbox row was written (the transaction's time, by the database's clock). */
   receivedAt: Date;
-  outcome: DeliveryOutcome;
+  outcome: InboxOutcome;
   /** `redelivery`: a delivery a manual retry of a reconciled notification announced (a duplicate, never applied). */
   reason: string | null;
 }
 
 /** A notification read back from Capa: taken in now (`received`), or by some replica before (`taken`, nothing written). */
-export type ReconciledDelivery = { taken: false; received: ReceivedDelivery } | { taken: true };
+export type ReconciledWebhook = { taken: false; received: ReceivedWebhook } | { taken: true };
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -44,7 +44,7 @@ export class CapaWebhooksService {
     private readonly notifications: DatabaseNotifications,
   ) {}
 
-  async receive(raw: Buffer, signature: string | string[] | undefined, requestId?: string): Promise<ReceivedDelivery> {
+  async receive(raw: Buffer, signature: string | string[] | undefined, requestId?: string): Promise<ReceivedWebhook> {
     const secrets = this.config.capaWebhookSecrets;
     if (secrets.length === 0) throw new WebhooksOffError();
     const verified = verifyCapaSignature(raw, signature, secrets);
@@ -52,7 +52,7 @@ export class CapaWebhooksService {
       this.signatureRefused();
       throw new InvalidSignatureError();
     }
-    const delivery = readDelivery(raw, verified.form === 'canonical' ? verified.canonical : undefined);
+    const delivery = readWebhook(raw, verified.form === 'canonical' ? verified.canonical : undefined);
     const received = await this.apply(delivery);
     this.metrics.deliveryStored(received.outcome);
     this.logger.log(
@@ -76,18 +76,18 @@ export class CapaWebhooksService {
   /**
    * Everything one delivery changes, in one transaction and one round trip: the user's signup row is locked first, so
    * deliveries for one user apply one after the other and the duplicate rules read what the previous one committed.
-   * decideDelivery's verdict for every state the row can be found in goes along (planDelivery); the database applies
+   * decideWebhook's verdict for every state the row can be found in goes along (planWebhook); the database applies
    * the one for what it found, with its events (`kyc.status_changed`, `capa.transaction`) in the transactional outbox.
    */
   /**
    * A payload read back from Capa's notification API, applied exactly as a signed delivery of it would be (minus the
    * signature: it came over Capa's authenticated API), as an inbox entry of source `reconciled`; each notification id once.
    */
-  async applyReconciled(notificationId: string, payload: unknown): Promise<ReconciledDelivery> {
+  async applyReconciled(notificationId: string, payload: unknown): Promise<ReconciledWebhook> {
     // A string is the body as carried; anything else is written as Capa's sample serialises it (JSON.stringify).
     const raw = Buffer.from(typeof payload === 'string' ? payload : (JSON.stringify(payload) ?? 'null'));
     try {
-      const received = await this.apply(readDelivery(raw), { source: 'reconciled', notificationId });
+      const received = await this.apply(readWebhook(raw), { source: 'reconciled', notificationId });
       return received === null ? { taken: true } : { taken: false, received };
     } catch (error) {
       // Another replica took it in between this one's check and its insert (the unique index decides).
@@ -96,11 +96,11 @@ export class CapaWebhooksService {
     }
   }
 
-  async apply(delivery: CapaDelivery): Promise<ReceivedDelivery>;
-  async apply(delivery: CapaDelivery, origin: InboxOrigin): Promise<ReceivedDelivery | null>;
-  async apply(delivery: CapaDelivery, origin: InboxOrigin = { source: 'webhook' }): Promise<ReceivedDelivery | null> {
-    const plan = planDelivery(delivery, origin.source);
-    const recorded = await this.inbox.recordDelivery(
+  async apply(delivery: CapaWebhook): Promise<ReceivedWebhook>;
+  async apply(delivery: CapaWebhook, origin: InboxOrigin): Promise<ReceivedWebhook | null>;
+  async apply(delivery: CapaWebhook, origin: InboxOrigin = { source: 'webhook' }): Promise<ReceivedWebhook | null> {
+    const plan = planWebhook(delivery, origin.source);
+    const recorded = await this.inbox.recordWebhook(
       {
         externalUserId: delivery.readable ? delivery.externalUserId : null,
         type: delivery.type,

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { DeliveryCase, DeliveryPlan } from './delivery-plan';
+import type { InboxCase, WebhookPlan } from './webhook-plan';
 import type { KycStatus } from '../verification/kyc-status';
 import { PrismaService } from '../persistence/prisma.service';
 import { tracing } from '../tracing/tracing';
@@ -8,7 +8,7 @@ import { tracing } from '../tracing/tracing';
 export const DUPLICATE_WINDOW_MS = 60 * 60 * 1000;
 
 /** A signed delivery as the inbox stores it. */
-export interface DeliveryToRecord {
+export interface WebhookToRecord {
   /** The signup to lock and apply to; null when the body names none (or is unreadable). */
   externalUserId: string | null;
   type: string | null;
@@ -32,12 +32,12 @@ export const INBOX_SOURCES: readonly InboxSource[] = ['webhook', 'reconciled'];
 export type InboxOrigin = { source: 'webhook' } | { source: 'reconciled'; notificationId: string };
 
 /** What the database found and wrote for one delivery. */
-export interface RecordedDelivery {
+export interface RecordedWebhook {
   inboxId: bigint;
   /** The transaction's time, by the database's clock. */
   receivedAt: Date;
   /** Which entry of the plan was applied; `taken`: the notification was taken in before (nothing written now). */
-  found: DeliveryCase | { key: 'taken' };
+  found: InboxCase | { key: 'taken' };
   /** `redelivery`: a delivery a manual retry announced, stored as a duplicate whatever the plan said. */
   reason: string | null;
   signupId: bigint | null;
@@ -96,8 +96,8 @@ export class WebhookInboxRepository {
    * user rejected, retried and rejected again sends the same bytes twice, with another event between them: not a
    * repeat); any other delivery repeats when the same JSON value was received within DUPLICATE_WINDOW_MS.
    */
-  async recordDelivery(delivery: DeliveryToRecord, plan: DeliveryPlan): Promise<RecordedDelivery> {
-    const { rows } = await this.prisma.pool.query<RecordDeliveryRow>(
+  async recordWebhook(delivery: WebhookToRecord, plan: WebhookPlan): Promise<RecordedWebhook> {
+    const { rows } = await this.prisma.pool.query<RecordWebhookRow>(
       `SELECT inbox_id::text AS "inboxId", received_at AS "receivedAt", decision_key AS "key", signup_id::text AS "signupId",
               capa_user_id AS "capaUserId", previous_kyc_status AS "kycStatus", outcome_reason AS "reason"
        FROM capa_record_delivery($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
@@ -118,7 +118,7 @@ export class WebhookInboxRepository {
       ],
     );
     const row = rows[0];
-    const found: RecordedDelivery['found'] = row.key === 'none' || row.key === 'taken' ? { key: row.key } : { key: row.key, kycStatus: row.kycStatus as KycStatus };
+    const found: RecordedWebhook['found'] = row.key === 'none' || row.key === 'taken' ? { key: row.key } : { key: row.key, kycStatus: row.kycStatus as KycStatus };
     return {
       inboxId: BigInt(row.inboxId),
       receivedAt: row.receivedAt,
@@ -130,7 +130,7 @@ export class WebhookInboxRepository {
   }
 }
 
-interface RecordDeliveryRow {
+interface RecordWebhookRow {
   inboxId: string;
   receivedAt: Date;
   key: 'none' | 'fresh' | 'duplicate' | 'taken';

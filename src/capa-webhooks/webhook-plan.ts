@@ -1,10 +1,10 @@
 import type { EventOf } from '../events/event.types';
 import { KYC_STATUSES, type KycStatus } from '../verification/kyc-status';
-import { type CapaDelivery, type DeliveryOutcome, decideDelivery } from './webhook-delivery';
+import { type CapaWebhook, type InboxOutcome, decideWebhook } from './capa-webhook';
 
 /** What a delivery writes, once the database has said whose signup it names and whether it repeats an earlier one. */
-export interface DeliveryEffect {
-  outcome: DeliveryOutcome;
+export interface WebhookEffect {
+  outcome: InboxOutcome;
   /** The KYC status the inbox row records (KYC deliveries for a known user), else null. */
   inboxKycStatus: KycStatus | null;
   /** The status written to the signup (with kyc_updated_at); null leaves the signup alone. */
@@ -16,31 +16,31 @@ export interface DeliveryEffect {
 /**
  * A delivery's effect for every state the database can find it in: no signup (`none`), or the signup's current KYC
  * status with the delivery new (`fresh`) or a repeat (`duplicate`) by the inbox's rule (WebhookInboxRepository). Lets one
- * statement (capa_record_delivery) lock the signup, read the inbox and apply decideDelivery's verdict in one round trip.
+ * statement (capa_record_delivery) lock the signup, read the inbox and apply decideWebhook's verdict in one round trip.
  */
-export interface DeliveryPlan {
-  none: DeliveryEffect;
-  fresh: Record<KycStatus, DeliveryEffect>;
-  duplicate: Record<KycStatus, DeliveryEffect>;
+export interface WebhookPlan {
+  none: WebhookEffect;
+  fresh: Record<KycStatus, WebhookEffect>;
+  duplicate: Record<KycStatus, WebhookEffect>;
 }
 
-export type DeliveryCase = { key: 'none' } | { key: 'fresh' | 'duplicate'; kycStatus: KycStatus };
+export type InboxCase = { key: 'none' } | { key: 'fresh' | 'duplicate'; kycStatus: KycStatus };
 
 /** `reconciled`: the payload was read back from Capa's notification API; its `kyc.status_changed` says so in `data.source`. */
-export function planDelivery(delivery: CapaDelivery, source: 'webhook' | 'reconciled' = 'webhook'): DeliveryPlan {
+export function planWebhook(delivery: CapaWebhook, source: 'webhook' | 'reconciled' = 'webhook'): WebhookPlan {
   const byStatus = (duplicate: boolean) =>
-    Object.fromEntries(KYC_STATUSES.map((status) => [status, effectOf(delivery, { kycStatus: status }, duplicate, source)])) as Record<KycStatus, DeliveryEffect>;
+    Object.fromEntries(KYC_STATUSES.map((status) => [status, effectOf(delivery, { kycStatus: status }, duplicate, source)])) as Record<KycStatus, WebhookEffect>;
   return { none: effectOf(delivery, null, false, source), fresh: byStatus(false), duplicate: byStatus(true) };
 }
 
-export function effectFor(plan: DeliveryPlan, found: DeliveryCase): DeliveryEffect {
+export function effectFor(plan: WebhookPlan, found: InboxCase): WebhookEffect {
   return found.key === 'none' ? plan.none : plan[found.key][found.kycStatus];
 }
 
-function effectOf(delivery: CapaDelivery, signup: { kycStatus: KycStatus } | null, duplicate: boolean, source: 'webhook' | 'reconciled'): DeliveryEffect {
+function effectOf(delivery: CapaWebhook, signup: { kycStatus: KycStatus } | null, duplicate: boolean, source: 'webhook' | 'reconciled'): WebhookEffect {
   const { type, event } = delivery;
-  const decision = decideDelivery(delivery, signup, duplicate);
-  const effect: DeliveryEffect = { outcome: decision.outcome, inboxKycStatus: type === 'KYC' ? decision.kycStatus : null, newKycStatus: null, events: [] };
+  const decision = decideWebhook(delivery, signup, duplicate);
+  const effect: WebhookEffect = { outcome: decision.outcome, inboxKycStatus: type === 'KYC' ? decision.kycStatus : null, newKycStatus: null, events: [] };
   if (signup === null || decision.outcome !== 'applied') return effect;
   if (type === 'KYC' && decision.kycStatus !== null && event !== null) {
     effect.newKycStatus = decision.kycStatus;
