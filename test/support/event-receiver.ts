@@ -94,6 +94,14 @@ export class EventReceiver {
   }
 }
 
+/** A receiver for the enclosing describe: listening from beforeAll (its `url` set), stopped in afterAll. */
+export function useEventReceiver(secret: string, options: ReceiverOptions = {}): EventReceiver {
+  const receiver = new EventReceiver(secret, options);
+  beforeAll(() => receiver.start());
+  afterAll(() => receiver.stop());
+  return receiver;
+}
+
 /** Polls until `check` is true or `timeoutMs` passes; answers whether it became true. */
 export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 15_000, pollMs = 50): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
