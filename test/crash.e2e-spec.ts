@@ -6,13 +6,7 @@ import { request } from './support/test-app';
 describe('crashes and replicas (real child processes)', () => {
   const cluster = useServiceCluster({
     databaseName: 'capa_crash',
-    env: {
-      REQUEST_DEADLINE_MS: '2000',
-      CAPA_TIMEOUT_MS: '1500',
-      WORKER_INTERVAL_MS: '200',
-      WORKER_BACKOFF_BASE_MS: '100',
-      WORKER_BACKOFF_MAX_MS: '500',
-    },
+    env: { REQUEST_DEADLINE_MS: '2000', CAPA_TIMEOUT_MS: '1500', WORKER_INTERVAL_MS: '200', WORKER_BACKOFF_BASE_MS: '100', WORKER_BACKOFF_MAX_MS: '500' },
     stopAfterEach: true,
   });
   const { simulator, start } = cluster;

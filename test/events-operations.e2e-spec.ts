@@ -9,11 +9,7 @@ const SECRET = newWebhookSecret();
 describe('event deliveries for operators: list, redeliver, stats, metrics, retention', () => {
   const receiver = new EventReceiver(SECRET);
   receiver.failing = true;
-  const { service } = usePushingApp({
-    secret: SECRET,
-    endpoints: [receiver],
-    env: { EVENT_RETRY_BASE_MS: '50', EVENT_RETRY_MAX_MS: '200', EVENT_RETRY_WINDOW_MS: '3000', EVENT_DELIVERY_INTERVAL_MS: '50' },
-  });
+  const { service } = usePushingApp([receiver], { EVENT_RETRY_BASE_MS: '50', EVENT_RETRY_MAX_MS: '200', EVENT_RETRY_WINDOW_MS: '3000', EVENT_DELIVERY_INTERVAL_MS: '50' });
 
   const admin = (method: string, path: string): Promise<TestResponse> => service.call(method, path, undefined, { authorization: `Bearer ${ADMIN_TOKEN}` });
   const signup = async () => (await service.call('POST', '/v1/users', { externalUserId: uniqueId('ops') })).body.externalUserId as string;
@@ -122,12 +118,7 @@ describe('redelivering an event while it is being sent', () => {
   // Two replicas: the one holding the send waits for it, the other would claim a delivery whose lease was let go.
   const receiver = new EventReceiver(SECRET);
   receiver.holding = true;
-  const { service } = usePushingApp({
-    secret: SECRET,
-    endpoints: [receiver],
-    env: { EVENT_WEBHOOK_TIMEOUT_MS: '20000', EVENT_DELIVERY_INTERVAL_MS: '50' },
-    replica: true,
-  });
+  const { service } = usePushingApp([receiver], { EVENT_WEBHOOK_TIMEOUT_MS: '20000', EVENT_DELIVERY_INTERVAL_MS: '50' }, { replica: true });
 
   it('keeps the send in flight: no replica sends the event to the endpoint a second time at once', async () => {
     const externalUserId = uniqueId('in-flight');

@@ -24,7 +24,7 @@ describe("an endpoint's stored position beyond the newest transaction (a restore
   beforeAll(() => {
     errors = jest.spyOn(Logger.prototype, 'error');
   });
-  const { service } = usePushingApp({ secret: SECRET, endpoints: [receiver], env: { ...RETRY_ENV, EVENT_DELIVERY_INTERVAL_MS: '20' } });
+  const { service } = usePushingApp([receiver], { ...RETRY_ENV, EVENT_DELIVERY_INTERVAL_MS: '20' });
   afterAll(() => errors.mockRestore());
 
   const faultsCounted = async (): Promise<number> => {
@@ -65,11 +65,7 @@ describe("an endpoint's stored position beyond the newest transaction (a restore
 describe("a push's lease covers the whole send, however long claiming took", () => {
   const receiver = new EventReceiver(SECRET);
   // The deliverer's own loop runs once at boot and then sleeps: only the passes below send. Leases: 500 + 5000 ms.
-  const { service } = usePushingApp({
-    secret: SECRET,
-    endpoints: [receiver],
-    env: { ...RETRY_ENV, EVENT_DELIVERY_INTERVAL_MS: '600000', EVENT_WEBHOOK_TIMEOUT_MS: '500' },
-  });
+  const { service } = usePushingApp([receiver], { ...RETRY_ENV, EVENT_DELIVERY_INTERVAL_MS: '600000', EVENT_WEBHOOK_TIMEOUT_MS: '500' });
 
   beforeAll(async () => {
     await new Promise((resolve) => setTimeout(resolve, 300));

@@ -10,12 +10,10 @@ describe('event webhooks: signed push to every endpoint', () => {
   const flaky = new EventReceiver(SECRET, { failFirst: 2 });
   const hanging = new EventReceiver(SECRET, { hang: true });
   let closedPort: string;
-  const { service } = usePushingApp({
-    secret: SECRET,
-    // The last endpoint is a port nobody listens on.
-    endpoints: [healthy, flaky, hanging, async () => (closedPort = `http://127.0.0.1:${await freePort()}/events`)],
-    env: { EVENT_WEBHOOK_TIMEOUT_MS: '5000', EVENT_RETRY_BASE_MS: '50', EVENT_RETRY_MAX_MS: '200', EVENT_DELIVERY_INTERVAL_MS: '50' },
-  });
+  // A port nobody listens on.
+  const closed = async () => (closedPort = `http://127.0.0.1:${await freePort()}/events`);
+  const env = { EVENT_WEBHOOK_TIMEOUT_MS: '5000', EVENT_RETRY_BASE_MS: '50', EVENT_RETRY_MAX_MS: '200', EVENT_DELIVERY_INTERVAL_MS: '50' };
+  const { service } = usePushingApp([healthy, flaky, hanging, closed], env);
 
   it('delivers every event to both working receivers, signed; the flaky one after its failed tries; dead endpoints slow nobody', async () => {
     const started = Date.now();

@@ -11,7 +11,7 @@ const PUSH_ENV = { EVENT_RETRY_BASE_MS: '50', EVENT_RETRY_MAX_MS: '200', EVENT_D
 /** Two replicas on one database share the deliveries: every event reaches the endpoint, never twice at once. */
 describe('event delivery across replicas', () => {
   const receiver = new EventReceiver(SECRET, { delayMs: 30 });
-  const { service: first, replica: second } = usePushingApp({ secret: SECRET, endpoints: [receiver], env: PUSH_ENV, replica: true });
+  const { service: first, replica: second } = usePushingApp([receiver], PUSH_ENV, { replica: true });
 
   it('both replicas deliver (SKIP LOCKED), each event once, none in flight twice at once', async () => {
     const claimedBy = { first: 0, second: 0 };
@@ -53,7 +53,7 @@ describe('event delivery across replicas', () => {
 describe('claiming deliveries', () => {
   const receiver = new EventReceiver(SECRET, { hang: true });
   // A deliverer that never runs on its own (the interval is long), so only the claims below take deliveries.
-  const { service } = usePushingApp({ secret: SECRET, endpoints: [receiver], env: { ...PUSH_ENV, EVENT_DELIVERY_INTERVAL_MS: '600000' } });
+  const { service } = usePushingApp([receiver], { ...PUSH_ENV, EVENT_DELIVERY_INTERVAL_MS: '600000' });
 
   it('concurrent claims for one endpoint never hand out one delivery twice, new or due again', async () => {
     const url = receiver.url;

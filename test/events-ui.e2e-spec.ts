@@ -15,11 +15,7 @@ const SECRET = newWebhookSecret();
 describe('the operator page’s event deliveries section, in headless Chromium', () => {
   const receiver = new EventReceiver(SECRET);
   receiver.failing = true;
-  const { service } = usePushingApp({
-    secret: SECRET,
-    endpoints: [receiver],
-    env: { EVENT_RETRY_BASE_MS: '50', EVENT_RETRY_MAX_MS: '100', EVENT_RETRY_WINDOW_MS: '1000', EVENT_DELIVERY_INTERVAL_MS: '50' },
-  });
+  const { service } = usePushingApp([receiver], { EVENT_RETRY_BASE_MS: '50', EVENT_RETRY_MAX_MS: '100', EVENT_RETRY_WINDOW_MS: '1000', EVENT_DELIVERY_INTERVAL_MS: '50' });
   let browser: Browser | undefined;
 
   beforeAll(async () => {

@@ -34,7 +34,8 @@ export class EventReceiver {
   url = '';
 
   constructor(
-    secret: string,
+    /** The secret it verifies deliveries with (the one the app must sign with). */
+    readonly secret: string,
     private readonly options: ReceiverOptions = {},
   ) {
     this.webhook = new Webhook(secret);
