@@ -34,7 +34,8 @@ export class EventReceiver {
   url = '';
 
   constructor(
-    secret: string,
+    /** The secret it verifies deliveries with (the one the app must sign with). */
+    readonly secret: string,
     private readonly options: ReceiverOptions = {},
   ) {
     this.webhook = new Webhook(secret);
@@ -93,6 +94,14 @@ export class EventReceiver {
     this.delivered.push({ id, body, at: Date.now(), ...(typeof traceparent === 'string' ? { traceparent } : {}) });
     response.writeHead(204).end();
   }
+}
+
+/** A receiver for the enclosing describe: listening from beforeAll (its `url` set), stopped in afterAll. */
+export function useEventReceiver(secret: string, options: ReceiverOptions = {}): EventReceiver {
+  const receiver = new EventReceiver(secret, options);
+  beforeAll(() => receiver.start());
+  afterAll(() => receiver.stop());
+  return receiver;
 }
 
 /** Polls until `check` is true or `timeoutMs` passes; answers whether it became true. */
