@@ -13,6 +13,7 @@ import { installRawBodyRoutes } from './capa-webhooks/raw-body';
 import { installAuditHook } from './audit/audit-hook';
 import { AuditService } from './audit/audit.service';
 import { ShutdownState } from './health/shutdown-state';
+import { tracing } from './tracing/tracing';
 import type { EmbeddedSimulator } from './sandbox/embedded-simulator';
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
@@ -58,6 +59,7 @@ async function buildApp(config: AppConfig, sandbox: EmbeddedSimulator | undefine
   // Only JSON bodies are accepted: without Fastify's default text/plain parser, other types get 415.
   fastify.removeContentTypeParser('text/plain');
   installRawBodyRoutes(fastify);
+  tracing.nameServerSpans(fastify);
   installAuditHook(fastify, app.get(AuditService));
   const metrics = app.get(AppMetrics);
   fastify.addHook('onResponse', (request, reply, done) => {

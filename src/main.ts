@@ -1,14 +1,14 @@
+import './instrument';
 import type { INestApplication } from '@nestjs/common';
-import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createApp } from './app';
 import { Logger } from 'nestjs-pino';
 import { AppConfig, DEV_ADMIN_API_KEY, DEV_INBOUND_API_KEY, loadAppConfig } from './config/app-config';
 import { ShutdownState } from './health/shutdown-state';
 import { connectSandboxWebhooks } from './capa-webhooks/sandbox-webhooks';
+import { tracing } from './tracing/tracing';
 
 async function bootstrap(): Promise<void> {
-  if (existsSync('.env')) process.loadEnvFile('.env');
   const config = loadAppConfig(process.env);
   const app = await createApp(config);
   closeGracefullyOn(['SIGTERM', 'SIGINT'], app, config);
@@ -43,8 +43,10 @@ function closeGracefullyOn(signals: NodeJS.Signals[], app: INestApplication, con
       process.exit(1);
     }, limitMs).unref();
     await sleep(config.shutdownDelayMs);
+    const shutdown = app.get(ShutdownState);
     app.close().then(
-      () => process.exit(0),
+      // Pending spans (the drain's included) are exported within what is left of SHUTDOWN_GRACE_MS.
+      () => tracing.flush(shutdown.graceLeftMs(config.shutdownGraceMs)).then(() => process.exit(0)),
       (error: unknown) => {
         process.stderr.write(`capa-onboarding failed to close cleanly: ${String(error)}\n`);
         process.exit(1);

@@ -203,6 +203,8 @@ describe('the operator page at /admin/ui, in headless Chromium', () => {
     await byTestId('webhook-submit').click();
     await waitUntil(page, `[...document.querySelectorAll('[data-testid="webhook-row"]')].every((row) => row.textContent.includes('unreadable'))`, 5000);
     expect(await byTestId('webhook-row').first().textContent()).toContain('not json');
+    expect(await byTestId('webhook-row').first().textContent()).toContain('webhook');
+    expect(await byTestId('reconciliation-summary').textContent()).toContain('no run yet');
     expect(Number(await byTestId('webhook-stat-received').textContent())).toBeGreaterThanOrEqual(4);
     expect(Number(await byTestId('webhook-stat-duplicate').textContent())).toBeGreaterThanOrEqual(1);
 

@@ -130,7 +130,7 @@ describe('operators: KYC status, history, refresh and the webhook inbox', () => 
       const all = await admin('GET', `/admin/webhooks?search=${encodeURIComponent(id)}&limit=2`);
       expect(all.status).toBe(200);
       expect(all.body.items).toEqual([
-        { id: expect.any(String), receivedAt: expect.any(String), outcome: 'applied', type: 'KYC', event: 'VERIFIED_USER', externalUserId: id, sha256: expect.stringMatching(/^[0-9a-f]{64}$/), body: JSON.stringify(bodies[2]) },
+        { id: expect.any(String), receivedAt: expect.any(String), outcome: 'applied', type: 'KYC', event: 'VERIFIED_USER', externalUserId: id, sha256: expect.stringMatching(/^[0-9a-f]{64}$/), body: JSON.stringify(bodies[2]), source: 'webhook', notificationId: null, outcomeReason: null },
         expect.objectContaining({ outcome: 'duplicate', event: 'CREATED_KYC' }),
       ]);
       const next = await admin('GET', `/admin/webhooks?search=${encodeURIComponent(id)}&limit=2&cursor=${all.body.nextCursor}`);

@@ -1,4 +1,4 @@
-import { decideDelivery, readDelivery } from '../src/capa-webhooks/webhook-delivery';
+import { decideWebhook, readWebhook } from '../src/capa-webhooks/capa-webhook';
 import type { KycStatus } from '../src/verification/kyc-status';
 import { useTestApp, uniqueId } from './support/test-app';
 import { WEBHOOK_ENV, deliver, register } from './support/webhooks';
@@ -14,7 +14,7 @@ const kycEvent = (event: string, externalUserId: string) => ({ type: 'KYC', even
 describe('POST /webhooks/capa: deliveries for one user at once', () => {
   const service = useTestApp({ env: WEBHOOK_ENV });
 
-  /** Replays a user's inbox rows in id order through decideDelivery, as if they had arrived one by one. */
+  /** Replays a user's inbox rows in id order through decideWebhook, as if they had arrived one by one. */
   async function expectSerialHistory(externalUserId: string): Promise<{ finalStatus: KycStatus; applied: number }> {
     const inbox = await service.query(
       `SELECT body, sha256, outcome, kyc_status::text AS "kycStatus" FROM capa_webhook_inbox WHERE external_user_id = $1 ORDER BY id`,
@@ -24,9 +24,9 @@ describe('POST /webhooks/capa: deliveries for one user at once', () => {
     let latestKycSha256: string | null = null;
     const expectedEvents: Array<{ previousStatus: string; status: string; capaEvent: string }> = [];
     for (const row of inbox.rows) {
-      const delivery = readDelivery(Buffer.from(row.body));
+      const delivery = readWebhook(Buffer.from(row.body));
       // The inbox's rule for KYC deliveries: a repeat of the latest KYC body received for the user.
-      const decision = decideDelivery(delivery, { kycStatus: status }, latestKycSha256 === delivery.dedupeSha256);
+      const decision = decideWebhook(delivery, { kycStatus: status }, latestKycSha256 === delivery.dedupeSha256);
       expect({ outcome: row.outcome, kycStatus: row.kycStatus }).toEqual({ outcome: decision.outcome, kycStatus: decision.kycStatus });
       if (decision.outcome === 'applied' && decision.kycStatus !== null && decision.kycStatus !== status) {
         expectedEvents.push({ previousStatus: status, status: decision.kycStatus, capaEvent: delivery.event as string });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { PinoLogger } from 'nestjs-pino';
 import { CapaWebhooksService } from '../src/capa-webhooks/capa-webhooks.service';
-import { readDelivery } from '../src/capa-webhooks/webhook-delivery';
+import { readWebhook } from '../src/capa-webhooks/capa-webhook';
 import { signCapaPayload } from '../src/capa-webhooks/webhook-signature';
 import { ADMIN_TOKEN, useTestApp, uniqueId } from './support/test-app';
 import { OLD_WEBHOOK_SECRET, WEBHOOK_ENV, WEBHOOK_SECRET, deliver, inboxRows, kycOf, register } from './support/webhooks';
@@ -360,7 +360,7 @@ describe('POST /webhooks/capa', () => {
   describe('what a delivery hands on (where the transactional outbox writes its events)', () => {
     const apply = (body: unknown) => {
       const webhooks = service.app.get(CapaWebhooksService);
-      return webhooks.apply(readDelivery(Buffer.from(JSON.stringify(body))));
+      return webhooks.apply(readWebhook(Buffer.from(JSON.stringify(body))));
     };
 
     const eventsOf = async (externalUserId: string) =>
@@ -371,7 +371,7 @@ describe('POST /webhooks/capa', () => {
       const { userId } = (await register(service, id)).body;
       const before = (await eventsOf(id)).length;
       const changed = await apply(kycEvent('VERIFIED_USER', id));
-      expect(changed).toEqual({ inboxId: expect.any(BigInt), receivedAt: expect.any(Date), outcome: 'applied' });
+      expect(changed).toEqual({ inboxId: expect.any(BigInt), receivedAt: expect.any(Date), outcome: 'applied', reason: null });
       const handedOn = (await eventsOf(id)).slice(before);
       expect(handedOn).toEqual([
         { type: 'kyc.status_changed', userId, data: expect.objectContaining({ previousStatus: 'NOT_STARTED', status: 'VERIFIED', capaEvent: 'VERIFIED_USER' }) },

@@ -1,54 +1,18 @@
 import { Client } from 'pg';
-import { CapaSimulator } from '../src/sandbox/capa-simulator';
-import { createTestDatabase } from './support/database';
-import { ServiceProcess } from './support/service-process';
-import { CAPA_KEY, request } from './support/test-app';
+import { useServiceCluster } from './support/service-cluster';
+import { request } from './support/test-app';
 
 /** The compiled service as child processes on one real database, against one simulator in this process. */
 describe('crashes and replicas (real child processes)', () => {
-  let database: Awaited<ReturnType<typeof createTestDatabase>>;
-  let simulator: CapaSimulator;
-  let env: Record<string, string>;
-  const processes: ServiceProcess[] = [];
-
-  beforeAll(async () => {
-    database = await createTestDatabase('capa_crash');
-    simulator = new CapaSimulator({ apiKeys: [CAPA_KEY] });
-    const capaUrl = await simulator.start();
-    env = {
-      NODE_ENV: 'test',
-      DATABASE_URL: database.url,
-      CAPA_BASE_URL: capaUrl,
-      CAPA_PARTNER_API_KEY: CAPA_KEY,
-      INBOUND_API_KEYS: 'inbound-token-a',
-      ADMIN_API_KEY: 'admin-token-xyz',
-      REQUEST_DEADLINE_MS: '2000',
-      CAPA_TIMEOUT_MS: '1500',
-      WORKER_INTERVAL_MS: '200',
-      WORKER_BACKOFF_BASE_MS: '100',
-      WORKER_BACKOFF_MAX_MS: '500',
-      LOG_LEVEL: 'warn',
-    };
+  const cluster = useServiceCluster({
+    databaseName: 'capa_crash',
+    env: { REQUEST_DEADLINE_MS: '2000', CAPA_TIMEOUT_MS: '1500', WORKER_INTERVAL_MS: '200', WORKER_BACKOFF_BASE_MS: '100', WORKER_BACKOFF_MAX_MS: '500' },
+    stopAfterEach: true,
   });
-
-  afterEach(async () => {
-    simulator.setFaults({});
-    await Promise.all(processes.splice(0).map((service) => service.kill()));
-  });
-
-  afterAll(async () => {
-    await simulator.stop();
-    await database.drop();
-  });
-
-  async function start(overrides: Record<string, string> = {}): Promise<ServiceProcess> {
-    const service = await ServiceProcess.start({ ...env, ...overrides });
-    processes.push(service);
-    return service;
-  }
+  const { simulator, start } = cluster;
 
   async function statusOf(externalUserId: string) {
-    const db = new Client({ connectionString: database.url });
+    const db = new Client({ connectionString: cluster.database.url });
     await db.connect();
     try {
       const { rows } = await db.query('SELECT status, capa_user_id FROM signups WHERE external_user_id = $1', [externalUserId]);

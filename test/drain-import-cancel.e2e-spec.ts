@@ -1,23 +1,20 @@
-import { CapaSimulator } from '../src/sandbox/capa-simulator';
-import { TestDatabase, createTestDatabase } from './support/database';
 import { ndjson, upload, waitForImport } from './support/imports';
+import { useServiceCluster } from './support/service-cluster';
 import { ServiceProcess } from './support/service-process';
-import { ADMIN_TOKEN, INBOUND_TOKEN, request } from './support/test-app';
+import { request } from './support/test-app';
 
 const CAPA_KEY = 'drain-cancel-capa-key-7a1b';
 const ROWS = 37;
 
-const replicaEnv = (database: TestDatabase, capaUrl: string) => ({
+/** Each replica's environment (on top of useServiceCluster's). */
+const REPLICA_ENV = {
   NODE_ENV: 'production',
-  DATABASE_URL: database.url,
-  CAPA_BASE_URL: capaUrl,
-  CAPA_PARTNER_API_KEY: CAPA_KEY,
-  INBOUND_API_KEYS: INBOUND_TOKEN,
-  ADMIN_API_KEY: ADMIN_TOKEN,
   REQUEST_DEADLINE_MS: '8000',
   CAPA_TIMEOUT_MS: '10000',
   IMPORT_CAPA_RPS: '20',
-});
+  // ServiceProcess's own level (useServiceCluster's is warn), as before.
+  LOG_LEVEL: 'info',
+};
 
 /**
  * An import in flight on a replica stopped with a short grace while Capa takes 8 s (it creates each user at once),
@@ -25,26 +22,16 @@ const replicaEnv = (database: TestDatabase, capaUrl: string) => ({
  * created their users, and a withdrawn row loses the userId for good.
  */
 describe('SIGTERM with an import in flight, then POST /v1/imports/{id}/cancel', () => {
-  let database: TestDatabase;
-  let simulator: CapaSimulator;
+  const { simulator, start } = useServiceCluster({ databaseName: 'capa_drain_cancel', capaKey: CAPA_KEY, env: REPLICA_ENV });
   let draining: ServiceProcess;
   let api: ServiceProcess;
 
   beforeAll(async () => {
-    database = await createTestDatabase('capa_drain_cancel');
-    simulator = new CapaSimulator({ apiKeys: [CAPA_KEY] });
-    const capaUrl = await simulator.start();
     [draining, api] = await Promise.all([
-      ServiceProcess.start({ ...replicaEnv(database, capaUrl), SHUTDOWN_GRACE_MS: '1000', WORKER_INTERVAL_MS: '50' }),
+      start({ SHUTDOWN_GRACE_MS: '1000', WORKER_INTERVAL_MS: '50' }),
       // Serves the cancel; its workers find nothing at boot and then look again only minutes later.
-      ServiceProcess.start({ ...replicaEnv(database, capaUrl), WORKER_INTERVAL_MS: '600000' }),
+      start({ WORKER_INTERVAL_MS: '600000' }),
     ]);
-  });
-
-  afterAll(async () => {
-    await Promise.all([draining?.kill().catch(() => undefined), api?.kill().catch(() => undefined)]);
-    await simulator.stop();
-    await database.drop();
   });
 
   it('keeps every row whose call was started: each user Capa created has its row and userId here', async () => {

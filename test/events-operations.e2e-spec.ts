@@ -1,36 +1,15 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
-import { createApp } from '../src/app';
-import { loadAppConfig } from '../src/config/app-config';
 import { EventRetention } from '../src/events/event-retention';
+import { usePushingApp } from './support/event-push';
 import { EventReceiver, eventually, newWebhookSecret } from './support/event-receiver';
-import { ADMIN_TOKEN, CAPA_KEY, startTestApp, TestApp, TestResponse, uniqueId } from './support/test-app';
+import { ADMIN_TOKEN, TestResponse, uniqueId } from './support/test-app';
 
 const SECRET = newWebhookSecret();
 
 describe('event deliveries for operators: list, redeliver, stats, metrics, retention', () => {
-  let service: TestApp;
   const receiver = new EventReceiver(SECRET);
-
-  beforeAll(async () => {
-    receiver.failing = true;
-    service = await startTestApp({
-      env: {
-        EVENT_WEBHOOK_URLS: await receiver.start(),
-        EVENT_WEBHOOK_SECRET: SECRET,
-        EVENT_WEBHOOK_ALLOW_HTTP: 'true',
-        EVENT_RETRY_BASE_MS: '50',
-        EVENT_RETRY_MAX_MS: '200',
-        EVENT_RETRY_WINDOW_MS: '3000',
-        EVENT_DELIVERY_INTERVAL_MS: '50',
-      },
-    });
-  });
-
-  afterAll(async () => {
-    await service?.close();
-    await receiver.stop();
-  });
+  receiver.failing = true;
+  const { service } = usePushingApp([receiver], { EVENT_RETRY_BASE_MS: '50', EVENT_RETRY_MAX_MS: '200', EVENT_RETRY_WINDOW_MS: '3000', EVENT_DELIVERY_INTERVAL_MS: '50' });
 
   const admin = (method: string, path: string): Promise<TestResponse> => service.call(method, path, undefined, { authorization: `Bearer ${ADMIN_TOKEN}` });
   const signup = async () => (await service.call('POST', '/v1/users', { externalUserId: uniqueId('ops') })).body.externalUserId as string;
@@ -137,36 +116,9 @@ describe('event deliveries for operators: list, redeliver, stats, metrics, reten
 
 describe('redelivering an event while it is being sent', () => {
   // Two replicas: the one holding the send waits for it, the other would claim a delivery whose lease was let go.
-  let service: TestApp;
-  let replica: NestFastifyApplication;
   const receiver = new EventReceiver(SECRET);
-  const env = { EVENT_WEBHOOK_SECRET: SECRET, EVENT_WEBHOOK_ALLOW_HTTP: 'true', EVENT_WEBHOOK_TIMEOUT_MS: '20000', EVENT_DELIVERY_INTERVAL_MS: '50' };
-
-  beforeAll(async () => {
-    receiver.holding = true;
-    const url = await receiver.start();
-    service = await startTestApp({ env: { ...env, EVENT_WEBHOOK_URLS: url } });
-    replica = await createApp(
-      loadAppConfig({
-        NODE_ENV: 'test',
-        DATABASE_URL: service.databaseUrl,
-        CAPA_BASE_URL: service.simulator.url,
-        CAPA_PARTNER_API_KEY: CAPA_KEY,
-        INBOUND_API_KEYS: 'inbound-token-a',
-        ADMIN_API_KEY: 'admin-token-xyz',
-        LOG_LEVEL: 'silent',
-        EVENT_WEBHOOK_URLS: url,
-        ...env,
-      }),
-    );
-    await replica.init();
-  });
-
-  afterAll(async () => {
-    await replica?.close();
-    await service?.close();
-    await receiver.stop();
-  });
+  receiver.holding = true;
+  const { service } = usePushingApp([receiver], { EVENT_WEBHOOK_TIMEOUT_MS: '20000', EVENT_DELIVERY_INTERVAL_MS: '50' }, { replica: true });
 
   it('keeps the send in flight: no replica sends the event to the endpoint a second time at once', async () => {
     const externalUserId = uniqueId('in-flight');

@@ -3,11 +3,12 @@ import { DeliveryRepository } from '../src/events/delivery.repository';
 import { EventDeliverer } from '../src/events/event-deliverer';
 import { OutboxWriter } from '../src/events/outbox-writer';
 import { PrismaService } from '../src/persistence/prisma.service';
+import { usePushingApp } from './support/event-push';
 import { EventReceiver, eventually, newWebhookSecret } from './support/event-receiver';
-import { startTestApp, TestApp, uniqueId } from './support/test-app';
+import { TestApp, uniqueId } from './support/test-app';
 
 const SECRET = newWebhookSecret();
-const PUSH_ENV = { EVENT_WEBHOOK_SECRET: SECRET, EVENT_WEBHOOK_ALLOW_HTTP: 'true', EVENT_RETRY_BASE_MS: '10', EVENT_RETRY_MAX_MS: '20' };
+const RETRY_ENV = { EVENT_RETRY_BASE_MS: '10', EVENT_RETRY_MAX_MS: '20' };
 const writer = new OutboxWriter();
 
 async function appendEvent(service: TestApp, prefix: string): Promise<string> {
@@ -18,19 +19,13 @@ async function appendEvent(service: TestApp, prefix: string): Promise<string> {
 
 describe("an endpoint's stored position beyond the newest transaction (a restore into a new cluster)", () => {
   const receiver = new EventReceiver(SECRET);
-  let service: TestApp;
   let errors: jest.SpyInstance;
 
-  beforeAll(async () => {
+  beforeAll(() => {
     errors = jest.spyOn(Logger.prototype, 'error');
-    service = await startTestApp({ env: { ...PUSH_ENV, EVENT_DELIVERY_INTERVAL_MS: '20', EVENT_WEBHOOK_URLS: await receiver.start() } });
   });
-
-  afterAll(async () => {
-    await service?.close();
-    await receiver.stop();
-    errors.mockRestore();
-  });
+  const { service } = usePushingApp([receiver], { ...RETRY_ENV, EVENT_DELIVERY_INTERVAL_MS: '20' });
+  afterAll(() => errors.mockRestore());
 
   const faultsCounted = async (): Promise<number> => {
     const metrics = await (await fetch(`${service.url}/metrics`)).text();
@@ -69,19 +64,11 @@ describe("an endpoint's stored position beyond the newest transaction (a restore
 
 describe("a push's lease covers the whole send, however long claiming took", () => {
   const receiver = new EventReceiver(SECRET);
-  let service: TestApp;
+  // The deliverer's own loop runs once at boot and then sleeps: only the passes below send. Leases: 500 + 5000 ms.
+  const { service } = usePushingApp([receiver], { ...RETRY_ENV, EVENT_DELIVERY_INTERVAL_MS: '600000', EVENT_WEBHOOK_TIMEOUT_MS: '500' });
 
   beforeAll(async () => {
-    // The deliverer's own loop runs once at boot and then sleeps: only the passes below send. Leases: 500 + 5000 ms.
-    service = await startTestApp({
-      env: { ...PUSH_ENV, EVENT_DELIVERY_INTERVAL_MS: '600000', EVENT_WEBHOOK_TIMEOUT_MS: '500', EVENT_WEBHOOK_URLS: await receiver.start() },
-    });
     await new Promise((resolve) => setTimeout(resolve, 300));
-  });
-
-  afterAll(async () => {
-    await service?.close();
-    await receiver.stop();
   });
 
   it('a retry whose lease ran out while its pass was still claiming is not sent by that pass once another replica holds it', async () => {

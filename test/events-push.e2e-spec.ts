@@ -1,36 +1,19 @@
 import { freePort } from './support/service-process';
+import { usePushingApp } from './support/event-push';
 import { EventReceiver, eventually, newWebhookSecret } from './support/event-receiver';
-import { startTestApp, TestApp, uniqueId } from './support/test-app';
+import { uniqueId } from './support/test-app';
 
 const SECRET = newWebhookSecret();
 
 describe('event webhooks: signed push to every endpoint', () => {
-  let service: TestApp;
   const healthy = new EventReceiver(SECRET);
   const flaky = new EventReceiver(SECRET, { failFirst: 2 });
   const hanging = new EventReceiver(SECRET, { hang: true });
   let closedPort: string;
-
-  beforeAll(async () => {
-    closedPort = `http://127.0.0.1:${await freePort()}/events`;
-    const urls = [await healthy.start(), await flaky.start(), await hanging.start(), closedPort];
-    service = await startTestApp({
-      env: {
-        EVENT_WEBHOOK_URLS: urls.join(','),
-        EVENT_WEBHOOK_SECRET: SECRET,
-        EVENT_WEBHOOK_ALLOW_HTTP: 'true',
-        EVENT_WEBHOOK_TIMEOUT_MS: '5000',
-        EVENT_RETRY_BASE_MS: '50',
-        EVENT_RETRY_MAX_MS: '200',
-        EVENT_DELIVERY_INTERVAL_MS: '50',
-      },
-    });
-  });
-
-  afterAll(async () => {
-    await service?.close();
-    await Promise.all([healthy.stop(), flaky.stop(), hanging.stop()]);
-  });
+  // A port nobody listens on.
+  const closed = async () => (closedPort = `http://127.0.0.1:${await freePort()}/events`);
+  const env = { EVENT_WEBHOOK_TIMEOUT_MS: '5000', EVENT_RETRY_BASE_MS: '50', EVENT_RETRY_MAX_MS: '200', EVENT_DELIVERY_INTERVAL_MS: '50' };
+  const { service } = usePushingApp([healthy, flaky, hanging, closed], env);
 
   it('delivers every event to both working receivers, signed; the flaky one after its failed tries; dead endpoints slow nobody', async () => {
     const started = Date.now();

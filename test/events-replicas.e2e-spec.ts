@@ -1,45 +1,17 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createApp } from '../src/app';
-import { loadAppConfig } from '../src/config/app-config';
 import { DeliveryRepository } from '../src/events/delivery.repository';
 import { OutboxWriter } from '../src/events/outbox-writer';
 import { PrismaService } from '../src/persistence/prisma.service';
+import { usePushingApp } from './support/event-push';
 import { EventReceiver, eventually, newWebhookSecret } from './support/event-receiver';
-import { ADMIN_TOKEN, CAPA_KEY, startTestApp, TestApp, uniqueId } from './support/test-app';
+import { ADMIN_TOKEN, uniqueId } from './support/test-app';
 
 const SECRET = newWebhookSecret();
-const PUSH_ENV = { EVENT_WEBHOOK_SECRET: SECRET, EVENT_WEBHOOK_ALLOW_HTTP: 'true', EVENT_RETRY_BASE_MS: '50', EVENT_RETRY_MAX_MS: '200', EVENT_DELIVERY_INTERVAL_MS: '20', EVENT_WEBHOOK_TIMEOUT_MS: '2000' };
+const PUSH_ENV = { EVENT_RETRY_BASE_MS: '50', EVENT_RETRY_MAX_MS: '200', EVENT_DELIVERY_INTERVAL_MS: '20', EVENT_WEBHOOK_TIMEOUT_MS: '2000' };
 
 /** Two replicas on one database share the deliveries: every event reaches the endpoint, never twice at once. */
 describe('event delivery across replicas', () => {
   const receiver = new EventReceiver(SECRET, { delayMs: 30 });
-  let first: TestApp;
-  let second: NestFastifyApplication;
-
-  beforeAll(async () => {
-    const url = await receiver.start();
-    first = await startTestApp({ env: { ...PUSH_ENV, EVENT_WEBHOOK_URLS: url } });
-    second = await createApp(
-      loadAppConfig({
-        NODE_ENV: 'test',
-        DATABASE_URL: first.databaseUrl,
-        CAPA_BASE_URL: first.simulator.url,
-        CAPA_PARTNER_API_KEY: CAPA_KEY,
-        INBOUND_API_KEYS: 'inbound-token-a',
-        ADMIN_API_KEY: 'admin-token-xyz',
-        LOG_LEVEL: 'silent',
-        EVENT_WEBHOOK_URLS: url,
-        ...PUSH_ENV,
-      }),
-    );
-    await second.init();
-  });
-
-  afterAll(async () => {
-    await second?.close();
-    await first?.close();
-    await receiver.stop();
-  });
+  const { service: first, replica: second } = usePushingApp([receiver], PUSH_ENV, { replica: true });
 
   it('both replicas deliver (SKIP LOCKED), each event once, none in flight twice at once', async () => {
     const claimedBy = { first: 0, second: 0 };
@@ -80,17 +52,8 @@ describe('event delivery across replicas', () => {
 
 describe('claiming deliveries', () => {
   const receiver = new EventReceiver(SECRET, { hang: true });
-  let service: TestApp;
-
-  beforeAll(async () => {
-    // A deliverer that never runs on its own (the interval is long), so only the claims below take deliveries.
-    service = await startTestApp({ env: { ...PUSH_ENV, EVENT_DELIVERY_INTERVAL_MS: '600000', EVENT_WEBHOOK_URLS: await receiver.start() } });
-  });
-
-  afterAll(async () => {
-    await service?.close();
-    await receiver.stop();
-  });
+  // A deliverer that never runs on its own (the interval is long), so only the claims below take deliveries.
+  const { service } = usePushingApp([receiver], { ...PUSH_ENV, EVENT_DELIVERY_INTERVAL_MS: '600000' });
 
   it('concurrent claims for one endpoint never hand out one delivery twice, new or due again', async () => {
     const url = receiver.url;

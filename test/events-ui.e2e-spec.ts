@@ -1,8 +1,9 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Browser, chromium } from 'playwright-core';
+import { usePushingApp } from './support/event-push';
 import { EventReceiver, eventually, newWebhookSecret } from './support/event-receiver';
-import { ADMIN_TOKEN, startTestApp, TestApp, uniqueId } from './support/test-app';
+import { ADMIN_TOKEN, uniqueId } from './support/test-app';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = join(__dirname, 'artifacts', 'admin-ui-events.png');
@@ -12,30 +13,17 @@ const itWithBrowser = hasChromium ? it : it.skip;
 const SECRET = newWebhookSecret();
 
 describe('the operator page’s event deliveries section, in headless Chromium', () => {
-  let service: TestApp;
-  let browser: Browser | undefined;
   const receiver = new EventReceiver(SECRET);
+  receiver.failing = true;
+  const { service } = usePushingApp([receiver], { EVENT_RETRY_BASE_MS: '50', EVENT_RETRY_MAX_MS: '100', EVENT_RETRY_WINDOW_MS: '1000', EVENT_DELIVERY_INTERVAL_MS: '50' });
+  let browser: Browser | undefined;
 
   beforeAll(async () => {
-    receiver.failing = true;
-    service = await startTestApp({
-      env: {
-        EVENT_WEBHOOK_URLS: await receiver.start(),
-        EVENT_WEBHOOK_SECRET: SECRET,
-        EVENT_WEBHOOK_ALLOW_HTTP: 'true',
-        EVENT_RETRY_BASE_MS: '50',
-        EVENT_RETRY_MAX_MS: '100',
-        EVENT_RETRY_WINDOW_MS: '1000',
-        EVENT_DELIVERY_INTERVAL_MS: '50',
-      },
-    });
     if (hasChromium) browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
   });
 
   afterAll(async () => {
     await browser?.close();
-    await service?.close();
-    await receiver.stop();
   });
 
   itWithBrowser('shows backlog, lag and a FAILED delivery per endpoint, and redelivers it', async () => {

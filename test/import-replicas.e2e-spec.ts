@@ -2,55 +2,26 @@ import { Client } from 'pg';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { CapaSimulator } from '../src/sandbox/capa-simulator';
-import { createTestDatabase } from './support/database';
 import { ndjson, upload, waitForImport } from './support/imports';
+import { useServiceCluster } from './support/service-cluster';
 import { freePort, ServiceProcess } from './support/service-process';
-import { CAPA_KEY, INBOUND_TOKEN } from './support/test-app';
+import { CAPA_KEY } from './support/test-app';
 
 const RPS = 20;
 
 /** The compiled service as child processes on one real database, against one simulator in this process. */
 describe('imports across replicas and crashes (real child processes)', () => {
-  let database: Awaited<ReturnType<typeof createTestDatabase>>;
-  let simulator: CapaSimulator;
-  let env: Record<string, string>;
-  const processes: ServiceProcess[] = [];
   const simulators: ChildProcess[] = [];
-
-  beforeAll(async () => {
-    database = await createTestDatabase('capa_import');
-    simulator = new CapaSimulator({ apiKeys: [CAPA_KEY] });
-    env = {
-      NODE_ENV: 'test',
-      DATABASE_URL: database.url,
-      CAPA_BASE_URL: await simulator.start(),
-      CAPA_PARTNER_API_KEY: CAPA_KEY,
-      INBOUND_API_KEYS: INBOUND_TOKEN,
-      ADMIN_API_KEY: 'admin-token-xyz',
-      CAPA_TIMEOUT_MS: '2000',
-      WORKER_INTERVAL_MS: '200',
-      IMPORT_CAPA_RPS: String(RPS),
-      LOG_LEVEL: 'warn',
-    };
+  const cluster = useServiceCluster({
+    databaseName: 'capa_import',
+    env: { CAPA_TIMEOUT_MS: '2000', WORKER_INTERVAL_MS: '200', IMPORT_CAPA_RPS: String(RPS) },
+    stopAfterEach: true,
   });
+  const { simulator, start } = cluster;
 
-  afterEach(async () => {
-    simulator.setFaults({});
-    await Promise.all(processes.splice(0).map((service) => service.kill()));
+  afterEach(() => {
     for (const child of simulators.splice(0)) child.kill();
   });
-
-  afterAll(async () => {
-    await simulator.stop();
-    await database.drop();
-  });
-
-  async function start(overrides: Record<string, string> = {}): Promise<ServiceProcess> {
-    const service = await ServiceProcess.start({ ...env, ...overrides });
-    processes.push(service);
-    return service;
-  }
 
   async function importCallsOf(service: ServiceProcess): Promise<number> {
     const text = await (await fetch(`${service.url}/metrics`)).text();
@@ -147,7 +118,7 @@ describe('imports across replicas and crashes (real child processes)', () => {
     const restarted = await start();
     const done = await waitForImport(restarted.url, answer.body.id, (view) => view.status === 'COMPLETED', 60_000);
     expect(done.counts).toMatchObject({ rows, created: rows, pending: 0, failed: 0, needsAttention: 0 });
-    const db = new Client({ connectionString: database.url });
+    const db = new Client({ connectionString: cluster.database.url });
     await db.connect();
     try {
       const { rows: stored } = await db.query<{ external_user_id: string; capa_user_id: string }>(
@@ -163,7 +134,7 @@ describe('imports across replicas and crashes (real child processes)', () => {
   }, 120_000);
 
   async function countCreated(tag: string): Promise<number> {
-    const db = new Client({ connectionString: database.url });
+    const db = new Client({ connectionString: cluster.database.url });
     await db.connect();
     try {
       const { rows } = await db.query(`SELECT count(*)::int AS n FROM signups WHERE external_user_id LIKE $1 AND status = 'CREATED'`, [`${tag}-%`]);

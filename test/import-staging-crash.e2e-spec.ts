@@ -1,9 +1,7 @@
 import { Client } from 'pg';
-import { CapaSimulator } from '../src/sandbox/capa-simulator';
-import { createTestDatabase } from './support/database';
 import { ndjson, upload, waitForImport } from './support/imports';
-import { ServiceProcess } from './support/service-process';
-import { CAPA_KEY, INBOUND_TOKEN, request } from './support/test-app';
+import { useServiceCluster } from './support/service-cluster';
+import { request } from './support/test-app';
 
 const ROWS = 10_000;
 /** The id the test holds uncommitted: the move's second transaction (rows 5,000 to 9,999) waits on it. */
@@ -15,45 +13,21 @@ const HELD = 7_000;
  * next replica to look cancels the import: the rows it had moved are withdrawn, nothing was sent to Capa.
  */
 describe('an upload that dies while its rows move (real child processes)', () => {
-  let database: Awaited<ReturnType<typeof createTestDatabase>>;
-  let simulator: CapaSimulator;
-  let env: Record<string, string>;
-  const processes: ServiceProcess[] = [];
-
-  beforeAll(async () => {
-    database = await createTestDatabase('capa_staging_crash');
-    simulator = new CapaSimulator({ apiKeys: [CAPA_KEY] });
-    env = {
-      NODE_ENV: 'test',
-      DATABASE_URL: database.url,
-      CAPA_BASE_URL: await simulator.start(),
-      CAPA_PARTNER_API_KEY: CAPA_KEY,
-      INBOUND_API_KEYS: INBOUND_TOKEN,
-      ADMIN_API_KEY: 'admin-token-xyz',
+  const cluster = useServiceCluster({
+    databaseName: 'capa_staging_crash',
+    env: {
       WORKER_INTERVAL_MS: '100',
       IMPORT_CAPA_RPS: '200',
       // The move waits on the row this test holds, for as long as the test needs.
       DB_LOCK_TIMEOUT_MS: '120000',
-      LOG_LEVEL: 'warn',
-    };
+    },
   });
-
-  afterAll(async () => {
-    await Promise.all(processes.map((service) => service.kill()));
-    await simulator.stop();
-    await database.drop();
-  });
-
-  async function start(): Promise<ServiceProcess> {
-    const service = await ServiceProcess.start(env);
-    processes.push(service);
-    return service;
-  }
+  const { simulator, start } = cluster;
 
   it('never drives the rows of a STAGING import, and cancels it once its upload has died', async () => {
     const tag = `crash-${Date.now()}`;
     const id = (index: number) => `${tag}-${String(index).padStart(5, '0')}`;
-    const holder = new Client({ connectionString: database.url });
+    const holder = new Client({ connectionString: cluster.database.url });
     await holder.connect();
     try {
       await holder.query('BEGIN');

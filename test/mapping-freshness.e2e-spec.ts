@@ -1,8 +1,6 @@
-import { Client } from 'pg';
-import { CapaSimulator } from '../src/sandbox/capa-simulator';
-import { createTestDatabase } from './support/database';
+import { useServiceCluster } from './support/service-cluster';
 import { ServiceProcess } from './support/service-process';
-import { CAPA_KEY, INBOUND_TOKEN, request } from './support/test-app';
+import { request } from './support/test-app';
 
 const USERS = 4;
 const CHANGES = 40;
@@ -14,35 +12,14 @@ const STATUSES = ['IN_PROGRESS', 'REVIEW_NEEDED'] as const;
  * replica whose notification session is killed answers from the database until it listens again.
  */
 describe('cached mappings stay fresh across replicas (real child processes)', () => {
-  let database: Awaited<ReturnType<typeof createTestDatabase>>;
-  let simulator: CapaSimulator;
-  let db: Client;
+  const cluster = useServiceCluster({ databaseName: 'capa_fresh' });
+  const db = { query: cluster.query };
   const replicas: ServiceProcess[] = [];
   const ids = Array.from({ length: USERS }, (_, i) => `fresh-${Date.now()}-${i}`);
 
   beforeAll(async () => {
-    database = await createTestDatabase('capa_fresh');
-    simulator = new CapaSimulator({ apiKeys: [CAPA_KEY] });
-    const env = {
-      NODE_ENV: 'test',
-      DATABASE_URL: database.url,
-      CAPA_BASE_URL: await simulator.start(),
-      CAPA_PARTNER_API_KEY: CAPA_KEY,
-      INBOUND_API_KEYS: INBOUND_TOKEN,
-      ADMIN_API_KEY: 'admin-token-xyz',
-      LOG_LEVEL: 'warn',
-    };
-    replicas.push(...(await Promise.all([ServiceProcess.start(env), ServiceProcess.start(env)])));
-    db = new Client({ connectionString: database.url });
-    await db.connect();
+    replicas.push(...(await Promise.all([cluster.start(), cluster.start()])));
     for (const externalUserId of ids) expect((await request(replicas[0].url, 'POST', '/v1/users', { externalUserId })).status).toBe(201);
-  });
-
-  afterAll(async () => {
-    await db?.end();
-    await Promise.all(replicas.map((replica) => replica.kill()));
-    await simulator.stop();
-    await database.drop();
   });
 
   const kycOn = async (replica: ServiceProcess, externalUserId: string): Promise<string> =>

@@ -1,6 +1,5 @@
-import { CapaSimulator } from '../src/sandbox/capa-simulator';
-import { TestDatabase, createTestDatabase } from './support/database';
-import { EventReceiver, newWebhookSecret } from './support/event-receiver';
+import { newWebhookSecret, useEventReceiver } from './support/event-receiver';
+import { useServiceCluster } from './support/service-cluster';
 import { ServiceProcess } from './support/service-process';
 import { request } from './support/test-app';
 
@@ -9,11 +8,9 @@ const INBOUND = 'rolling-inbound-token';
 const ADMIN = 'rolling-admin-token';
 const IN_FLIGHT = 6;
 
-const replicaEnv = (database: TestDatabase, capaUrl: string) => ({
+/** Each replica's environment (on top of useServiceCluster's): production, its own tokens. */
+const REPLICA_ENV = {
   NODE_ENV: 'production',
-  DATABASE_URL: database.url,
-  CAPA_BASE_URL: capaUrl,
-  CAPA_PARTNER_API_KEY: CAPA_KEY,
   INBOUND_API_KEYS: INBOUND,
   ADMIN_API_KEY: ADMIN,
   REQUEST_DEADLINE_MS: '8000',
@@ -21,7 +18,9 @@ const replicaEnv = (database: TestDatabase, capaUrl: string) => ({
   // B looks for work all the time: a lease A gives up too early is taken at once.
   WORKER_INTERVAL_MS: '50',
   SHUTDOWN_GRACE_MS: '15000',
-});
+  // The shutdown summary the tests read is logged at info.
+  LOG_LEVEL: 'info',
+};
 
 /**
  * A rolling deploy: two replicas on one PostgreSQL, signups in flight on A while Capa answers slowly, SIGTERM to A.
@@ -29,22 +28,17 @@ const replicaEnv = (database: TestDatabase, capaUrl: string) => ({
  * would come back before the slow first answer: only per-drive leases released after the drain keep every userId.
  */
 describe('rolling deploy: SIGTERM to a replica with signups in flight', () => {
-  let database: TestDatabase;
-  let simulator: CapaSimulator;
+  const { simulator, start } = useServiceCluster({
+    databaseName: 'capa_rolling',
+    capaKey: CAPA_KEY,
+    env: REPLICA_ENV,
+    simulator: { duplicateMode: 'error' },
+  });
   let replicaA: ServiceProcess;
   let replicaB: ServiceProcess;
 
   beforeAll(async () => {
-    database = await createTestDatabase('capa_rolling');
-    simulator = new CapaSimulator({ apiKeys: [CAPA_KEY], duplicateMode: 'error' });
-    const capaUrl = await simulator.start();
-    [replicaA, replicaB] = await Promise.all([ServiceProcess.start(replicaEnv(database, capaUrl)), ServiceProcess.start(replicaEnv(database, capaUrl))]);
-  });
-
-  afterAll(async () => {
-    await Promise.all([replicaA?.kill().catch(() => undefined), replicaB?.kill().catch(() => undefined)]);
-    await simulator.stop();
-    await database.drop();
+    [replicaA, replicaB] = await Promise.all([start(), start()]);
   });
 
   it('every caller gets its final 201, A exits 0, Capa sees one call per id, every row is CREATED with its userId', async () => {
@@ -77,32 +71,18 @@ describe('rolling deploy: SIGTERM to a replica with signups in flight', () => {
 });
 
 describe('rolling deploy: drives that do not finish within SHUTDOWN_GRACE_MS', () => {
-  let database: TestDatabase;
-  let simulator: CapaSimulator;
+  const { simulator, start } = useServiceCluster({ databaseName: 'capa_rolling', capaKey: CAPA_KEY, env: REPLICA_ENV });
+  const secret = newWebhookSecret();
+  // Declared after the cluster: it stops once the replicas are killed.
+  const receiver = useEventReceiver(secret);
   let draining: ServiceProcess;
   let survivor: ServiceProcess;
-  let receiver: EventReceiver;
 
   beforeAll(async () => {
-    database = await createTestDatabase('capa_rolling');
-    simulator = new CapaSimulator({ apiKeys: [CAPA_KEY] });
-    const capaUrl = await simulator.start();
-    const secret = newWebhookSecret();
-    receiver = new EventReceiver(secret);
     // The draining replica also pushes events, to an endpoint that is slow to answer: its shutdown takes a while
     // longer than the signup drain (the event deliverer waits for its push), as a real replica's may.
-    const events = { EVENT_WEBHOOK_URLS: await receiver.start(), EVENT_WEBHOOK_SECRET: secret, EVENT_WEBHOOK_ALLOW_HTTP: 'true', EVENT_WEBHOOK_TIMEOUT_MS: '2000' };
-    [draining, survivor] = await Promise.all([
-      ServiceProcess.start({ ...replicaEnv(database, capaUrl), ...events, SHUTDOWN_GRACE_MS: '1000' }),
-      ServiceProcess.start(replicaEnv(database, capaUrl)),
-    ]);
-  });
-
-  afterAll(async () => {
-    await Promise.all([draining?.kill().catch(() => undefined), survivor?.kill().catch(() => undefined)]);
-    await receiver?.stop();
-    await simulator.stop();
-    await database.drop();
+    const events = { EVENT_WEBHOOK_URLS: receiver.url, EVENT_WEBHOOK_SECRET: secret, EVENT_WEBHOOK_ALLOW_HTTP: 'true', EVENT_WEBHOOK_TIMEOUT_MS: '2000' };
+    [draining, survivor] = await Promise.all([start({ ...events, SHUTDOWN_GRACE_MS: '1000' }), start()]);
   });
 
   /**

@@ -11,6 +11,6 @@ import { PersistenceModule } from '../persistence/persistence.module';
   imports: [PersistenceModule, EventsModule, VerificationModule],
   controllers: [CapaWebhooksController, InboxAdminController],
   providers: [WebhookInboxRepository, CapaWebhooksService],
-  exports: [WebhookInboxRepository],
+  exports: [WebhookInboxRepository, CapaWebhooksService],
 })
 export class CapaWebhooksModule {}

@@ -2,22 +2,29 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { VerificationMetrics } from '../verification/verification-metrics';
 import { DatabaseNotifications } from '../persistence/database-notifications';
-import { WebhookInboxRepository } from './webhook-inbox.repository';
+import { InboxOrigin, WebhookInboxRepository } from './webhook-inbox.repository';
 import { MAPPING_CHANGED } from '../signups/mapping-cache';
 import { InvalidSignatureError, WebhooksOffError } from './capa-webhooks.errors';
-import { effectFor, planDelivery } from './delivery-plan';
-import { CapaDelivery, DeliveryOutcome, readDelivery, storableBody } from './webhook-delivery';
+import { effectFor, planWebhook } from './webhook-plan';
+import { CapaWebhook, InboxOutcome, readWebhook, storableBody } from './capa-webhook';
 import { verifyCapaSignature } from './webhook-signature';
 
 const REFUSAL_LOG_INTERVAL_MS = 60_000;
 
 /** What one delivery came to, once its transaction committed. */
-export interface ReceivedDelivery {
+export interface ReceivedWebhook {
   inboxId: bigint;
   /** When the inbox row was written (the transaction's time, by the database's clock). */
   receivedAt: Date;
-  outcome: DeliveryOutcome;
+  outcome: InboxOutcome;
+  /** `redelivery`: a delivery a manual retry of a reconciled notification announced (a duplicate, never applied). */
+  reason: string | null;
 }
+
+/** A notification read back from Capa: taken in now (`received`), or by some replica before (`taken`, nothing written). */
+export type ReconciledWebhook = { taken: false; received: ReceivedWebhook } | { taken: true };
+
+const UNIQUE_VIOLATION = '23505';
 
 /**
  * Capa's webhooks: the signature is checked over the raw bytes before anything is parsed or stored; every signed
@@ -37,7 +44,7 @@ export class CapaWebhooksService {
     private readonly notifications: DatabaseNotifications,
   ) {}
 
-  async receive(raw: Buffer, signature: string | string[] | undefined, requestId?: string): Promise<ReceivedDelivery> {
+  async receive(raw: Buffer, signature: string | string[] | undefined, requestId?: string): Promise<ReceivedWebhook> {
     const secrets = this.config.capaWebhookSecrets;
     if (secrets.length === 0) throw new WebhooksOffError();
     const verified = verifyCapaSignature(raw, signature, secrets);
@@ -45,11 +52,11 @@ export class CapaWebhooksService {
       this.signatureRefused();
       throw new InvalidSignatureError();
     }
-    const delivery = readDelivery(raw, verified.form === 'canonical' ? verified.canonical : undefined);
+    const delivery = readWebhook(raw, verified.form === 'canonical' ? verified.canonical : undefined);
     const received = await this.apply(delivery);
     this.metrics.deliveryStored(received.outcome);
     this.logger.log(
-      { reqId: requestId, inboxId: received.inboxId.toString(), outcome: received.outcome, type: delivery.type, event: delivery.event },
+      { reqId: requestId, inboxId: received.inboxId.toString(), outcome: received.outcome, reason: received.reason ?? undefined, type: delivery.type, event: delivery.event },
       'Capa webhook received',
     );
     return received;
@@ -69,12 +76,31 @@ export class CapaWebhooksService {
   /**
    * Everything one delivery changes, in one transaction and one round trip: the user's signup row is locked first, so
    * deliveries for one user apply one after the other and the duplicate rules read what the previous one committed.
-   * decideDelivery's verdict for every state the row can be found in goes along (planDelivery); the database applies
+   * decideWebhook's verdict for every state the row can be found in goes along (planWebhook); the database applies
    * the one for what it found, with its events (`kyc.status_changed`, `capa.transaction`) in the transactional outbox.
    */
-  async apply(delivery: CapaDelivery): Promise<ReceivedDelivery> {
-    const plan = planDelivery(delivery);
-    const recorded = await this.inbox.recordDelivery(
+  /**
+   * A payload read back from Capa's notification API, applied exactly as a signed delivery of it would be (minus the
+   * signature: it came over Capa's authenticated API), as an inbox entry of source `reconciled`; each notification id once.
+   */
+  async applyReconciled(notificationId: string, payload: unknown): Promise<ReconciledWebhook> {
+    // A string is the body as carried; anything else is written as Capa's sample serialises it (JSON.stringify).
+    const raw = Buffer.from(typeof payload === 'string' ? payload : (JSON.stringify(payload) ?? 'null'));
+    try {
+      const received = await this.apply(readWebhook(raw), { source: 'reconciled', notificationId });
+      return received === null ? { taken: true } : { taken: false, received };
+    } catch (error) {
+      // Another replica took it in between this one's check and its insert (the unique index decides).
+      if ((error as { code?: unknown }).code === UNIQUE_VIOLATION) return { taken: true };
+      throw error;
+    }
+  }
+
+  async apply(delivery: CapaWebhook): Promise<ReceivedWebhook>;
+  async apply(delivery: CapaWebhook, origin: InboxOrigin): Promise<ReceivedWebhook | null>;
+  async apply(delivery: CapaWebhook, origin: InboxOrigin = { source: 'webhook' }): Promise<ReceivedWebhook | null> {
+    const plan = planWebhook(delivery, origin.source);
+    const recorded = await this.inbox.recordWebhook(
       {
         externalUserId: delivery.readable ? delivery.externalUserId : null,
         type: delivery.type,
@@ -83,14 +109,18 @@ export class CapaWebhooksService {
         dedupeSha256: delivery.dedupeSha256,
         body: storableBody(delivery.raw),
         payload: delivery.type === 'TRANSACTION' ? delivery.payload : null,
+        content: delivery.payload,
+        origin,
       },
       plan,
     );
-    const effect = effectFor(plan, recorded.found);
+    const { found, signupId, reason } = recorded;
+    if (found.key === 'taken') return null;
+    const effect = reason === null ? effectFor(plan, found) : { outcome: 'duplicate' as const, newKycStatus: null, events: [] };
     // This replica answers the change at once; the others hear the trigger's notification at commit.
-    if (effect.newKycStatus !== null && recorded.signupId !== null && delivery.externalUserId !== null) {
+    if (effect.newKycStatus !== null && signupId !== null && delivery.externalUserId !== null) {
       this.notifications.publishLocally(MAPPING_CHANGED, delivery.externalUserId);
     }
-    return { inboxId: recorded.inboxId, receivedAt: recorded.receivedAt, outcome: effect.outcome };
+    return { inboxId: recorded.inboxId, receivedAt: recorded.receivedAt, outcome: effect.outcome, reason };
   }
 }

@@ -19,7 +19,7 @@ export class InboxAdminController {
   @ApiErrors({ 400: 'VALIDATION_FAILED: bad outcome, limit, search or cursor' })
   async list(@Query() query: ListInboxQuery): Promise<InboxListView> {
     const beforeId = query.cursor === undefined ? undefined : (decodePageCursor(query.cursor) ?? undefined);
-    const page = await this.inbox.listEntries({ outcome: query.outcome, search: query.search, beforeId, limit: query.limit });
+    const page = await this.inbox.listEntries({ outcome: query.outcome, source: query.source, search: query.search, beforeId, limit: query.limit });
     const last = page.rows.at(-1);
     return { items: page.rows.map(toInboxEntryView), nextCursor: page.hasMore && last !== undefined ? encodePageCursor(last.id) : null };
   }

@@ -27,6 +27,12 @@ export class InboxEntryView {
   sha256: string;
   /** The body as received */
   body: string;
+  /** `webhook`: a signed delivery; `reconciled`: read back from Capa's notification API */
+  @ApiProperty({ enum: ['webhook', 'reconciled'] }) source: string;
+  /** Capa's notification id (reconciled entries) */
+  notificationId: string | null;
+  /** Why the outcome, when it alone does not say: `redelivery` (a duplicate a manual retry caused) */
+  outcomeReason: string | null;
 }
 
 /** `GET /admin/webhooks` answer. */

@@ -1,13 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import type { DeliveryCase, DeliveryPlan } from './delivery-plan';
+import type { InboxCase, WebhookPlan } from './webhook-plan';
 import type { KycStatus } from '../verification/kyc-status';
 import { PrismaService } from '../persistence/prisma.service';
+import { tracing } from '../tracing/tracing';
 
 /** Capa redelivers a failed webhook for ~31 minutes; an identical non-KYC body within this window is the same event. */
 export const DUPLICATE_WINDOW_MS = 60 * 60 * 1000;
 
 /** A signed delivery as the inbox stores it. */
-export interface DeliveryToRecord {
+export interface WebhookToRecord {
   /** The signup to lock and apply to; null when the body names none (or is unreadable). */
   externalUserId: string | null;
   type: string | null;
@@ -19,15 +20,26 @@ export interface DeliveryToRecord {
   body: string;
   /** The parsed body: the data of a forwarded event (capa.transaction). */
   payload: Record<string, unknown> | null;
+  /** The parsed body of any readable delivery: compared as a JSON value (reconciled entries, expected redeliveries). */
+  content: Record<string, unknown> | null;
+  /** Where it came from: a signed delivery, or Capa's notification API (with Capa's notification id). */
+  origin: InboxOrigin;
 }
 
+/** `webhook`: a signed POST /webhooks/capa. `reconciled`: a payload read back from Capa's notification API. */
+export type InboxSource = 'webhook' | 'reconciled';
+export const INBOX_SOURCES: readonly InboxSource[] = ['webhook', 'reconciled'];
+export type InboxOrigin = { source: 'webhook' } | { source: 'reconciled'; notificationId: string };
+
 /** What the database found and wrote for one delivery. */
-export interface RecordedDelivery {
+export interface RecordedWebhook {
   inboxId: bigint;
   /** The transaction's time, by the database's clock. */
   receivedAt: Date;
-  /** Which entry of the plan was applied. */
-  found: DeliveryCase;
+  /** Which entry of the plan was applied; `taken`: the notification was taken in before (nothing written now). */
+  found: InboxCase | { key: 'taken' };
+  /** `redelivery`: a delivery a manual retry announced, stored as a duplicate whatever the plan said. */
+  reason: string | null;
   signupId: bigint | null;
   capaUserId: string | null;
 }
@@ -58,12 +70,13 @@ export class WebhookInboxRepository {
     const rows = await this.prisma.capaWebhookInboxEntry.findMany({
       where: {
         ...(filter.outcome !== undefined ? { outcome: filter.outcome } : {}),
+        ...(filter.source !== undefined ? { source: filter.source } : {}),
         ...(filter.beforeId !== undefined ? { id: { lt: filter.beforeId } } : {}),
         ...(search !== undefined ? { OR: [{ externalUserId: search }, { sha256: search.toLowerCase() }, { event: search }] } : {}),
       },
       orderBy: { id: 'desc' },
       take: filter.limit + 1,
-      select: { id: true, receivedAt: true, outcome: true, type: true, event: true, externalUserId: true, sha256: true, body: true },
+      select: { id: true, receivedAt: true, outcome: true, type: true, event: true, externalUserId: true, sha256: true, body: true, source: true, notificationId: true, outcomeReason: true },
     });
     return { rows: rows.slice(0, filter.limit), hasMore: rows.length > filter.limit };
   }
@@ -83,11 +96,11 @@ export class WebhookInboxRepository {
    * user rejected, retried and rejected again sends the same bytes twice, with another event between them: not a
    * repeat); any other delivery repeats when the same JSON value was received within DUPLICATE_WINDOW_MS.
    */
-  async recordDelivery(delivery: DeliveryToRecord, plan: DeliveryPlan): Promise<RecordedDelivery> {
-    const { rows } = await this.prisma.pool.query<RecordDeliveryRow>(
+  async recordWebhook(delivery: WebhookToRecord, plan: WebhookPlan): Promise<RecordedWebhook> {
+    const { rows } = await this.prisma.pool.query<RecordWebhookRow>(
       `SELECT inbox_id::text AS "inboxId", received_at AS "receivedAt", decision_key AS "key", signup_id::text AS "signupId",
-              capa_user_id AS "capaUserId", previous_kyc_status AS "kycStatus"
-       FROM capa_record_delivery($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+              capa_user_id AS "capaUserId", previous_kyc_status AS "kycStatus", outcome_reason AS "reason"
+       FROM capa_record_delivery($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
       [
         delivery.externalUserId,
         delivery.type,
@@ -97,28 +110,34 @@ export class WebhookInboxRepository {
         delivery.body,
         delivery.payload === null ? null : JSON.stringify(delivery.payload),
         DUPLICATE_WINDOW_MS / 1000,
-        JSON.stringify(plan),
+        // With tracing on, the events the function writes keep this request's traceparent (beside the plan's keys).
+        JSON.stringify(tracing.enabled ? { ...plan, traceParent: tracing.traceparent() } : plan),
+        delivery.origin.source,
+        delivery.origin.source === 'reconciled' ? delivery.origin.notificationId : null,
+        delivery.content === null ? null : JSON.stringify(delivery.content),
       ],
     );
     const row = rows[0];
-    const found: DeliveryCase = row.key === 'none' ? { key: 'none' } : { key: row.key, kycStatus: row.kycStatus as KycStatus };
+    const found: RecordedWebhook['found'] = row.key === 'none' || row.key === 'taken' ? { key: row.key } : { key: row.key, kycStatus: row.kycStatus as KycStatus };
     return {
       inboxId: BigInt(row.inboxId),
       receivedAt: row.receivedAt,
       found,
       signupId: row.signupId === null ? null : BigInt(row.signupId),
       capaUserId: row.capaUserId,
+      reason: row.reason,
     };
   }
 }
 
-interface RecordDeliveryRow {
+interface RecordWebhookRow {
   inboxId: string;
   receivedAt: Date;
-  key: 'none' | 'fresh' | 'duplicate';
+  key: 'none' | 'fresh' | 'duplicate' | 'taken';
   signupId: string | null;
   capaUserId: string | null;
   kycStatus: string | null;
+  reason: string | null;
 }
 
 /** One KYC event in a user's history (from the inbox). */
@@ -139,10 +158,14 @@ export interface StoredInboxEntry {
   externalUserId: string | null;
   sha256: string;
   body: string;
+  source: string;
+  notificationId: string | null;
+  outcomeReason: string | null;
 }
 
 export interface InboxFilter {
   outcome?: string;
+  source?: InboxSource;
   /** An exact externalUserId, SHA-256 or event name. */
   search?: string;
   beforeId?: bigint;

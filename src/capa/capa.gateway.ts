@@ -6,6 +6,7 @@ import { CapaEndpoint } from './capa-endpoint';
 import { AttemptFields, CapaAttemptRecord, CapaOutcome, attemptFields, attemptRecord, isRetryable, withoutSecret } from './capa-outcome';
 import { classifyNetworkError, classifyResponse } from './capa-response';
 import { CapaObserver } from './capa-observer';
+import type { NotificationCall } from './notification-calls';
 import { RetryPipeline } from './retry-pipeline';
 import {
   VerificationAttemptRecord,
@@ -51,6 +52,15 @@ export interface VerificationCallOptions {
   requestId?: string;
   /** Logged with every attempt (the Capa userId in the path is not). */
   externalUserId: string;
+}
+
+/** A call to Capa's webhook notification API (the reconciler's): no signup behind it. */
+export interface NotificationCallOptions {
+  deadline: number;
+  /** 1 for a manual retry: each call counts against Capa's caps, so it is never repeated by the pipeline. */
+  maxAttempts?: number;
+  /** Logged with every attempt (Capa's notification id is not personal data). */
+  notificationId?: string;
 }
 
 const CREATE_USER_PATH = '/api/partner/v1/user';
@@ -130,6 +140,21 @@ export class CapaGateway implements OnApplicationShutdown {
     );
   }
 
+  /** A call to Capa's webhook notification API (list, detail, retry); only transient outcomes are retried, within maxAttempts. */
+  callNotifications<T>(call: NotificationCall<T>, options: NotificationCallOptions): Promise<VerificationOutcome<T>> {
+    return this.pipeline.run<VerificationOutcome<T>>(
+      {
+        send: (timeoutMs) => this.send(call, timeoutMs),
+        shouldRetry: isRetryableVerification,
+        attempted: async (outcome, at, latencyMs, isRetry) => {
+          const record = attemptFields(outcome, at, latencyMs);
+          this.logAttempt(record, 'answered', ['Capa notification call', 'Capa notification call failed'], { operation: call.operation, notificationId: options.notificationId }, isRetry);
+        },
+      },
+      { deadline: options.deadline, background: true, ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}) },
+    );
+  }
+
   /** One log line per attempt: at info when Capa gave what was asked, at warn otherwise. */
   private logAttempt(record: AttemptFields, success: string, [succeeded, failed]: [string, string], context: Record<string, unknown>, isRetry: boolean): void {
     const { outcome: capaOutcome, httpStatus, latencyMs, errorCode } = record;
@@ -159,7 +184,7 @@ export class CapaGateway implements OnApplicationShutdown {
     }
   }
 
-  private async send<T>(call: VerificationCall<T>, timeoutMs: number): Promise<VerificationOutcome<T>> {
+  private async send<T>(call: VerificationCall<T> | NotificationCall<T>, timeoutMs: number): Promise<VerificationOutcome<T>> {
     try {
       const response = await this.http.axiosRef.request({
         method: call.method,

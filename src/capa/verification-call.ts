@@ -71,7 +71,7 @@ export function verificationDetailsCall(kind: VerificationKind, userId: string):
 }
 
 /** Reads an answer; error bodies are read as create's are (classifyResponse), a 2xx only through `call.read`. */
-export function classifyVerificationResponse<T>(call: VerificationCall<T>, httpStatus: number, headers: Record<string, unknown>, body: unknown): VerificationOutcome<T> {
+export function classifyVerificationResponse<T>(call: Pick<VerificationCall<T>, 'read'>, httpStatus: number, headers: Record<string, unknown>, body: unknown): VerificationOutcome<T> {
   if (httpStatus >= 200 && httpStatus < 300) {
     const value = call.read(body);
     if (value !== undefined) return { kind: 'answered', value, httpStatus };

@@ -1,5 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { tracing } from '../tracing/tracing';
 
 /** What one pass of a background loop asks for next: the pause before the next pass (0: go again at once). */
 export type NextPass = number;
@@ -26,7 +27,8 @@ export async function runPollingLoop(loop: PollingLoop): Promise<void> {
   while (!signal.aborted) {
     let pauseMs: number;
     try {
-      pauseMs = await loop.pass();
+      // Untraced: a pass that finds no work exports nothing; the work it claims runs in drive spans of its own.
+      pauseMs = await tracing.untraced(() => loop.pass());
     } catch (error) {
       loop.logger.error({ err: error, ...loop.context }, loop.failure);
       pauseMs = loop.pauseAfterErrorMs;

@@ -149,8 +149,22 @@ describe('loadAppConfig', () => {
     ['CAPA_CIRCUIT_MIN_CALLS', '0'],
     ['CAPA_RETRY_BUDGET_RATIO', '1.5'],
     ['CAPA_RETRY_BUDGET_MIN_PER_SECOND', '-1'],
+    ['CAPA_RECONCILE_INTERVAL_MS', '-1'],
+    ['CAPA_RECONCILE_INTERVAL_MS', '5m'],
+    ['KYC_POLL_AFTER_MS', '0'],
+    ['KYC_POLL_RPS', '0'],
+    ['KYC_POLL_RPS', 'fast'],
   ])('refuses %s=%s', (name, value) => {
     expect(() => loadAppConfig({ [name]: value })).toThrow(name);
+  });
+
+  it('reconciliation: defaults as DESIGN.md says (every 5 minutes, poll after a day at 1 a second); 0 turns it off', () => {
+    expect(loadAppConfig({})).toMatchObject({ reconcileIntervalMs: 300_000, kycPollAfterMs: 86_400_000, kycPollRps: 1 });
+    expect(loadAppConfig({ CAPA_RECONCILE_INTERVAL_MS: '0', KYC_POLL_AFTER_MS: '60000', KYC_POLL_RPS: '0.5' })).toMatchObject({
+      reconcileIntervalMs: 0,
+      kycPollAfterMs: 60_000,
+      kycPollRps: 0.5,
+    });
   });
 
   it('refuses the retired CAPA_CIRCUIT_THRESHOLD, pointing to the settings that replace it', () => {

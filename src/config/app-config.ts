@@ -76,6 +76,12 @@ export class AppConfig {
   /** How often each endpoint's deliverer looks for new and due deliveries when idle. */
   readonly eventDeliveryIntervalMs: number;
   readonly eventRetentionDays: number;
+  /** How often one replica reads Capa's FAILED notifications back (and polls stale KYC statuses); 0: off, the boot run too. */
+  readonly reconcileIntervalMs: number;
+  /** A non-terminal KYC status unchanged (and unpolled) this long is refreshed from Capa's details endpoint. */
+  readonly kycPollAfterMs: number;
+  /** Details calls per second of that fallback, all replicas together. */
+  readonly kycPollRps: number;
   /** Secrets Capa signs webhooks with (several during a rotation); empty: `/webhooks/capa` is off. */
   readonly capaWebhookSecrets: readonly string[];
   /** True when the sandbox generated the webhook secret it shares with the built-in simulator. */
@@ -128,6 +134,9 @@ export class AppConfig {
     this.eventRetryWindowMs = env.EVENT_RETRY_WINDOW_MS ?? 24 * 3_600_000;
     this.eventDeliveryIntervalMs = env.EVENT_DELIVERY_INTERVAL_MS ?? 500;
     this.eventRetentionDays = env.EVENT_RETENTION_DAYS ?? 30;
+    this.reconcileIntervalMs = env.CAPA_RECONCILE_INTERVAL_MS ?? 300_000;
+    this.kycPollAfterMs = env.KYC_POLL_AFTER_MS ?? 86_400_000;
+    this.kycPollRps = env.KYC_POLL_RPS ?? 1;
 
     const webhookSecrets = splitTokens(env.CAPA_WEBHOOK_SECRETS ?? readSecretFile(env.CAPA_WEBHOOK_SECRETS_FILE, 'CAPA_WEBHOOK_SECRETS_FILE'));
     this.webhookSecretGenerated = webhookSecrets.length === 0 && this.sandboxMode && !this.isProduction;

@@ -226,6 +226,15 @@ export class EnvironmentVariables {
 
   @OptionalInt(1, 3650)
   EVENT_RETENTION_DAYS?: number;
+
+  @OptionalInt(0, 86_400_000)
+  CAPA_RECONCILE_INTERVAL_MS?: number;
+
+  @OptionalInt(1_000, 365 * 86_400_000)
+  KYC_POLL_AFTER_MS?: number;
+
+  @OptionalNumber(0.01, 100)
+  KYC_POLL_RPS?: number;
 }
 
 function toInt(value: unknown): unknown {

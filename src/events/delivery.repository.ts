@@ -8,6 +8,8 @@ export interface ClaimedDelivery {
   deliveryId: string;
   attempts: number;
   event: EventView;
+  /** W3C traceparent stored with the event (tracing on): the push's span links to it. Never sent in the body. */
+  traceParent: string | null;
 }
 
 /** What one claimNew did: see there. */
@@ -21,9 +23,15 @@ export interface NewClaims {
 interface ClaimedRow extends EventRow {
   delivery_id: string;
   attempts: number;
+  trace_parent: string | null;
 }
 
-const toClaimed = (row: ClaimedRow): ClaimedDelivery => ({ deliveryId: row.delivery_id, attempts: row.attempts, event: toEventView(row) });
+const toClaimed = (row: ClaimedRow): ClaimedDelivery => ({
+  deliveryId: row.delivery_id,
+  attempts: row.attempts,
+  event: toEventView(row),
+  traceParent: row.trace_parent,
+});
 
 const ms = (param: string) => `${param}::bigint * interval '1 millisecond'`;
 
@@ -71,7 +79,7 @@ export class DeliveryRepository {
       // A statement after the lock: its snapshot's event horizon bounds what is exposed, as in the pull feed.
       const { rows } = await client.query<ClaimedRow & { scanned: number; cursor_ahead: boolean }>(
         `WITH batch AS (
-           SELECT id, writer_xid, position, type, occurred_at, external_user_id, user_id, data FROM outbox_events
+           SELECT id, writer_xid, position, type, occurred_at, external_user_id, user_id, data, trace_parent FROM outbox_events
            WHERE (writer_xid, position) > ($2::xid8, $3::bigint) AND writer_xid < (SELECT capa_event_horizon())
            ORDER BY writer_xid, position
            LIMIT $4
@@ -85,7 +93,8 @@ export class DeliveryRepository {
          ), moved AS (
            UPDATE event_endpoints SET cursor_xid = last.writer_xid, cursor_position = last.position FROM last WHERE url = $1
          )
-         SELECT scanned, $2::xid8 >= pg_snapshot_xmax(pg_current_snapshot()) AS cursor_ahead, c.id::text AS delivery_id, c.attempts, b.id, b.type, b.occurred_at, b.external_user_id, b.user_id, b.data
+         SELECT scanned, $2::xid8 >= pg_snapshot_xmax(pg_current_snapshot()) AS cursor_ahead, c.id::text AS delivery_id, c.attempts, b.id, b.type, b.occurred_at, b.external_user_id, b.user_id, b.data,
+                b.trace_parent
          FROM (SELECT count(*)::int AS scanned FROM batch) AS counted
          LEFT JOIN (claimed c JOIN batch b ON b.id = c.event_id) ON true
          ORDER BY b.writer_xid, b.position`,
@@ -117,7 +126,8 @@ export class DeliveryRepository {
          ORDER BY next_attempt_at
          LIMIT $4
          FOR UPDATE SKIP LOCKED)
-       RETURNING d.id::text AS delivery_id, d.attempts, e.id, e.type, e.occurred_at, e.external_user_id, e.user_id, e.data`,
+       RETURNING d.id::text AS delivery_id, d.attempts, e.id, e.type, e.occurred_at, e.external_user_id, e.user_id, e.data,
+                 e.trace_parent`,
       [url, owner, leaseMs, limit],
     );
     return rows.map(toClaimed);

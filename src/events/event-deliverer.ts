@@ -113,7 +113,12 @@ export class EventDeliverer implements OnApplicationBootstrap, BeforeApplication
       // Nothing claimed although events were passed: all of them had a redelivery row already (claimDue sends those).
       if (claimed.length === 0) return (fresh?.scanned ?? 0) > 0;
       const sendWithinMs = leasesEndAt - SETTLE_RESERVE_MS - performance.now();
-      const results = await this.sender!.sendAll(url, claimed.map((delivery) => delivery.event), sendWithinMs);
+      const results = await this.sender!.sendAll(
+        url,
+        claimed.map((delivery) => delivery.event),
+        sendWithinMs,
+        claimed.map((delivery) => delivery.traceParent),
+      );
       await this.deliveries.markDelivered(claimed.filter((_, index) => results[index].acknowledged).map((delivery) => delivery.deliveryId));
       const failures = claimed.flatMap((delivery, index) => {
         const result = results[index];

@@ -16,6 +16,8 @@ export interface KycStatusChangedData {
   status: string;
   previousStatus: string;
   capaEvent: string | null;
+  /** Where the change was learnt when not from a signed webhook: read back from Capa's notifications, or polled. */
+  source?: 'reconciled' | 'polled';
 }
 
 /**
@@ -46,6 +48,8 @@ export type OutboxEventInput = AnyEvent & {
   userId: string | null;
   /** Defaults to the database's transaction time. */
   occurredAt?: Date;
+  /** W3C traceparent of the writer (tracing on): the event's pushes link to it. */
+  traceParent?: string;
 };
 
 /** An event as the feed and the webhooks show it. */

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { OutboxEventInput } from './event.types';
+import { tracing } from '../tracing/tracing';
 
 /**
  * Something that runs SQL inside the caller's open transaction: a pg client (or pool, for a single statement)
@@ -16,9 +17,9 @@ export type OutboxExecutor =
  */
 export function outboxInsertFromJson(param: string): string {
   return `
-  INSERT INTO outbox_events (type, external_user_id, user_id, data, occurred_at)
-  SELECT e.type, e."externalUserId", e."userId", e.data, coalesce(e."occurredAt", now())
-  FROM jsonb_to_recordset(${param}::jsonb) AS e(type text, "externalUserId" text, "userId" text, data jsonb, "occurredAt" timestamptz)`;
+  INSERT INTO outbox_events (type, external_user_id, user_id, data, occurred_at, trace_parent)
+  SELECT e.type, e."externalUserId", e."userId", e.data, coalesce(e."occurredAt", now()), e."traceParent"
+  FROM jsonb_to_recordset(${param}::jsonb) AS e(type text, "externalUserId" text, "userId" text, data jsonb, "occurredAt" timestamptz, "traceParent" text)`;
 }
 
 const APPEND = outboxInsertFromJson('$1');
@@ -28,7 +29,9 @@ const APPEND = outboxInsertFromJson('$1');
 export class OutboxWriter {
   async append(executor: OutboxExecutor, events: readonly OutboxEventInput[]): Promise<void> {
     if (events.length === 0) return;
-    const json = JSON.stringify(events);
+    // With tracing on, each event keeps the writer's traceparent (its pushes link to it); off, nothing is added.
+    const traceParent = tracing.traceparent();
+    const json = JSON.stringify(traceParent === undefined ? events : events.map((event) => ({ traceParent, ...event })));
     if ('$executeRawUnsafe' in executor) await executor.$executeRawUnsafe(APPEND, json);
     else await executor.query(APPEND, [json]);
   }

@@ -24,10 +24,11 @@ export function settledEventsParam(event: SignupSettledEvent | null): string {
  * row of the CTE `settled` (rows under SIGNUP_COLUMNS' names): none when the settle statement changed no row. Spliced
  * into the settle statements as a data-modifying CTE, so the change and its event commit together in one round trip:
  * `WITH settled AS (UPDATE signups ... RETURNING ...), event AS (${outboxInsertForSettled('$5')}) SELECT * FROM settled`.
+ * The event keeps the signup's traceparent: its pushes link to the request that registered the user.
  */
 export function outboxInsertForSettled(param: string): string {
   return `
-  INSERT INTO outbox_events (type, external_user_id, user_id, data, occurred_at)
-  SELECT e.type, s."externalUserId", s."capaUserId", e.data, s."updatedAt"
+  INSERT INTO outbox_events (type, external_user_id, user_id, data, occurred_at, trace_parent)
+  SELECT e.type, s."externalUserId", s."capaUserId", e.data, s."updatedAt", s."traceParent"
   FROM settled s CROSS JOIN jsonb_to_recordset(${param}::jsonb) AS e(type text, data jsonb)`;
 }

@@ -3,6 +3,7 @@ import { Webhook } from 'standardwebhooks';
 import { Pool } from 'undici';
 import type { EventView } from './event.types';
 import { AttemptResult, resultOfError, resultOfStatus } from './delivery-policy';
+import { tracing } from '../tracing/tracing';
 
 /**
  * POSTs one event to one endpoint, signed per the Standard Webhooks spec: webhook-id is the event's id (receivers
@@ -30,7 +31,7 @@ export class WebhookSender {
    * (`withinMs`); it is set before anything is dispatched, so it bounds the whole send: a wait for one of the pool's
    * sockets, connecting, the request and the answer. With no time left nothing is sent.
    */
-  async sendAll(url: string, events: readonly EventView[], withinMs = this.timeoutMs): Promise<AttemptResult[]> {
+  async sendAll(url: string, events: readonly EventView[], withinMs = this.timeoutMs, causes?: ReadonlyArray<string | null>): Promise<AttemptResult[]> {
     const budgetMs = Math.min(this.timeoutMs, Math.floor(withinMs));
     if (budgetMs <= 0) return events.map(() => ({ acknowledged: false, error: 'not sent: its lease ran out before the send (claiming took too long)' }));
     const deadline = new AbortController();
@@ -39,7 +40,15 @@ export class WebhookSender {
     const timer = setTimeout(() => deadline.abort(new DOMException(`no answer within ${budgetMs} ms`, 'TimeoutError')), budgetMs);
     try {
       const sentAt = new Date();
-      return await Promise.all(events.map((event) => this.send(url, event, sentAt, deadline.signal, budgetMs)));
+      return await Promise.all(
+        events.map((event, index) =>
+          // With tracing on, each push is a span of its own linked to the trace that wrote the event (`causes`); the
+          // POST carries its traceparent, so the receiver continues the trace.
+          tracing.inDrive({ name: 'event delivery', causedBy: causes?.[index], attributes: { 'event.type': event.type, 'event.id': event.id } }, () =>
+            this.send(url, event, sentAt, deadline.signal, budgetMs),
+          ),
+        ),
+      );
     } finally {
       clearTimeout(timer);
     }

@@ -1,6 +1,7 @@
 import type { ClientBase } from 'pg';
 import type { StagedCounts } from './import.types';
 import type { RowBatch } from './row-batch';
+import { tracing } from '../tracing/tracing';
 
 /** Rows moved into signups per transaction: each such transaction is short, so a live call waits for it at most briefly. */
 export const MOVE_ROWS = 5000;
@@ -108,8 +109,8 @@ export class ImportStaging {
            SELECT * FROM ${this.staged} WHERE external_user_id > $2 ORDER BY external_user_id LIMIT ${MOVE_ROWS}
          ), inserted AS (
            INSERT INTO signups (external_user_id, method, identifier, user_type, alias, fingerprint, status, next_attempt_at,
-                                created_at, updated_at, import_id)
-           SELECT external_user_id, method, identifier, user_type, alias, fingerprint, 'PENDING', now(), now(), now(), $1::uuid
+                                created_at, updated_at, import_id, trace_parent)
+           SELECT external_user_id, method, identifier, user_type, alias, fingerprint, 'PENDING', now(), now(), now(), $1::uuid, $3
            FROM batch ORDER BY external_user_id
            ON CONFLICT (external_user_id) DO NOTHING
            RETURNING external_user_id
@@ -118,7 +119,8 @@ export class ImportStaging {
          )
          SELECT (SELECT count(*) FROM batch)::int AS moved, (SELECT count(*) FROM inserted)::int AS inserted,
                 (SELECT max(external_user_id) FROM batch) AS last`,
-        [id, after],
+        // The upload's traceparent (tracing on): each row's drive links to the upload request.
+        [id, after, tracing.traceparent() ?? null],
       );
       inserted += rows[0].inserted;
       if (rows[0].moved < MOVE_ROWS || rows[0].last === null) break;

@@ -5,6 +5,7 @@ import { PollingWorker, runPollingLoop } from '../common/polling-loop';
 import { AppConfig } from '../config/app-config';
 import { ImportRepository } from './import.repository';
 import { LEASE_MARGIN_MS } from '../signups/drive';
+import { tracing } from '../tracing/tracing';
 import { SignupsService } from '../signups/signups.service';
 import type { SignupRecord } from '../signups/signup.types';
 import { ImportMetrics } from './import-metrics';
@@ -71,9 +72,13 @@ export class ImportWorker extends PollingWorker implements OnApplicationBootstra
 
   private startDrive(row: SignupRecord): void {
     this.metrics.capaCallsForImports.inc();
-    const drive = this.signups.drive(row, Date.now() + this.config.capaTimeoutMs, 'worker').catch((error: unknown) => {
-      this.logger.error({ err: error }, 'Import drive failed; the lease will expire and it is retried');
-    });
+    const drive = tracing
+      .inDrive({ name: 'import row', causedBy: row.traceParent, attributes: { 'signup.external_user_id': row.externalUserId } }, () =>
+        this.signups.drive(row, Date.now() + this.config.capaTimeoutMs, 'worker'),
+      )
+      .catch((error: unknown) => {
+        this.logger.error({ err: error }, 'Import drive failed; the lease will expire and it is retried');
+      });
     this.inFlight.add(drive);
     void drive.finally(() => this.inFlight.delete(drive));
   }

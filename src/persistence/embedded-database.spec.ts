@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { EmbeddedDatabase, startEmbeddedDatabase } from './embedded-database';
-import { planDelivery } from '../capa-webhooks/delivery-plan';
-import { readDelivery } from '../capa-webhooks/webhook-delivery';
+import { planWebhook } from '../capa-webhooks/webhook-plan';
+import { readWebhook } from '../capa-webhooks/capa-webhook';
 import { DEFAULT_MIGRATIONS_DIR, applyMigrations } from './migrator';
 
 const ALL_MIGRATIONS = readdirSync(DEFAULT_MIGRATIONS_DIR, { withFileTypes: true })
@@ -98,10 +98,10 @@ describe('startEmbeddedDatabase', () => {
       expect(plan.rows.map((row) => row['QUERY PLAN']).join('\n')).toContain('signups_pending_due_idx');
 
       // A Capa webhook delivery is one PL/pgSQL call (capa_record_delivery).
-      const delivery = readDelivery(Buffer.from(JSON.stringify({ type: 'KYC', event: 'VERIFIED_USER', externalUserId: 'user-2' })));
+      const delivery = readWebhook(Buffer.from(JSON.stringify({ type: 'KYC', event: 'VERIFIED_USER', externalUserId: 'user-2' })));
       const recorded = await client.query(
         `SELECT decision_key AS key, previous_kyc_status AS previous FROM capa_record_delivery($1, $2, $3, $4, $5, $6, $7, $8)`,
-        ['user-2', 'KYC', 'VERIFIED_USER', delivery.sha256, delivery.raw.toString('utf8'), null, 3600, JSON.stringify(planDelivery(delivery))],
+        ['user-2', 'KYC', 'VERIFIED_USER', delivery.sha256, delivery.raw.toString('utf8'), null, 3600, JSON.stringify(planWebhook(delivery))],
       );
       expect(recorded.rows).toEqual([{ key: 'fresh', previous: 'NOT_STARTED' }]);
       const signup = await client.query(`SELECT kyc_status::text AS status FROM signups WHERE external_user_id = 'user-2'`);

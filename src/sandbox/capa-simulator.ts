@@ -5,6 +5,7 @@ import { CONTROL_PREFIX, handleControlRequest } from './simulator-control';
 import { CREATE_USER_PATH, MAX_CREATE_USER_BODY_BYTES, SimulatedCreateUser, type CreateUserCallSpan, type DuplicateMode, type SimulatedUser } from './simulator-create-user';
 import { FaultPlan, type FaultConfig } from './simulator-faults';
 import { defaultRejection, delay, parseJson, readBody, sendJson, type ErrorShape } from './simulator-http';
+import { SimulatorNotifications, type NotificationApiSettings, type NotificationAnswer } from './simulator-notifications';
 import { handleWebhookControl } from './simulator-webhook-control';
 import { SimulatorVerification, type VerificationSettings } from './simulator-verification';
 import { SimulatorWebhooks, type WebhookFormat, type WebhookNotification, type WebhookSettings } from './simulator-webhooks';
@@ -14,6 +15,7 @@ export type { CreateUserPayload } from './simulator-validation';
 export type { ErrorShape } from './simulator-http';
 export type { WebhookNotification, WebhookSettings } from './simulator-webhooks';
 export type { SimulatorStats } from './simulator-answers';
+export type { RetryCall } from './simulator-notifications';
 export { CREATE_USER_PATH, MAX_CREATE_USER_BODY_BYTES } from './simulator-create-user';
 export type { CreateUserCallSpan, DuplicateMode, SimulatedUser } from './simulator-create-user';
 
@@ -46,9 +48,12 @@ export class CapaSimulator {
   readonly webhooks: SimulatorWebhooks;
   /** Capa's verification-link and details endpoints. */
   readonly verification = new SimulatorVerification();
+  /** Capa's webhook notification API: list, detail and manual retry of what `webhooks` sent. */
+  readonly notifications: SimulatorNotifications;
 
   constructor(options: CapaSimulatorOptions = {}) {
     this.webhooks = new SimulatorWebhooks(options.webhooks);
+    this.notifications = new SimulatorNotifications(this.webhooks);
     this.verification.configure(options.verification ?? {});
     this.baseLatencyMs = options.latencyMs ?? 0;
     const apiKeys = new Set(options.apiKeys ?? [DEFAULT_SANDBOX_API_KEY]);
@@ -104,6 +109,7 @@ export class CapaSimulator {
 
   reset(): void {
     this.webhooks.reset();
+    this.notifications.reset();
     this.verification.reset();
     this.createUserRoute.reset();
     this.counters = emptyStats();
@@ -145,9 +151,10 @@ export class CapaSimulator {
     return this.webhooks.list();
   }
 
-  configureWebhooks(settings: WebhookSettings & VerificationSettings): void {
+  configureWebhooks(settings: WebhookSettings & VerificationSettings & NotificationApiSettings): void {
     this.webhooks.configure(settings);
     this.verification.configure(settings);
+    this.notifications.configure(settings);
   }
 
   callsFor(externalUserId: string): number {
@@ -158,6 +165,9 @@ export class CapaSimulator {
     const [path, query = ''] = (req.url ?? '/').split('?', 2);
     if (req.method === 'POST' && path === CREATE_USER_PATH) return this.createUserRoute.handle(req, res);
     if (this.verification.matches(req.method, path)) return this.handleVerification(req, res, path, new URLSearchParams(query));
+    if (this.notifications.matches(req.method, path)) {
+      return this.handlePartnerCall(req, res, async () => this.notifications.handle(req, path, new URLSearchParams(query)));
+    }
     if (req.method === 'PUT' && path === WEBHOOK_SETTINGS_PATH) return this.handleWebhookSettings(req, res);
     if (path.startsWith(CONTROL_PREFIX) && (await handleWebhookControl(this, req, res, path))) return;
     if (path.startsWith(CONTROL_PREFIX) && (await handleControlRequest(this, req, res, path))) return;
@@ -165,7 +175,12 @@ export class CapaSimulator {
   }
 
   /** Capa's link and details endpoints, behind the same key check and scripted faults as create. */
-  private async handleVerification(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> {
+  private handleVerification(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> {
+    return this.handlePartnerCall(req, res, () => this.verification.handle(req, path, query, (userId) => this.createUserRoute.byUserId(userId)));
+  }
+
+  /** A v2 partner call behind the same scripted faults and key check as create. */
+  private async handlePartnerCall(req: IncomingMessage, res: ServerResponse, handle: () => Promise<NotificationAnswer>): Promise<void> {
     this.counters.requests++;
     const fault = this.faultPlan.nextFault();
     if (fault?.kind === 'timeout') return this.answers.hang(res);
@@ -175,7 +190,7 @@ export class CapaSimulator {
     if (fault?.kind === 'commit-then-500') return this.answers.rejected(res, defaultRejection(500));
     const unauthorized = this.answers.unauthorized(req.headers['partner-api-key']);
     if (unauthorized !== undefined) return this.answers.answer(res, unauthorized.status, unauthorized.body);
-    const answer = await this.verification.handle(req, path, query, (userId) => this.createUserRoute.byUserId(userId));
+    const answer = await handle();
     if ('rejection' in answer) return this.answers.rejected(res, answer.rejection);
     this.answers.answer(res, answer.status, answer.body);
   }

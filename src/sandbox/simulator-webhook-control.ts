@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseJson, readBody, sendJson } from './simulator-http';
+import type { NotificationApiSettings, RetryCall } from './simulator-notifications';
 import type { VerificationSettings } from './simulator-verification';
 import type { WebhookFormat, WebhookNotification, WebhookSettings } from './simulator-webhooks';
 
@@ -12,19 +13,24 @@ export interface WebhookControlTarget {
   sendKycEvent(externalUserId: string, event: string, format?: WebhookFormat): WebhookNotification;
   sendWebhook(payload: unknown, format?: WebhookFormat): WebhookNotification;
   webhookNotifications(): WebhookNotification[];
-  configureWebhooks(settings: WebhookSettings & VerificationSettings): void;
+  configureWebhooks(settings: WebhookSettings & VerificationSettings & NotificationApiSettings): void;
+  readonly notifications: { retryCalls(): RetryCall[] };
 }
 
 /**
  * `POST /__sim/kyc/{externalUserId}` `{event, format?}`: Capa's KYC webhook for that user (e.g. VERIFIED_USER).
  * `POST /__sim/transactions/{externalUserId}` `{event, ...fields}`: a TRANSACTION webhook.
  * `POST /__sim/webhooks` `{payload, format?}`: any payload, signed and sent as it is.
- * `GET /__sim/webhooks`: every notification with its attempts. `POST /__sim/webhook-settings`
- * `{url?, secret?, retryScale?, templateMissing?}`. Answers false when the request is none of these.
+ * `GET /__sim/webhooks`: every notification with its attempts; `GET /__sim/notification-retries`: every manual retry
+ * call with its answer. `POST /__sim/webhook-settings` `{url?, secret?, retryScale?, templateMissing?, notificationApi?}`. Answers false when the request is none of these.
  */
 export async function handleWebhookControl(target: WebhookControlTarget, req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
   if (req.method === 'GET' && path === '/__sim/webhooks') {
     sendJson(res, 200, { items: target.webhookNotifications() });
+    return true;
+  }
+  if (req.method === 'GET' && path === '/__sim/notification-retries') {
+    sendJson(res, 200, { items: target.notifications.retryCalls() });
     return true;
   }
   if (req.method !== 'POST') return false;
@@ -41,7 +47,7 @@ export async function handleWebhookControl(target: WebhookControlTarget, req: In
   const fields = json.value as Record<string, unknown>;
   const format = fields.format === 'pretty' ? 'pretty' : 'compact';
   if (path === '/__sim/webhook-settings') {
-    target.configureWebhooks(fields as WebhookSettings & VerificationSettings);
+    target.configureWebhooks(fields as WebhookSettings & VerificationSettings & NotificationApiSettings);
     sendJson(res, 200, { status: 'ok' });
   } else if (path === '/__sim/webhooks') {
     sendJson(res, 202, target.sendWebhook(fields.payload, format));

@@ -18,19 +18,37 @@ export interface WebhookSettings {
  */
 export type WebhookFormat = 'compact' | 'pretty';
 
+/** Capa's notification statuses: NOT_SENT when no webhook URL was configured as the event happened (never delivered). */
+export type NotificationStatus = 'PENDING' | 'SENT' | 'FAILED' | 'NOT_SENT';
+
+/** Capa's manual retries of one notification (POST .../webhook-notifications/{id}/retry): at most this many. */
+export const MAX_MANUAL_RETRIES = 3;
+
 export interface WebhookNotification {
   id: string;
   payload: unknown;
   format: WebhookFormat;
-  status: 'PENDING' | 'SENT' | 'FAILED';
+  status: NotificationStatus;
+  /** The event's name (`event`, or `type` when it has none), as Capa's list shows it. */
+  eventType: string | null;
+  /** Delivery attempts so far, all cycles together. */
+  retryAttempts: number;
+  manualRetryCount: number;
+  createdAt: string;
+  updatedAt: string;
+  lastManualRetryAt: string | null;
   attempts: Array<{ at: string; httpStatus: number | null; error?: string }>;
 }
+
+export type ManualRetryAnswer = 'accepted' | 'not-found' | 'not-failed' | 'too-many';
 
 /** The simulator's webhook sender: signs like Capa, delivers to one URL, retries on Capa's schedule (scalable). */
 export class SimulatorWebhooks {
   private settings: Required<Omit<WebhookSettings, 'url'>> & { url: string | null };
   private readonly notifications: WebhookNotification[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** The latest createdAt handed out: each notification's is later, so Capa's creation order is never a tie. */
+  private lastCreatedMs = 0;
 
   constructor(settings: WebhookSettings = {}) {
     this.settings = { url: settings.url ?? null, secret: settings.secret ?? 'sandbox-webhook-secret', retryScale: settings.retryScale ?? 1 };
@@ -48,16 +66,51 @@ export class SimulatorWebhooks {
     return this.settings.url;
   }
 
-  /** Queues one notification and makes its first attempt at once; answers it (its later attempts update it). */
+  /**
+   * Queues one notification and makes its first attempt at once; answers it (its later attempts update it). With no
+   * URL configured it is NOT_SENT, as at Capa: never delivered, never retried.
+   */
   send(payload: unknown, format: WebhookFormat = 'compact'): WebhookNotification {
-    const notification: WebhookNotification = { id: randomUUID(), payload, format, status: 'PENDING', attempts: [] };
+    this.lastCreatedMs = Math.max(Date.now(), this.lastCreatedMs + 1);
+    const createdAt = new Date(this.lastCreatedMs).toISOString();
+    const notification: WebhookNotification = {
+      id: randomUUID(),
+      payload,
+      format,
+      status: this.settings.url === null ? 'NOT_SENT' : 'PENDING',
+      eventType: eventTypeOf(payload),
+      retryAttempts: 0,
+      manualRetryCount: 0,
+      createdAt,
+      updatedAt: createdAt,
+      lastManualRetryAt: null,
+      attempts: [],
+    };
     this.notifications.push(notification);
-    this.schedule(notification, 0);
+    if (notification.status === 'PENDING') this.schedule(notification, 0);
     return notification;
   }
 
   list(): WebhookNotification[] {
     return this.notifications.map((notification) => ({ ...notification, attempts: [...notification.attempts] }));
+  }
+
+  find(id: string): WebhookNotification | undefined {
+    const notification = this.notifications.find((candidate) => candidate.id === id);
+    return notification === undefined ? undefined : { ...notification, attempts: [...notification.attempts] };
+  }
+
+  /** Capa's manual retry: only a FAILED notification, at most 3 times; it is PENDING again with a fresh automatic cycle. */
+  retry(id: string): ManualRetryAnswer {
+    const notification = this.notifications.find((candidate) => candidate.id === id);
+    if (notification === undefined) return 'not-found';
+    if (notification.status !== 'FAILED') return 'not-failed';
+    if (notification.manualRetryCount >= MAX_MANUAL_RETRIES) return 'too-many';
+    notification.manualRetryCount += 1;
+    notification.status = 'PENDING';
+    notification.lastManualRetryAt = notification.updatedAt = new Date().toISOString();
+    this.schedule(notification, 0);
+    return 'accepted';
   }
 
   /** Resolves once no notification is PENDING (or after timeoutMs). */
@@ -109,7 +162,10 @@ export class SimulatorWebhooks {
         error = caught instanceof Error ? caught.message : String(caught);
       }
     }
-    notification.attempts.push({ at: new Date().toISOString(), httpStatus, ...(error !== undefined ? { error } : {}) });
+    const at = new Date().toISOString();
+    notification.attempts.push({ at, httpStatus, ...(error !== undefined ? { error } : {}) });
+    notification.retryAttempts += 1;
+    notification.updatedAt = at;
     if (httpStatus !== null && httpStatus >= 200 && httpStatus < 300) {
       notification.status = 'SENT';
     } else if (attempt < CAPA_WEBHOOK_RETRY_DELAYS_MS.length) {
@@ -118,4 +174,10 @@ export class SimulatorWebhooks {
       notification.status = 'FAILED';
     }
   }
+}
+
+function eventTypeOf(payload: unknown): string | null {
+  if (typeof payload !== 'object' || payload === null) return null;
+  const { event, type } = payload as { event?: unknown; type?: unknown };
+  return typeof event === 'string' ? event : typeof type === 'string' ? type : null;
 }

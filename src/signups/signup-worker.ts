@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { INSTANCE_ID } from '../common/instance-id';
 import { PollingWorker, runPollingLoop } from '../common/polling-loop';
 import { AppConfig } from '../config/app-config';
+import { tracing } from '../tracing/tracing';
 import { SignupRepository } from './signup.repository';
 import { LEASE_MARGIN_MS } from './drive';
 import { SignupsService } from './signups.service';
@@ -46,7 +47,12 @@ export class SignupWorker extends PollingWorker implements OnApplicationBootstra
     let drives: Array<Promise<unknown>> = [];
     const claim = this.signups.claim(
       () => this.repository.claimDue(ownerPrefix, leaseMs, this.config.workerBatchSize, new Date()),
-      (claimed) => (drives = claimed.map((row) => this.signups.drive(row, Date.now() + this.config.capaTimeoutMs, 'worker'))),
+      (claimed) =>
+        (drives = claimed.map((row) =>
+          tracing.inDrive({ name: 'signup retry', causedBy: row.traceParent, attributes: { 'signup.external_user_id': row.externalUserId } }, () =>
+            this.signups.drive(row, Date.now() + this.config.capaTimeoutMs, 'worker'),
+          ),
+        )),
     );
     this.claiming = claim;
     const rows = await claim;

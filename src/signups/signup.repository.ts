@@ -7,6 +7,7 @@ import { type Signup } from '../generated/prisma/client';
 import { AttemptActor, CreatedSettlement, Lease, PRISMA_ROW_TYPES, SIGNUP_COLUMNS, isUniqueViolation, toRecord } from './signup-rows';
 import { outboxInsertForSettled, settledEventsParam, signupSettled } from '../events/signup-events';
 import { PrismaService } from '../persistence/prisma.service';
+import { tracing } from '../tracing/tracing';
 
 /** A lease's end, `$n` milliseconds from now on the database's clock. */
 const leaseEnd = (param: string) => `now() + ${param} * interval '1 millisecond'`;
@@ -24,8 +25,8 @@ const HOT_STATEMENTS = {
   findByExternalUserId: `SELECT ${SIGNUP_COLUMNS.sql} FROM signups WHERE external_user_id = $1`,
   insertPending: `
     INSERT INTO signups (external_user_id, method, identifier, user_type, alias, fingerprint, status,
-                         lease_owner, lease_until, next_attempt_at, created_at, updated_at)
-    VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', $7, ${leaseEnd('$8')}, ${leaseEnd('$8')}, $9, $9)
+                         lease_owner, lease_until, next_attempt_at, created_at, updated_at, trace_parent)
+    VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', $7, ${leaseEnd('$8')}, ${leaseEnd('$8')}, $9, $9, $10)
     ON CONFLICT (external_user_id) DO NOTHING
     RETURNING ${SIGNUP_COLUMNS.sql}`,
   claimPending: `
@@ -34,7 +35,7 @@ const HOT_STATEMENTS = {
     RETURNING ${SIGNUP_COLUMNS.sql}`,
   replaceFailed: `
     UPDATE signups SET method = $4, identifier = $5, user_type = $6, alias = $7, fingerprint = $8, status = 'PENDING',
-                       error_code = NULL, error_message = NULL,
+                       error_code = NULL, error_message = NULL, trace_parent = $11,
                        lease_owner = $2, lease_until = ${leaseEnd('$3')}, next_attempt_at = ${leaseEnd('$3')}, updated_at = $9
     WHERE id = $1 AND status = 'FAILED' AND fingerprint = $10
     RETURNING ${SIGNUP_COLUMNS.sql}`,
@@ -117,7 +118,7 @@ export class SignupRepository {
   async insertPending(request: SignupRequest, lease: Lease, now = new Date()): Promise<SignupRecord | null> {
     const { externalUserId, method, identifier, userType, alias, fingerprint } = request;
     // If this drive dies, the row is due for the worker as soon as its lease runs out (next_attempt_at = lease_until).
-    const rows = await this.hot('insertPending', [externalUserId, method, identifier, userType, alias, fingerprint, lease.owner, lease.ms, now]);
+    const rows = await this.hot('insertPending', [externalUserId, method, identifier, userType, alias, fingerprint, lease.owner, lease.ms, now, tracing.traceparent() ?? null]);
     return rows[0] ?? null;
   }
 
@@ -130,7 +131,7 @@ export class SignupRepository {
   /** A corrected payload takes over a FAILED row, as long as nobody changed it since it was read. */
   async replaceFailed(previous: SignupRecord, request: SignupRequest, lease: Lease, now: Date): Promise<SignupRecord | null> {
     const { method, identifier, userType, alias, fingerprint } = request;
-    const rows = await this.hot('replaceFailed', [previous.id, lease.owner, lease.ms, method, identifier, userType, alias, fingerprint, now, previous.fingerprint]);
+    const rows = await this.hot('replaceFailed', [previous.id, lease.owner, lease.ms, method, identifier, userType, alias, fingerprint, now, previous.fingerprint, tracing.traceparent() ?? null]);
     return rows[0] ?? null;
   }
 

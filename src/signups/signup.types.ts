@@ -45,6 +45,8 @@ export interface SignupRecord {
   kycLinkIssuedAt: Date | null;
   /** The import that brought this signup, null for a live one (absent on rows read without it). */
   importId?: string | null;
+  /** W3C traceparent of the request that wrote the row (tracing on; absent on rows read without it). */
+  traceParent?: string | null;
   /**
    * The database's clock when the row was read (absent on rows read through Prisma's client). Leases and schedules
    * are compared with it, never with this process's clock, so replicas whose clocks differ agree on who holds a lease.

@@ -1,4 +1,4 @@
-import { KYC_STATUSES, decideKycEvent, kycStatusFromVerdict, verificationKindFor } from './kyc-status';
+import { KYC_STATUSES, decideKycEvent, decideVerdict, kycStatusFromVerdict, verificationKindFor } from './kyc-status';
 import type { KycStatus } from './kyc-status';
 
 describe('decideKycEvent', () => {
@@ -53,5 +53,25 @@ describe('kycStatusFromVerdict', () => {
     [undefined, undefined],
   ])('%p -> %p', (verdict, status) => {
     expect(kycStatusFromVerdict(verdict)).toBe(status);
+  });
+});
+
+describe('decideVerdict: a details verdict never moves a status backwards', () => {
+  it.each<[KycStatus, unknown, KycStatus | null]>([
+    ['IN_PROGRESS', 'NOT_STARTED', null],
+    ['IN_PROGRESS', 'SOMETHING_NEW', null],
+    ['IN_PROGRESS', undefined, null],
+    ['IN_PROGRESS', 'VERIFIED', 'VERIFIED'],
+    ['IN_PROGRESS', 'REJECTED', 'REJECTED'],
+    ['REVIEW_NEEDED', 'IN_PROGRESS', 'IN_PROGRESS'],
+    ['VERIFIED', 'IN_PROGRESS', null],
+    ['VERIFIED', 'REVIEW_NEEDED', null],
+    ['VERIFIED', 'NOT_STARTED', null],
+    ['VERIFIED', 'REJECTED', 'REJECTED'],
+    ['REJECTED', 'IN_PROGRESS', 'IN_PROGRESS'],
+    ['NOT_STARTED', 'IN_PROGRESS', 'IN_PROGRESS'],
+    ['VERIFIED', 'VERIFIED', null],
+  ])('%p with verdict %p -> %p', (current, verdict, next) => {
+    expect(decideVerdict(current, verdict)).toBe(next);
   });
 });

@@ -40,3 +40,15 @@ export function kycStatusFromVerdict(verdict: unknown): KycStatus | undefined {
   if ((KYC_STATUSES as readonly string[]).includes(normalised)) return normalised as KycStatus;
   return Object.hasOwn(aliases, normalised) ? aliases[normalised] : undefined;
 }
+
+/**
+ * What a details verdict (refresh, the poll fallback) does to a status: never moves it backwards. NOT_STARTED or a
+ * verdict naming no status changes nothing, and the webhooks' precedence holds (IN_PROGRESS/REVIEW_NEEDED never
+ * overwrite VERIFIED). Answers the new status, or null for no change.
+ */
+export function decideVerdict(current: KycStatus, verdict: unknown): KycStatus | null {
+  const status = kycStatusFromVerdict(verdict);
+  if (status === undefined || status === 'NOT_STARTED' || status === current) return null;
+  if (current === 'VERIFIED' && (status === 'IN_PROGRESS' || status === 'REVIEW_NEEDED')) return null;
+  return status;
+}

@@ -8,7 +8,7 @@ import { Transaction, runInTransaction } from '../persistence/transaction';
 import type { AttemptActor } from '../signups/signup-rows';
 import { PRISMA_ROW_TYPES, SIGNUP_COLUMNS, toRecord } from '../signups/signup-rows';
 
-/** A status set from outside the webhook flow (an operator's refresh), with the one it replaced. */
+/** A status set from outside the webhook flow (an operator's refresh, the poll fallback), with the one it replaced. */
 export interface KycStatusUpdate {
   signup: SignupRecord;
   previousStatus: KycStatus;
@@ -41,18 +41,25 @@ export class VerificationRepository {
     return runInTransaction(this.prisma.pool, work);
   }
 
-  /** Sets the status read from Capa's details endpoint, answering the row and the status it had, in one statement. */
-  async setKycStatus(tx: Transaction, signupId: bigint, status: KycStatus): Promise<KycStatusUpdate | null> {
-    const { rows } = await tx.query<Signup & { previousStatus: KycStatus }>({
-      text: `UPDATE signups SET kyc_status = $2::"KycStatus", kyc_updated_at = now()
-       FROM (SELECT id AS locked_id, kyc_status::text AS previous_status FROM signups WHERE id = $1 FOR UPDATE) AS previous
-       WHERE signups.id = previous.locked_id
-       RETURNING ${SIGNUP_COLUMNS.sql}, previous.previous_status AS "previousStatus"`,
-      values: [signupId, status],
+  /**
+   * Sets the status a details verdict calls for, decided on the locked row (`decide` answers the new status or null
+   * for no change), so a webhook applied meanwhile is never overwritten by a stale read. Answers the row and the
+   * status it had; null when the signup is gone.
+   */
+  async setKycStatus(tx: Transaction, signupId: bigint, decide: (current: KycStatus) => KycStatus | null): Promise<KycStatusUpdate | null> {
+    const locked = await tx.query<{ status: KycStatus }>('SELECT kyc_status::text AS status FROM signups WHERE id = $1 FOR UPDATE', [signupId]);
+    if (locked.rows[0] === undefined) return null;
+    const previousStatus = locked.rows[0].status;
+    const next = decide(previousStatus);
+    const { rows } = await tx.query<Signup>({
+      text:
+        next === null
+          ? `SELECT ${SIGNUP_COLUMNS.sql} FROM signups WHERE id = $1`
+          : `UPDATE signups SET kyc_status = $2::"KycStatus", kyc_updated_at = now() WHERE id = $1 RETURNING ${SIGNUP_COLUMNS.sql}`,
+      values: next === null ? [signupId] : [signupId, next],
       types: PRISMA_ROW_TYPES,
     });
-    const row = rows[0];
-    return row === undefined ? null : { signup: toRecord(row), previousStatus: row.previousStatus };
+    return rows[0] === undefined ? null : { signup: toRecord(rows[0]), previousStatus };
   }
 
   async countByKycStatus(): Promise<Record<KycStatus, number>> {

@@ -11,7 +11,7 @@ import { DatabaseNotifications } from '../persistence/database-notifications';
 import { KycStatusUpdate, VerificationRepository } from './verification.repository';
 import { MAPPING_CHANGED } from '../signups/mapping-cache';
 import type { SignupRecord } from '../signups/signup.types';
-import { VerificationKind, kycStatusFromVerdict, verificationKindFor } from './kyc-status';
+import { VerificationKind, decideVerdict, verificationKindFor } from './kyc-status';
 import type { VerificationLinkAnswer } from './verification.types';
 import {
   AlreadyVerifiedError,
@@ -58,19 +58,37 @@ export class VerificationService {
     const { signup, capaUserId } = await this.registered(externalUserId);
     const kind = verificationKindFor(signup.userType);
     const verdict = answerOf(await this.call(signup, 'operator', verificationDetailsCall(kind, capaUserId), requestId));
-    const status = kycStatusFromVerdict(verdict);
-    if (status === undefined) throw new CapaUnexpectedAnswerError(`Capa's ${kind} verdict ${JSON.stringify(verdict)} names no known status`);
+    const updated = await this.applyVerdict(signup, capaUserId, verdict, {});
+    if (updated === null) throw new NotFoundError(`No signup for externalUserId ${JSON.stringify(externalUserId)}`);
+    return updated;
+  }
+
+  /**
+   * The poll fallback's refresh of one user (DESIGN.md, reconciliation): as `refresh`, by the worker; a failed call or
+   * an answer without a known verdict (404 included) changes nothing. Answers whether the status changed.
+   */
+  async poll(externalUserId: string): Promise<'changed' | 'unchanged' | 'error'> {
+    const signup = await this.signups.findByExternalUserId(externalUserId);
+    if (signup === null || signup.status !== 'CREATED' || signup.capaUserId === null) return 'unchanged';
+    const outcome = await this.call(signup, 'worker', verificationDetailsCall(verificationKindFor(signup.userType), signup.capaUserId));
+    if (outcome.kind === 'rejected' || outcome.kind === 'unreadable') return 'unchanged';
+    if (outcome.kind !== 'answered') return 'error';
+    const updated = await this.applyVerdict(signup, signup.capaUserId, outcome.value, { source: 'polled' });
+    return updated !== null && updated.signup.kycStatus !== updated.previousStatus ? 'changed' : 'unchanged';
+  }
+
+  /** Sets the status a verdict calls for (never backwards: decideVerdict), with its `kyc.status_changed` when it moved. */
+  private async applyVerdict(signup: SignupRecord, capaUserId: string, verdict: unknown, extra: { source?: 'polled' }): Promise<KycStatusUpdate | null> {
     const updated = await this.repository.inTransaction(async (tx) => {
-      const update = await this.repository.setKycStatus(tx, signup.id, status);
-      if (update !== null && update.previousStatus !== status) {
-        // No Capa event caused this change: an operator read the verdict.
-        const data = { status, previousStatus: update.previousStatus, capaEvent: null };
+      const update = await this.repository.setKycStatus(tx, signup.id, (current) => decideVerdict(current, verdict));
+      if (update !== null && update.previousStatus !== update.signup.kycStatus) {
+        // No Capa event caused this change: an operator or the poll fallback read the verdict.
+        const data = { status: update.signup.kycStatus, previousStatus: update.previousStatus, capaEvent: null, ...extra };
         await this.outbox.append(tx, [{ type: 'kyc.status_changed', externalUserId: signup.externalUserId, userId: capaUserId, data }]);
       }
       return update;
     });
-    this.notifications.publishLocally(MAPPING_CHANGED, signup.externalUserId);
-    if (updated === null) throw new NotFoundError(`No signup for externalUserId ${JSON.stringify(externalUserId)}`);
+    if (updated !== null && updated.previousStatus !== updated.signup.kycStatus) this.notifications.publishLocally(MAPPING_CHANGED, signup.externalUserId);
     return updated;
   }
 

@@ -17,7 +17,7 @@ export interface ReceiverOptions {
 /** A real HTTP endpoint for event webhooks that verifies each delivery with the standardwebhooks package. */
 export class EventReceiver {
   /** Verified deliveries acknowledged with 200, in arrival order. */
-  readonly delivered: Array<{ id: string; body: any; at: number }> = [];
+  readonly delivered: Array<{ id: string; body: any; at: number; traceparent?: string }> = [];
   readonly attemptsById = new Map<string, number>();
   readonly rejectedSignatures: string[] = [];
   /** While true, every delivery is answered 503. */
@@ -34,7 +34,8 @@ export class EventReceiver {
   url = '';
 
   constructor(
-    secret: string,
+    /** The secret it verifies deliveries with (the one the app must sign with). */
+    readonly secret: string,
     private readonly options: ReceiverOptions = {},
   ) {
     this.webhook = new Webhook(secret);
@@ -89,9 +90,18 @@ export class EventReceiver {
     this.inFlight.add(id);
     if (this.options.delayMs) await new Promise((resolve) => setTimeout(resolve, this.options.delayMs));
     this.inFlight.delete(id);
-    this.delivered.push({ id, body, at: Date.now() });
+    const traceparent = request.headers.traceparent;
+    this.delivered.push({ id, body, at: Date.now(), ...(typeof traceparent === 'string' ? { traceparent } : {}) });
     response.writeHead(204).end();
   }
+}
+
+/** A receiver for the enclosing describe: listening from beforeAll (its `url` set), stopped in afterAll. */
+export function useEventReceiver(secret: string, options: ReceiverOptions = {}): EventReceiver {
+  const receiver = new EventReceiver(secret, options);
+  beforeAll(() => receiver.start());
+  afterAll(() => receiver.stop());
+  return receiver;
 }
 
 /** Polls until `check` is true or `timeoutMs` passes; answers whether it became true. */

@@ -38,7 +38,8 @@ export class ServiceProcess {
   async spawn(): Promise<void> {
     const child = spawn(process.execPath, [MAIN], {
       cwd: REPO,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'info', ...this.env, PORT: String(this.port) },
+      // Reconciliation off unless a test asks for it: its calls would take the simulator's scripted faults.
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'info', CAPA_RECONCILE_INTERVAL_MS: '0', ...this.env, PORT: String(this.port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;

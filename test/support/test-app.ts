@@ -45,12 +45,43 @@ export function useTestApp(options: TestAppOptions = {}): TestApp {
   afterAll(async () => {
     await started?.close();
   });
-  return new Proxy({} as TestApp, {
+  return forwardTo(() => started, 'useTestApp: the app starts in beforeAll; use it inside a test or hook');
+}
+
+/**
+ * An object that stands for what `target()` answers once a hook has set it (methods bound to it), so a `use...`
+ * helper can hand it out at describe time. Throws `notYet` when used before then.
+ */
+export function forwardTo<T extends object>(target: () => T | undefined, notYet: string): T {
+  return new Proxy({} as T, {
     get(_target, key) {
-      if (started === undefined) throw new Error('useTestApp: the app starts in beforeAll; use it inside a test or hook');
-      return started[key as keyof TestApp];
+      const started = target();
+      if (started === undefined) throw new Error(notYet);
+      const value = Reflect.get(started, key);
+      return typeof value === 'function' ? value.bind(started) : value;
     },
   });
+}
+
+/**
+ * A second app on `primary`'s database and simulator, initialised (its workers and deliverers run) but not listening:
+ * a replica. Only the base environment and `env`, not startTestApp's timings.
+ */
+export async function startReplica(primary: TestApp, env: Record<string, string>): Promise<NestFastifyApplication> {
+  const replica = await createApp(
+    loadAppConfig({
+      NODE_ENV: 'test',
+      DATABASE_URL: primary.databaseUrl,
+      CAPA_BASE_URL: primary.simulator.url,
+      CAPA_PARTNER_API_KEY: CAPA_KEY,
+      INBOUND_API_KEYS: INBOUND_TOKEN,
+      ADMIN_API_KEY: ADMIN_TOKEN,
+      LOG_LEVEL: 'silent',
+      ...env,
+    }),
+  );
+  await replica.init();
+  return replica;
 }
 
 /** The real app over real HTTP, on a fresh database of the real PostgreSQL, talking to a fresh simulator. */
@@ -69,6 +100,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     CAPA_TIMEOUT_MS: '1000',
     REQUEST_DEADLINE_MS: '3000',
     WORKER_INTERVAL_MS: '100',
+    // Off unless a test asks for it: the reconciler's calls would take the simulator's scripted faults.
+    CAPA_RECONCILE_INTERVAL_MS: '0',
     ...options.env,
   });
   const app = await createApp(config);

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { decideKycEvent, type KycStatus } from '../verification/kyc-status';
 
-export const DELIVERY_OUTCOMES = ['applied', 'duplicate', 'unmatched', 'unreadable', 'ignored'] as const;
-export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
+export const INBOX_OUTCOMES = ['applied', 'duplicate', 'unmatched', 'unreadable', 'ignored'] as const;
+export type InboxOutcome = (typeof INBOX_OUTCOMES)[number];
 
 /** A signed delivery as received: its raw bytes, their SHA-256, and the fields this service reads, if readable. */
-export interface CapaDelivery {
+export interface CapaWebhook {
   raw: Buffer;
   sha256: string;
   /**
@@ -26,7 +26,7 @@ export interface CapaDelivery {
 export const NUL_REPLACEMENT = '\uFFFD';
 
 /** `verifiedCanonical`: the re-serialised text the signature covered, when it was not the raw bytes. */
-export function readDelivery(raw: Buffer, verifiedCanonical?: string): CapaDelivery {
+export function readWebhook(raw: Buffer, verifiedCanonical?: string): CapaWebhook {
   const sha256 = createHash('sha256').update(raw).digest('hex');
   const dedupeSha256 = verifiedCanonical === undefined ? sha256 : createHash('sha256').update(verifiedCanonical).digest('hex');
   let parsed: unknown;
@@ -70,18 +70,18 @@ function text(value: unknown): string | null {
 }
 
 /** What a delivery comes to, and the KYC status it leaves the user in (KYC deliveries for a known user). */
-export interface DeliveryDecision {
-  outcome: DeliveryOutcome;
+export interface WebhookDecision {
+  outcome: InboxOutcome;
   kycStatus: KycStatus | null;
 }
 
 /**
  * The inbox's rules, in order: not JSON -> unreadable; an unknown type, no user or an unknown user -> unmatched;
  * a repeat -> duplicate; a KYC event -> decideKycEvent; a TRANSACTION event -> applied. Whether the delivery repeats an
- * earlier one is the inbox's verdict (`repeat`: WebhookInboxRepository.recordDelivery states the rule, the database
+ * earlier one is the inbox's verdict (`repeat`: WebhookInboxRepository.recordWebhook states the rule, the database
  * applies it under the signup's lock).
  */
-export function decideDelivery(delivery: CapaDelivery, signup: { kycStatus: KycStatus } | null, repeat: boolean): DeliveryDecision {
+export function decideWebhook(delivery: CapaWebhook, signup: { kycStatus: KycStatus } | null, repeat: boolean): WebhookDecision {
   if (!delivery.readable) return { outcome: 'unreadable', kycStatus: null };
   const { type, event } = delivery;
   if ((type !== 'KYC' && type !== 'TRANSACTION') || event === null || signup === null) return { outcome: 'unmatched', kycStatus: null };

@@ -1,11 +1,11 @@
-import { effectFor, planDelivery } from './delivery-plan';
-import { readDelivery } from './webhook-delivery';
+import { effectFor, planWebhook } from './webhook-plan';
+import { readWebhook } from './capa-webhook';
 
-const delivery = (body: unknown) => readDelivery(Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)));
+const delivery = (body: unknown) => readWebhook(Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)));
 const kyc = (event: string) => delivery({ type: 'KYC', event, externalUserId: 'user-1' });
 const transaction = delivery({ type: 'TRANSACTION', event: 'COMPLETED_ON_RAMP', externalUserId: 'user-1', transactionId: 't-1' });
 
-describe('planDelivery', () => {
+describe('planWebhook', () => {
   it.each([
     ['KYC, no signup', kyc('VERIFIED_USER'), { key: 'none' } as const, { outcome: 'unmatched', inboxKycStatus: null, newKycStatus: null, events: [] }],
     [
@@ -63,11 +63,11 @@ describe('planDelivery', () => {
       { outcome: 'unmatched', inboxKycStatus: null, newKycStatus: null, events: [] },
     ],
   ])('%s', (_name, received, found, expected) => {
-    expect(effectFor(planDelivery(received), found)).toEqual(expected);
+    expect(effectFor(planWebhook(received), found)).toEqual(expected);
   });
 
   it('has an entry for every status the database can find, fresh and duplicate', () => {
-    const plan = planDelivery(kyc('VERIFIED_USER'));
+    const plan = planWebhook(kyc('VERIFIED_USER'));
     for (const key of ['fresh', 'duplicate'] as const) {
       expect(Object.keys(plan[key]).sort()).toEqual(['IN_PROGRESS', 'NOT_STARTED', 'REJECTED', 'REVIEW_NEEDED', 'VERIFIED']);
     }
