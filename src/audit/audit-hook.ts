@@ -37,18 +37,19 @@ function answerOf(statusCode: number, payload: unknown): { statusCode: number; c
  * AUDIT_UNAVAILABLE. No interceptor: the other routes pay one property read, not an observable pipeline.
  */
 export function installAuditHook(fastify: FastifyInstance, audit: AuditService): void {
-  fastify.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+  // A callback hook, not an async one: the answers that owe no row (all but admin writes) cost no promise.
+  fastify.addHook('onSend', (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: null, payload: unknown) => void) => {
     const pending = takePendingAudit(request);
-    if (pending === undefined) return payload;
+    if (pending === undefined) return done(null, payload);
     const failed = reply.statusCode >= 400;
     const record: AuditRecord = { ...pending, outcome: failed ? 'failed' : 'succeeded', details: failed ? { ...pending.details, ...answerOf(reply.statusCode, payload) } : pending.details };
-    try {
-      await audit.record(record);
-      return payload;
-    } catch (error) {
-      const unavailable = error instanceof AuditUnavailableError ? error : new AuditUnavailableError();
-      void reply.code(unavailable.statusCode).headers({ ...unavailable.headers, 'content-type': 'application/json; charset=utf-8' });
-      return JSON.stringify(unavailable.toBody());
-    }
+    audit.record(record).then(
+      () => done(null, payload),
+      (error: unknown) => {
+        const unavailable = error instanceof AuditUnavailableError ? error : new AuditUnavailableError();
+        void reply.code(unavailable.statusCode).headers({ ...unavailable.headers, 'content-type': 'application/json; charset=utf-8' });
+        done(null, JSON.stringify(unavailable.toBody()));
+      },
+    );
   });
 }
