@@ -6,6 +6,8 @@ import { ErrorFilter } from './common/error.filter';
 import { loggerParams } from './common/logging';
 import { StrictValidationPipe } from './common/validation.pipe';
 import { AdminModule } from './admin/admin.module';
+import { AuditModule } from './audit/audit.module';
+import { OperatorsModule } from './operators/operators.module';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { EventsModule } from './events/events.module';
@@ -25,7 +27,7 @@ export class AppModule {
   static forRoot(config: AppConfig, sandbox?: EmbeddedCapa): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), LoggerModule.forRoot(loggerParams(config)), PersistenceModule, HealthModule, MetricsModule, SignupsModule, VerificationModule, CapaWebhooksModule, ReconcileModule, AdminModule, ImportsModule, EventsModule],
+      imports: [ConfigModule.forRoot(config), LoggerModule.forRoot(loggerParams(config)), PersistenceModule, HealthModule, MetricsModule, SignupsModule, VerificationModule, CapaWebhooksModule, ReconcileModule, AdminModule, ImportsModule, EventsModule, AuditModule, OperatorsModule],
       providers: [
         { provide: EMBEDDED_CAPA, useValue: sandbox ?? null },
         { provide: APP_FILTER, useClass: ErrorFilter },

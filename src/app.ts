@@ -10,6 +10,8 @@ import { logRequest } from './common/logging';
 import { securityHeaders } from './common/security-headers';
 import { AppConfig } from './config/app-config';
 import { installRawBodyRoutes } from './capa-webhooks/raw-body';
+import { installAuditHook } from './audit/audit-hook';
+import { AuditService } from './audit/audit.service';
 import { ShutdownState } from './health/shutdown-state';
 import { tracing } from './tracing/tracing';
 import type { EmbeddedSimulator } from './sandbox/embedded-simulator';
@@ -58,6 +60,7 @@ async function buildApp(config: AppConfig, sandbox: EmbeddedSimulator | undefine
   fastify.removeContentTypeParser('text/plain');
   installRawBodyRoutes(fastify);
   tracing.nameServerSpans(fastify);
+  installAuditHook(fastify, app.get(AuditService));
   const metrics = app.get(AppMetrics);
   fastify.addHook('onResponse', (request, reply, done) => {
     // The route template (never the raw URL) keeps ids out of metric labels.

@@ -1,6 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../src/app';
 import { loadAppConfig } from '../src/config/app-config';
+import { AUDITED_ROUTES } from '../src/audit/audited-routes';
 import { CapaSimulator } from '../src/sandbox/capa-simulator';
 import { TestDatabase, createTestDatabase } from './support/database';
 import { ADMIN_TOKEN, CAPA_KEY, INBOUND_TOKEN } from './support/test-app';
@@ -27,7 +28,7 @@ async function send(baseUrl: string, method: string, path: string, headers: Reco
  * Routes open without a token on purpose (DESIGN.md): health, metrics, API docs, the operator page's static files,
  * and Capa's webhook receiver (its signature is the authentication: test/capa-webhooks.e2e-spec.ts).
  */
-const PUBLIC_ROUTES = [/^\/health\//, /^\/metrics$/, /^\/docs/, /^\/admin\/ui/, /^\/webhooks\/capa$/];
+const PUBLIC_ROUTES = [/^\/health\//, /^\/metrics$/, /^\/docs/, /^\/admin\/ui/, /^\/webhooks\/capa$/, /^\/admin\/(login|callback)$/];
 
 /** Deny by default: every route of the running app, as Fastify registered it, answers 401 without a token unless public. */
 describe('every non-public route needs a token', () => {
@@ -89,6 +90,12 @@ describe('every non-public route needs a token', () => {
     }
     expect(failures).toEqual([]);
     expect(simulator.stats().requests).toBe(0);
+  });
+
+  it('every write under /admin is audited (AUDITED_ROUTES), except signing out, which audits itself', () => {
+    const writes = routes.filter((route) => route.path.startsWith('/admin') && !['GET', 'HEAD', 'OPTIONS'].includes(route.method)).map((route) => `${route.method} ${route.path}`);
+    expect(writes.length).toBeGreaterThanOrEqual(5);
+    expect(writes.filter((route) => route !== 'POST /admin/logout' && AUDITED_ROUTES[route] === undefined)).toEqual([]);
   });
 
   it('the public routes answer without a token', async () => {

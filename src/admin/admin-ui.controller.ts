@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NotFoundError } from '../common/api-error';
 import { Public } from '../common/bearer-auth.guard';
+import { AppConfig } from '../config/app-config';
 
 /** Next to this file both in src/ (tests) and in dist/ (the build copies src/admin/ui to dist/admin/ui). */
 const UI_DIRECTORY = join(__dirname, 'ui');
@@ -17,12 +18,14 @@ const UI_FILES: Record<string, string> = {
   'imports.js': 'text/javascript; charset=utf-8',
   'events.js': 'text/javascript; charset=utf-8',
   'verification.js': 'text/javascript; charset=utf-8',
+  'operator.js': 'text/javascript; charset=utf-8',
+  'audit.js': 'text/javascript; charset=utf-8',
   'app.css': 'text/css; charset=utf-8',
 };
 
 /**
  * The operator page: static files, no token needed to load them. The page itself talks only to the admin API,
- * with the token the operator types in. Helmet's CSP (script-src 'self') applies, so the page has no inline script.
+ * as the operator who signed in (session cookie) or with the token they type in. Helmet's CSP (script-src 'self') applies, so the page has no inline script.
  */
 @ApiExcludeController()
 @Public()
@@ -30,6 +33,14 @@ const UI_FILES: Record<string, string> = {
 export class AdminUiController {
   private readonly logger = new Logger(AdminUiController.name);
   private readonly cache = new Map<string, Buffer>();
+
+  constructor(private readonly config: AppConfig) {}
+
+  /** What the signed-out page offers: operator sign-in at the identity provider, and the token form (ADMIN_API_KEY). */
+  @Get('sign-in.json')
+  signInOptions(): { oidc: boolean; apiKey: boolean } {
+    return { oidc: this.config.adminOidc !== undefined, apiKey: this.config.adminApiKey !== undefined };
+  }
 
   @Get()
   page(@Res() reply: FastifyReply): Promise<void> {

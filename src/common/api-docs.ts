@@ -3,14 +3,17 @@ import { ApiBearerAuth, ApiResponse } from '@nestjs/swagger';
 import { ErrorBody } from './api-error';
 import { RequiresToken, TokenAudience } from './bearer-auth.guard';
 
-const UNAUTHORIZED: Record<TokenAudience, string> = {
-  inbound: 'UNAUTHORIZED',
-  admin: 'UNAUTHORIZED: missing token or not the ADMIN_API_KEY',
+const REFUSALS: Record<TokenAudience, Record<number, string>> = {
+  inbound: { 401: 'UNAUTHORIZED' },
+  admin: {
+    401: 'UNAUTHORIZED: no valid credential (ADMIN_API_KEY, a JWT of the issuer, or a sign-in session)',
+    403: 'FORBIDDEN: the role does not allow this (viewers read, operators also write); CSRF_FAILED: a signed-in write without its X-CSRF-Token or from another Origin',
+  },
 };
 
-/** A controller behind a bearer token of `audience`: the guard's mark, `bearer` in OpenAPI, and its 401 on every route. */
+/** A controller behind a bearer token of `audience`: the guard's mark, `bearer` in OpenAPI, and its refusals on every route. */
 export function TokenRoutes(audience: TokenAudience): ClassDecorator {
-  return applyDecorators(ApiBearerAuth(), ApiErrors({ 401: UNAUTHORIZED[audience] }), RequiresToken(audience));
+  return applyDecorators(ApiBearerAuth(), ApiErrors(REFUSALS[audience]), RequiresToken(audience));
 }
 
 /** Error answers of a route (or of every route of a controller), documented with the error shape: status -> description. */

@@ -66,3 +66,9 @@ export class NotFoundError extends ApiError {
     super(HttpStatus.NOT_FOUND, 'NOT_FOUND', message);
   }
 }
+
+export class ForbiddenError extends ApiError {
+  constructor(message = 'Your roles do not allow this') {
+    super(HttpStatus.FORBIDDEN, 'FORBIDDEN', message);
+  }
+}

@@ -1,6 +1,7 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { AppConfig } from '../config/app-config';
+import type { AdminGate } from './admin-gate';
 import { UnauthorizedError } from './api-error';
 import { BearerAuthGuard, Public, RequiresToken } from './bearer-auth.guard';
 
@@ -24,7 +25,13 @@ class Marked {
 }
 
 describe('BearerAuthGuard: deny by default', () => {
-  const guard = new BearerAuthGuard(new Reflector(), { inboundApiKeys: ['in-token'], adminApiKey: 'admin-token' } as unknown as AppConfig);
+  /** The admin gate (operators/) decides admin routes; this stand-in admits only the admin token. */
+  const gate: AdminGate = {
+    admit: async (request) => {
+      if (request.headers.authorization !== 'Bearer admin-token') throw new UnauthorizedError();
+    },
+  };
+  const guard = new BearerAuthGuard(new Reflector(), { inboundApiKeys: ['in-token'] } as unknown as AppConfig, gate);
 
   it('refuses a route with neither @Public nor @RequiresToken, whatever token it carries', () => {
     const tokens: Array<Record<string, string>> = [{}, { authorization: 'Bearer in-token' }, { authorization: 'Bearer admin-token' }];
@@ -33,10 +40,10 @@ describe('BearerAuthGuard: deny by default', () => {
     }
   });
 
-  it('lets a @Public route through, and a @RequiresToken route only with a token of its audience', () => {
+  it('lets a @Public route through, and a @RequiresToken route only with a token of its audience', async () => {
     expect(guard.canActivate(contextFor(Marked, 'open'))).toBe(true);
-    expect(() => guard.canActivate(contextFor(Marked, 'guarded'))).toThrow(UnauthorizedError);
-    expect(() => guard.canActivate(contextFor(Marked, 'guarded', { authorization: 'Bearer in-token' }))).toThrow(UnauthorizedError);
-    expect(guard.canActivate(contextFor(Marked, 'guarded', { authorization: 'Bearer admin-token' }))).toBe(true);
+    await expect(guard.canActivate(contextFor(Marked, 'guarded'))).rejects.toThrow(UnauthorizedError);
+    await expect(guard.canActivate(contextFor(Marked, 'guarded', { authorization: 'Bearer in-token' }))).rejects.toThrow(UnauthorizedError);
+    await expect(guard.canActivate(contextFor(Marked, 'guarded', { authorization: 'Bearer admin-token' }))).resolves.toBe(true);
   });
 });

@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { hash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { AppConfig } from '../config/app-config';
+import { AdminGate } from './admin-gate';
 import { UnauthorizedError } from './api-error';
 
 export type TokenAudience = 'inbound' | 'admin';
@@ -34,34 +35,30 @@ function NoSecurityInOpenApi(): ClassDecorator & MethodDecorator {
  * Deny by default: a route answers 401 unless it carries a valid bearer token of its audience (`@RequiresToken`) or
  * is marked `@Public()`; a route with neither (a new controller someone forgot to mark) admits no token at all.
  * Tokens are compared as SHA-256 digests with timingSafeEqual, so neither content nor length leaks through timing.
+ * Admin routes are admitted by the AdminGate (key, JWT or session; roles; CSRF): people, not one shared token.
  */
 @Injectable()
 export class BearerAuthGuard implements CanActivate {
-  private readonly digests: Record<TokenAudience, Buffer[]>;
+  private readonly inboundDigests: Buffer[];
   /** The audience of each route (controller class, handler), read from its metadata once. */
   private readonly audiences = new WeakMap<object, WeakMap<object, TokenAudience | typeof PUBLIC | null>>();
 
   constructor(
     private readonly reflector: Reflector,
     config: AppConfig,
+    private readonly adminGate: AdminGate,
   ) {
-    this.digests = {
-      inbound: config.inboundApiKeys.map(digest),
-      admin: [digest(config.adminApiKey)],
-    };
+    this.inboundDigests = config.inboundApiKeys.map(digest);
   }
 
-  canActivate(context: ExecutionContext): boolean {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const audience = this.audienceOf(context);
     if (audience === PUBLIC) return true;
     if (audience === null) throw new UnauthorizedError();
-    const header = context.switchToHttp().getRequest<FastifyRequest>().headers.authorization;
-    const token = /^Bearer ([^\s]+)$/i.exec(header ?? '')?.[1];
-    if (token === undefined) throw new UnauthorizedError();
-    const presented = digest(token);
-    // Compare against every token so the time taken doesn't reveal which one matched.
-    const matched = this.digests[audience].reduce((found, known) => timingSafeEqual(known, presented) || found, false);
-    if (!matched) throw new UnauthorizedError();
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    if (audience === 'admin') return this.adminGate.admit(request).then(() => true);
+    const token = bearerToken(request);
+    if (token === undefined || !matchesOneOf(this.inboundDigests, token)) throw new UnauthorizedError();
     return true;
   }
 
@@ -79,6 +76,17 @@ export class BearerAuthGuard implements CanActivate {
   }
 }
 
-function digest(token: string): Buffer {
+/** The token of an `Authorization: Bearer <token>` header, if that is what the request carries. */
+export function bearerToken(request: FastifyRequest): string | undefined {
+  return /^Bearer ([^\s]+)$/i.exec(request.headers.authorization ?? '')?.[1];
+}
+
+/** Whether the token is one of the known ones (digests); compares against every one so timing reveals no match. */
+export function matchesOneOf(knownDigests: readonly Buffer[], token: string): boolean {
+  const presented = digest(token);
+  return knownDigests.reduce((found, known) => timingSafeEqual(known, presented) || found, false);
+}
+
+export function digest(token: string): Buffer {
   return hash('sha256', token, 'buffer');
 }

@@ -53,18 +53,23 @@ export function loggerParams(config: AppConfig): Params {
  */
 export interface QuietRouteConfig {
   unloggedStatuses?: readonly number[];
+  /** The query string is logged as `?[not logged]` (it carries an authorization code and state, say). */
+  unloggedQuery?: boolean;
 }
 
 /** One JSON line per answered request (pino-http's field names): id, method, url, status and time taken. */
 export function logRequest(logger: PinoInstance, request: FastifyRequest, reply: FastifyReply): void {
   if (UNLOGGED_URLS.has(request.url)) return;
   const statusCode = reply.statusCode;
-  if ((request.routeOptions?.config as QuietRouteConfig | undefined)?.unloggedStatuses?.includes(statusCode)) return;
+  const quiet = request.routeOptions?.config as QuietRouteConfig | undefined;
+  if (quiet?.unloggedStatuses?.includes(statusCode)) return;
+  const query = request.url.indexOf('?');
+  const url = quiet?.unloggedQuery === true && query >= 0 ? `${request.url.slice(0, query)}?[not logged]` : request.url;
   const level = statusCode >= 500 ? 'error' : statusCode >= 400 ? 'warn' : 'info';
   if (!logger.isLevelEnabled(level)) return;
   logger[level](
     {
-      req: { id: request.id, method: request.method, url: request.url },
+      req: { id: request.id, method: request.method, url },
       res: { statusCode },
       responseTime: Math.round(reply.elapsedTime),
     },

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { AdminOidcSettings, adminOidcSettings } from './admin-oidc-settings';
 import { BACKGROUND_BACKOFF, BackoffPolicy } from './backoff';
 import { displayUrl, parseWebhookUrls, webhookSecretProblem } from './event-webhook-settings';
 import { EnvironmentVariables, validateEnvironment } from './environment';
@@ -24,7 +25,10 @@ export class AppConfig {
   readonly capaTimeoutMs: number;
   readonly requestDeadlineMs: number;
   readonly inboundApiKeys: readonly string[];
-  readonly adminApiKey: string;
+  /** The break-glass key (all roles, audited as `api-key`); undefined when only operator sign-in is configured. */
+  readonly adminApiKey: string | undefined;
+  /** Operator sign-in and JWT bearer tokens; undefined without ADMIN_OIDC_ISSUER. */
+  readonly adminOidc: AdminOidcSettings | undefined;
   /** True when the tokens are the built-in development ones (sandbox mode only, never with a real Capa). */
   readonly usesDevTokens: boolean;
   readonly logLevel: string;
@@ -142,11 +146,15 @@ export class AppConfig {
 
     const inbound = splitTokens(env.INBOUND_API_KEYS);
     const admin = env.ADMIN_API_KEY?.trim() ?? '';
-    this.usesDevTokens = inbound.length === 0 || admin === '';
+    const oidc = adminOidcSettings(env, env.ADMIN_OIDC_CLIENT_SECRET ?? readSecretFile(env.ADMIN_OIDC_CLIENT_SECRET_FILE, 'ADMIN_OIDC_CLIENT_SECRET_FILE'));
+    this.adminOidc = oidc.settings;
+    // Outside the sandbox an unset key stays unset once operators sign in: no published token opens /admin there.
+    const devAdminKey = this.sandboxMode && !this.isProduction;
+    this.usesDevTokens = inbound.length === 0 || (admin === '' && devAdminKey);
     this.inboundApiKeys = inbound.length > 0 ? inbound : [DEV_INBOUND_API_KEY];
-    this.adminApiKey = admin !== '' ? admin : DEV_ADMIN_API_KEY;
+    this.adminApiKey = admin !== '' ? admin : devAdminKey ? DEV_ADMIN_API_KEY : undefined;
 
-    this.assertConsistent(env, inbound, admin, webhookUrls.problems);
+    this.assertConsistent(env, inbound, admin, [...webhookUrls.problems, ...oidc.problems]);
   }
 
   get sandboxMode(): boolean {
@@ -178,7 +186,9 @@ export class AppConfig {
     if (this.capaBaseUrl !== undefined || this.isProduction) {
       const why = this.capaBaseUrl !== undefined ? 'when CAPA_BASE_URL is set (the development tokens work only in sandbox mode)' : 'in production';
       if (inbound.length === 0) problems.push(`INBOUND_API_KEYS is required ${why}`);
-      if (admin === '') problems.push(`ADMIN_API_KEY is required ${why}`);
+      if (admin === '' && env.ADMIN_OIDC_ISSUER === undefined) {
+        problems.push(`ADMIN_API_KEY is required ${why} unless ADMIN_OIDC_ISSUER is set (operators then sign in)`);
+      }
       // Set explicitly (a compose file's default, say), the published tokens are no secret either.
       if (inbound.includes(DEV_INBOUND_API_KEY)) problems.push(`INBOUND_API_KEYS must not contain the published development token ${why}`);
       if (admin === DEV_ADMIN_API_KEY) problems.push(`ADMIN_API_KEY must not be the published development token ${why}`);

@@ -7,6 +7,7 @@ import {
   IsOptional,
   IsString,
   IsUrl,
+  Matches,
   Max,
   Min,
   MinLength,
@@ -87,6 +88,37 @@ export class EnvironmentVariables {
 
   @OptionalString()
   ADMIN_API_KEY?: string;
+
+  /** Operator sign-in (OpenID Connect); URL rules (https, or http on loopback) are checked in AppConfig. */
+  @OptionalString({ nonEmpty: true })
+  ADMIN_OIDC_ISSUER?: string;
+
+  @OptionalString({ nonEmpty: true })
+  ADMIN_OIDC_CLIENT_ID?: string;
+
+  @OptionalString({ nonEmpty: true })
+  ADMIN_OIDC_CLIENT_SECRET?: string;
+
+  @OptionalString({ nonEmpty: true })
+  ADMIN_OIDC_CLIENT_SECRET_FILE?: string;
+
+  @OptionalString({ nonEmpty: true })
+  ADMIN_PUBLIC_URL?: string;
+
+  @OptionalString({ nonEmpty: true })
+  ADMIN_OIDC_AUDIENCE?: string;
+
+  @IsOptional() @Matches(/^\S+$/, { message: '$property must be a claim name or a dot path such as realm_access.roles' })
+  ADMIN_OIDC_ROLES_CLAIM?: string;
+
+  @IsOptional() @Matches(/(^|\s)openid(\s|$)/, { message: '$property must include openid' })
+  ADMIN_OIDC_SCOPES?: string;
+
+  @OptionalInt(60, 7 * 86_400)
+  ADMIN_SESSION_TTL_S?: number;
+
+  @OptionalInt(60, 7 * 86_400)
+  ADMIN_SESSION_IDLE_S?: number;
 
   @IsOptional() @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL?: string;

@@ -28,7 +28,8 @@ export interface TestResponse {
   body: any;
 }
 
-export type TestAppOptions = { env?: Record<string, string>; simulator?: CapaSimulatorOptions };
+/** `port`: listen there (0: any free port), e.g. when the app's own URL must be in its configuration (ADMIN_PUBLIC_URL). */
+export type TestAppOptions = { env?: Record<string, string>; simulator?: CapaSimulatorOptions; port?: number };
 
 /**
  * One test app for the enclosing describe block: started before its tests, simulator faults cleared after each test,
@@ -104,7 +105,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ...options.env,
   });
   const app = await createApp(config);
-  await app.listen(0, '127.0.0.1');
+  await app.listen(options.port ?? 0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   let client: Promise<Client> | undefined;
   const connection = () =>
@@ -158,6 +159,16 @@ export async function request(
 
 export function usersPath(externalUserId: string): string {
   return `/v1/users/${encodeURIComponent(externalUserId)}`;
+}
+
+/** A TCP port free at this moment on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 let counter = 0;

@@ -1,7 +1,7 @@
 'use strict';
-// The operator page: plain DOM, no framework. Talks only to the admin API with the token kept in sessionStorage.
+// The operator page: plain DOM, no framework. Talks only to the admin API, as the signed-in operator (operator.js).
 (() => {
-  const TOKEN_KEY = 'capa-onboarding.admin-token';
+  const auth = window.operatorAuth;
   const PAGE_SIZE = 20;
   const STATUSES = ['PENDING', 'CREATED', 'FAILED', 'NEEDS_ATTENTION'];
   const STATUS_COLOURS = { PENDING: '#d49a00', CREATED: '#2e8540', FAILED: '#c62828', NEEDS_ATTENTION: '#7b3fb5' };
@@ -19,7 +19,7 @@
   }
 
   async function api(method, path, body) {
-    const headers = { authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY) ?? ''}` };
+    const headers = auth.headers(method);
     if (body !== undefined) headers['content-type'] = 'application/json';
     const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await response.text();
@@ -30,7 +30,8 @@
       payload = null;
     }
     if (response.status === 401) {
-      signOut('That token was not accepted. Enter the admin token (ADMIN_API_KEY).');
+      auth.forget();
+      void showSignIn('You are signed out (the session ended or the token was not accepted). Sign in again.');
       throw new ApiFailure(401, payload);
     }
     if (!response.ok) throw new ApiFailure(response.status, payload);
@@ -59,24 +60,37 @@
     }
   }
 
-  function signOut(message) {
-    sessionStorage.removeItem(TOKEN_KEY);
+  /** Signed out: the identity provider's sign-in button and, when the service has ADMIN_API_KEY, the token form. */
+  async function showSignIn(message) {
     $('console').hidden = true;
     $('logout').hidden = true;
+    $('operator-name').hidden = true;
     $('login').hidden = false;
     $('token').value = '';
-    $('token').focus();
     if (message) {
       $('error').textContent = message;
       $('error').hidden = false;
     }
+    const options = await auth.signInOptions();
+    $('oidc-login').hidden = !options.oidc;
+    $('login-form').hidden = !options.apiKey;
   }
 
-  function showConsole() {
+  /** Signed in: the operator's name, and write buttons only for the operator role (CSS: body.read-only). */
+  function showConsole(operator) {
     $('login').hidden = true;
     $('console').hidden = false;
     $('logout').hidden = false;
-    void attempt(() => Promise.all([loadStats(), loadPage(), window.verificationPage?.loadWebhooks()]));
+    $('operator-name').textContent = operator.name ?? operator.email ?? operator.sub;
+    $('operator-name').hidden = false;
+    document.body.classList.toggle('read-only', !auth.canWrite());
+    void attempt(() => Promise.all([loadStats(), loadPage(), window.verificationPage?.loadWebhooks(), window.auditPage?.load()]));
+  }
+
+  async function start() {
+    const operator = await auth.whoAmI();
+    if (operator === null) await showSignIn();
+    else showConsole(operator);
   }
 
   // ---- stats and chart
@@ -241,10 +255,12 @@
   $('login-form').addEventListener('submit', (event) => {
     event.preventDefault();
     clearError();
-    sessionStorage.setItem(TOKEN_KEY, $('token').value.trim());
-    showConsole();
+    auth.useToken($('token').value.trim());
+    void start().then(() => {
+      if (auth.current() === null) void showSignIn('That token was not accepted. Enter the admin token (ADMIN_API_KEY).');
+    });
   });
-  $('logout').addEventListener('click', () => signOut());
+  $('logout').addEventListener('click', () => void auth.signOut().then(() => showSignIn()));
   $('refresh').addEventListener('click', () => void attempt(() => Promise.all([loadStats(), loadPage()])));
   $('search-form').addEventListener('submit', (event) => {
     event.preventDefault();
@@ -277,5 +293,5 @@
   // verification.js (KYC history, refresh, the webhook inbox) reuses these.
   window.operatorPage = { api, attempt, cell, statusBadge, formatTime, openDetail: (id) => openDetail(id), selectedId: () => state.selectedId, refreshAfterAction };
 
-  if (sessionStorage.getItem(TOKEN_KEY)) showConsole();
+  void start();
 })();
