@@ -1,7 +1,7 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import { Body, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, JSON_BODY_ERRORS, TokenRoutes } from '../common/api-docs';
+import { ApiOperation, ApiParam, ApiResponse } from '@nestjs/swagger';
+import { AdminRoutes, ApiErrors, JSON_BODY_ERRORS } from '../common/api-docs';
 import { SignupMapping } from '../signups/signup.types';
 import { AdminService } from './admin.service';
 import { AdminStatsView, SignupDetailView, SignupListView } from './admin-views';
@@ -10,9 +10,7 @@ import { ResolveSignupDto } from './resolve-signup.dto';
 
 const EXTERNAL_USER_ID_PARAM = { name: 'externalUserId', description: 'Percent-encoded (encodeURIComponent)' };
 
-@ApiTags('admin')
-@TokenRoutes('admin')
-@Controller('admin')
+@AdminRoutes()
 export class AdminController {
   constructor(private readonly admin: AdminService) {}
 

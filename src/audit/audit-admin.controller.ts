@@ -1,15 +1,13 @@
-import { Controller, Get, Query } from '@nestjs/common';
-import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, TokenRoutes } from '../common/api-docs';
+import { Get, Query } from '@nestjs/common';
+import { ApiOperation, ApiResponse } from '@nestjs/swagger';
+import { AdminRoutes, ApiErrors } from '../common/api-docs';
 import { decodePageCursor } from '../common/page-cursor';
 import { AuditService } from './audit.service';
 import { AuditPage } from './audit.types';
 import { ListAuditQuery } from './list-audit.query';
 
 /** Operators read who did what: `GET /admin/audit` (viewer role). */
-@ApiTags('admin')
-@TokenRoutes('admin')
-@Controller('admin/audit')
+@AdminRoutes('admin/audit')
 export class AuditAdminController {
   constructor(private readonly audit: AuditService) {}
 

@@ -2,22 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AuditUnavailableError } from './audit.errors';
 import type { AuditService } from './audit.service';
 import type { AuditRecord } from './audit.types';
-
-/** The audit row an admitted write still owes, everything but its outcome (set by AuditService.begin). */
-export type PendingAudit = Omit<AuditRecord, 'outcome'>;
-
-const PENDING = Symbol('pending-audit');
-type WithPending = FastifyRequest & { [PENDING]?: PendingAudit };
-
-export function setPendingAudit(request: FastifyRequest, pending: PendingAudit): void {
-  (request as WithPending)[PENDING] = pending;
-}
-
-function takePendingAudit(request: FastifyRequest): PendingAudit | undefined {
-  const pending = (request as WithPending)[PENDING];
-  delete (request as WithPending)[PENDING];
-  return pending;
-}
+import { takePendingAudit } from './pending-audit';
 
 /** The error shape's status and code of an answer body, as the audit row's details keep them. */
 function answerOf(statusCode: number, payload: unknown): { statusCode: number; code?: string } {

@@ -8,7 +8,7 @@ import { AuditFilter, AuditRepository } from './audit.repository';
 import type { AuditActor, AuditOutcome, AuditPage, AuditRecord } from './audit.types';
 import { encodePageCursor } from '../common/page-cursor';
 import { auditedRouteOf } from './audited-routes';
-import { setPendingAudit } from './audit-hook';
+import { setPendingAudit } from './pending-audit';
 
 /** The principal as the audit log names it (its roles are not kept). */
 export function actorOf(principal: Principal): AuditActor {

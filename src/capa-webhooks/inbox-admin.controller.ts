@@ -1,15 +1,13 @@
-import { Controller, Get, Query } from '@nestjs/common';
-import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, TokenRoutes } from '../common/api-docs';
+import { Get, Query } from '@nestjs/common';
+import { ApiOperation, ApiResponse } from '@nestjs/swagger';
+import { AdminRoutes, ApiErrors } from '../common/api-docs';
 import { decodePageCursor, encodePageCursor } from '../common/page-cursor';
 import { InboxListView, toInboxEntryView } from './inbox-views';
 import { ListInboxQuery } from './list-inbox.query';
 import { WebhookInboxRepository } from './webhook-inbox.repository';
 
 /** The webhook inbox as operators read it (`GET /admin/webhooks`): every signed delivery Capa sent, as received. */
-@ApiTags('admin')
-@TokenRoutes('admin')
-@Controller('admin')
+@AdminRoutes()
 export class InboxAdminController {
   constructor(private readonly inbox: WebhookInboxRepository) {}
 

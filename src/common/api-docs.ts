@@ -1,5 +1,5 @@
-import { applyDecorators } from '@nestjs/common';
-import { ApiBearerAuth, ApiResponse } from '@nestjs/swagger';
+import { Controller, applyDecorators } from '@nestjs/common';
+import { ApiBearerAuth, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ErrorBody } from './api-error';
 import { RequiresToken, TokenAudience } from './bearer-auth.guard';
 
@@ -14,6 +14,11 @@ const REFUSALS: Record<TokenAudience, Record<number, string>> = {
 /** A controller behind a bearer token of `audience`: the guard's mark, `bearer` in OpenAPI, and its refusals on every route. */
 export function TokenRoutes(audience: TokenAudience): ClassDecorator {
   return applyDecorators(ApiBearerAuth(), ApiErrors(REFUSALS[audience]), RequiresToken(audience));
+}
+
+/** A controller of operator routes under `path` (`admin`, `admin/events`, ...): the `admin` tag and the admin credential on every route. */
+export function AdminRoutes(path = 'admin'): ClassDecorator {
+  return applyDecorators(ApiTags('admin'), TokenRoutes('admin'), Controller(path));
 }
 
 /** Error answers of a route (or of every route of a controller), documented with the error shape: status -> description. */

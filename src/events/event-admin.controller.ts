@@ -1,8 +1,8 @@
-import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiOperation, ApiParam, ApiResponse } from '@nestjs/swagger';
 import { decodePageCursor, encodePageCursor } from '../common/page-cursor';
 import { NotFoundError, ValidationFailedError } from '../common/api-error';
-import { ApiErrors, TokenRoutes } from '../common/api-docs';
+import { AdminRoutes, ApiErrors } from '../common/api-docs';
 import { AppConfig } from '../config/app-config';
 import { DeliveryList, Redelivery } from './event.types';
 import { EventOperationsRepository } from './event-operations.repository';
@@ -11,9 +11,7 @@ import { ListDeliveriesQuery } from './list-deliveries.query';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Operators: event deliveries by status and endpoint, and sending an event again. */
-@ApiTags('admin')
-@TokenRoutes('admin')
-@Controller('admin/events')
+@AdminRoutes('admin/events')
 export class EventAdminController {
   constructor(
     private readonly operations: EventOperationsRepository,

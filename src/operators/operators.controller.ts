@@ -1,8 +1,8 @@
-import { Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { Get, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
-import { ApiExcludeEndpoint, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiExcludeEndpoint, ApiOperation, ApiResponse } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ApiErrors, TokenRoutes } from '../common/api-docs';
+import { AdminRoutes, ApiErrors } from '../common/api-docs';
 import { ForbiddenError } from '../common/api-error';
 import { Public } from '../common/bearer-auth.guard';
 import { mayCall, principalOf } from '../common/principal';
@@ -15,9 +15,7 @@ import { LOGIN_COOKIE, LOGIN_PATH, SESSION_COOKIE, SESSION_PATH, clearCookie, co
 import { SignIn } from './sign-in';
 
 /** Operators sign in at the identity provider (OpenID Connect), see who they are, and sign out. */
-@ApiTags('admin')
-@TokenRoutes('admin')
-@Controller('admin')
+@AdminRoutes()
 export class OperatorsController {
   constructor(
     private readonly idp: IdentityProvider,

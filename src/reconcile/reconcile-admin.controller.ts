@@ -1,6 +1,6 @@
-import { Controller, Get } from '@nestjs/common';
-import { ApiOperation, ApiProperty, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { TokenRoutes } from '../common/api-docs';
+import { Get } from '@nestjs/common';
+import { ApiOperation, ApiProperty, ApiResponse } from '@nestjs/swagger';
+import { AdminRoutes } from '../common/api-docs';
 import { ApiDateTime } from '../common/api-date-time';
 import { ReconcileRepository } from './reconcile.repository';
 
@@ -29,9 +29,7 @@ export class ReconciliationView {
 }
 
 /** Operators: how reading Capa's notifications back goes (`GET /admin/reconciliation`). */
-@ApiTags('admin')
-@TokenRoutes('admin')
-@Controller('admin')
+@AdminRoutes()
 export class ReconcileAdminController {
   constructor(private readonly reconcile: ReconcileRepository) {}
 

@@ -1,14 +1,12 @@
-import { Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
-import { ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { HttpCode, Param, Post, Req } from '@nestjs/common';
+import { ApiOperation, ApiParam, ApiResponse } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { ApiErrors, TokenRoutes } from '../common/api-docs';
+import { AdminRoutes, ApiErrors } from '../common/api-docs';
 import { SignupMapping, toMapping } from '../signups/signup.types';
 import { VerificationService } from './verification.service';
 
 /** Operators' verification actions (`/admin/users/{id}/kyc/refresh`). */
-@ApiTags('admin')
-@TokenRoutes('admin')
-@Controller('admin')
+@AdminRoutes()
 export class VerificationAdminController {
   constructor(private readonly verification: VerificationService) {}
 
