@@ -136,9 +136,11 @@ describe('GET /admin/users/{externalUserId}/timeline: one user’s whole story',
     const whole = JSON.stringify(items);
     for (const secret of [IDENTIFIER, ALIAS, linkText]) expect(whole).not.toContain(secret);
 
-    // One page of everything is the same story.
+    // One page of everything is the same story, and so is every page size: items at one instant (a link call and the
+    // link, a webhook with its status change and event) are never lost or repeated at a page boundary.
     const single = await service.call('GET', timelinePath(id, '?limit=100'), undefined, ADMIN);
     expect(single.body).toEqual({ items, nextCursor: null });
+    for (const limit of [1, 2, 4]) expect((await readAll(id, limit)).items).toEqual(items);
   }, 60_000);
 
   it('answers 404 NOT_FOUND for an unknown user and 400 for a bad limit or cursor', async () => {
