@@ -1,6 +1,6 @@
 import { encodePageCursor } from '../src/common/page-cursor';
 import { EventReceiver, eventually, newWebhookSecret } from './support/event-receiver';
-import { ADMIN_TOKEN, TestApp, startTestApp, uniqueId, usersPath } from './support/test-app';
+import { ADMIN_TOKEN, TestApp, startTestApp, uniqueId, useTestApp, usersPath } from './support/test-app';
 import { WEBHOOK_ENV, deliver } from './support/webhooks';
 
 const SECRET = newWebhookSecret();
@@ -169,4 +169,72 @@ describe('GET /admin/users/{externalUserId}/timeline: one user’s whole story',
     // An inbound token is not an admin token.
     expect((await service.call('GET', timelinePath(id))).status).toBe(401);
   });
+});
+
+describe('GET /admin/users/{externalUserId}/timeline: a long history', () => {
+  const service = useTestApp();
+
+  it('pages through 10,000 items whole and in order (the time per page is printed, not asserted)', async () => {
+    const id = uniqueId('timeline-long');
+    expect((await service.call('POST', '/v1/users', { externalUserId: id })).status).toBe(201);
+    const { rows } = await service.query<{ id: string; created_at: Date }>('SELECT id::text, created_at FROM signups WHERE external_user_id = $1', [id]);
+    const signupId = rows[0].id;
+    // A long retry history, many status changes, webhooks and events, spread over the hours after the signup.
+    const at = (i: string) => `$2::timestamptz + (${i} * interval '1 second')`;
+    await service.query(
+      `INSERT INTO capa_attempts (signup_id, at, actor, outcome, http_status, latency_ms, error_code)
+       SELECT $1, ${at('g')}, 'worker', 'transient', 503, 10, 'HTTP_503' FROM generate_series(1, 4000) g`,
+      [signupId, rows[0].created_at],
+    );
+    await service.query(
+      `INSERT INTO signup_status_changes (signup_id, at, from_status, to_status)
+       SELECT $1, ${at('g * 2')}, 'FAILED', 'PENDING' FROM generate_series(1, 2000) g`,
+      [signupId, rows[0].created_at],
+    );
+    await service.query(
+      `INSERT INTO capa_webhook_inbox (received_at, sha256, body, outcome, type, event, external_user_id)
+       SELECT ${at('g * 3')}, md5(g::text), '{}', 'duplicate', 'KYC', 'VERIFIED_USER', $1 FROM generate_series(1, 2000) g`,
+      [id, rows[0].created_at],
+    );
+    await service.query(
+      `INSERT INTO outbox_events (type, occurred_at, external_user_id, data)
+       SELECT 'kyc.status_changed', ${at('g * 4')}, $1, '{"status":"VERIFIED","previousStatus":"IN_PROGRESS","capaEvent":"VERIFIED_USER"}'
+       FROM generate_series(1, 1000) g`,
+      [id, rows[0].created_at],
+    );
+    await service.query('ANALYZE');
+
+    const { rows: counted } = await service.query(
+      `SELECT (SELECT count(*) FROM capa_attempts WHERE signup_id = $1)
+            + (SELECT count(*) FROM signup_status_changes WHERE signup_id = $1)
+            + (SELECT count(*) FROM capa_webhook_inbox WHERE external_user_id = $2)
+            + (SELECT count(*) FROM outbox_events WHERE external_user_id = $2)
+            + (SELECT count(*) FROM outbox_events WHERE external_user_id = $2 AND type = 'kyc.status_changed') + 1 AS n`,
+      [signupId, id],
+    );
+    const expected = Number(counted[0].n);
+    expect(expected).toBeGreaterThanOrEqual(10_000);
+
+    const timings: number[] = [];
+    const seen: any[] = [];
+    let cursor: string | null = null;
+    do {
+      const started = performance.now();
+      const page = await service.call('GET', timelinePath(id, `?limit=50${cursor === null ? '' : `&cursor=${cursor}`}`), undefined, ADMIN);
+      timings.push(performance.now() - started);
+      expect(page.status).toBe(200);
+      seen.push(...page.body.items);
+      cursor = page.body.nextCursor;
+    } while (cursor !== null);
+    expect(seen).toHaveLength(expected);
+    const keys = seen.map((item) => JSON.stringify(item));
+    expect(new Set(keys).size).toBe(expected);
+    const times = seen.map((item) => Date.parse(item.at));
+    expect([...times].sort((a, b) => b - a)).toEqual(times);
+    expect(seen.at(-1).kind).toBe('signup.accepted');
+
+    const sorted = [...timings].sort((a, b) => a - b);
+    const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))].toFixed(1);
+    console.log(`timeline of ${expected} items: ${timings.length} pages of 50, ms per page p50 ${pct(0.5)} p99 ${pct(0.99)} max ${pct(1)}`);
+  }, 120_000);
 });
