@@ -20,6 +20,7 @@ const UI_FILES: Record<string, string> = {
   'verification.js': 'text/javascript; charset=utf-8',
   'operator.js': 'text/javascript; charset=utf-8',
   'audit.js': 'text/javascript; charset=utf-8',
+  'timeline.js': 'text/javascript; charset=utf-8',
   'app.css': 'text/css; charset=utf-8',
 };
 

@@ -7,12 +7,18 @@ import { AdminService } from './admin.service';
 import { AdminStatsView, SignupDetailView, SignupListView } from './admin-views';
 import { ListSignupsQuery } from './list-signups.query';
 import { ResolveSignupDto } from './resolve-signup.dto';
+import { TimelineQuery } from './timeline/timeline.query';
+import { TimelineService } from './timeline/timeline.service';
+import { TimelinePage } from './timeline/timeline-views';
 
 const EXTERNAL_USER_ID_PARAM = { name: 'externalUserId', description: 'Percent-encoded (encodeURIComponent)' };
 
 @AdminRoutes()
 export class AdminController {
-  constructor(private readonly admin: AdminService) {}
+  constructor(
+    private readonly admin: AdminService,
+    private readonly timelines: TimelineService,
+  ) {}
 
   @Get('users')
   @ApiOperation({ summary: 'List signups newest first, filtered by status and/or search, keyset-paginated' })
@@ -29,6 +35,17 @@ export class AdminController {
   @ApiErrors({ 404: 'NOT_FOUND' })
   detail(@Param('externalUserId') externalUserId: string): Promise<SignupDetailView> {
     return this.admin.detail(externalUserId);
+  }
+
+  @Get('users/:externalUserId/timeline')
+  @ApiOperation({
+    summary: "One user's whole story newest first: signup, Capa attempts, status changes, links, webhooks, KYC, events and their pushes",
+  })
+  @ApiParam(EXTERNAL_USER_ID_PARAM)
+  @ApiResponse({ status: 200, type: TimelinePage })
+  @ApiErrors({ 400: 'VALIDATION_FAILED: bad limit or cursor', 404: 'NOT_FOUND' })
+  timeline(@Param('externalUserId') externalUserId: string, @Query() query: TimelineQuery): Promise<TimelinePage> {
+    return this.timelines.page(externalUserId, query);
   }
 
   @Post('users/:externalUserId/retry')

@@ -10,10 +10,12 @@ import { AdminRepository } from './admin.repository';
 import { AdminService } from './admin.service';
 import { CapaCallStats } from './capa-call-stats';
 import { PersistenceModule } from '../persistence/persistence.module';
+import { TimelineRepository } from './timeline/timeline.repository';
+import { TimelineService } from './timeline/timeline.service';
 
 @Module({
   imports: [PersistenceModule, CapaModule, SignupsModule, VerificationModule, EventsModule, CapaWebhooksModule],
   controllers: [AdminController, AdminUiController],
-  providers: [AdminRepository, AdminService, CapaCallStats],
+  providers: [AdminRepository, AdminService, CapaCallStats, TimelineRepository, TimelineService],
 })
 export class AdminModule {}

@@ -1,11 +1,11 @@
 import { BackoffPolicy, backoffDelay } from '../config/backoff';
 
 /** What one POST to an endpoint came to: acknowledged (any 2xx), or an error worth a retry. */
-export type AttemptResult = { acknowledged: true } | { acknowledged: false; error: string };
+export type AttemptResult = { acknowledged: true } | { acknowledged: false; error: string; httpStatus?: number };
 
 /** Only a 2xx acknowledges; a redirect is not followed (the endpoint is configured, not discovered). */
 export function resultOfStatus(status: number): AttemptResult {
-  return status >= 200 && status < 300 ? { acknowledged: true } : { acknowledged: false, error: `HTTP ${status}` };
+  return status >= 200 && status < 300 ? { acknowledged: true } : { acknowledged: false, error: `HTTP ${status}`, httpStatus: status };
 }
 
 /** A failed request as stored on the delivery: the kind of failure, never a URL's credentials or a response body. */

@@ -20,6 +20,14 @@ export interface NewClaims {
 }
 
 
+/** One failed push attempt to settle: when it is due again, why it failed, the endpoint's HTTP status if it answered. */
+export interface FailedAttempt {
+  deliveryId: string;
+  delayMs: number;
+  error: string;
+  httpStatus?: number;
+}
+
 interface ClaimedRow extends EventRow {
   delivery_id: string;
   attempts: number;
@@ -84,8 +92,8 @@ export class DeliveryRepository {
            ORDER BY writer_xid, position
            LIMIT $4
          ), claimed AS (
-           INSERT INTO event_deliveries (event_id, endpoint, give_up_at, attempts, last_attempt_at, lease_owner, lease_until, next_attempt_at)
-           SELECT id, $1, now() + ${ms('$5')}, 1, now(), $6, now() + ${ms('$7')}, now() + ${ms('$7')} FROM batch
+           INSERT INTO event_deliveries (event_id, endpoint, give_up_at, attempts, last_attempt_at, lease_owner, lease_until, next_attempt_at, external_user_id)
+           SELECT id, $1, now() + ${ms('$5')}, 1, now(), $6, now() + ${ms('$7')}, now() + ${ms('$7')}, external_user_id FROM batch
            ON CONFLICT (event_id, endpoint) DO NOTHING
            RETURNING id, event_id, attempts
          ), last AS (
@@ -145,17 +153,22 @@ export class DeliveryRepository {
 
   /**
    * Failed attempts of one pass, by their lease holder, in one statement: each due again after its delay, or FAILED
-   * once that passes its give_up_at.
+   * once that passes its give_up_at, and kept in event_delivery_attempts (the user's timeline shows each one).
    */
-  async markAttemptsFailed(owner: string, failures: Array<{ deliveryId: string; delayMs: number; error: string }>): Promise<void> {
+  async markAttemptsFailed(owner: string, failures: FailedAttempt[]): Promise<void> {
     if (failures.length === 0) return;
     await this.prisma.pool.query(
-      `UPDATE event_deliveries d
-       SET status = CASE WHEN now() + f.delay_ms * interval '1 millisecond' > d.give_up_at THEN 'FAILED' ELSE 'PENDING' END,
-           next_attempt_at = now() + f.delay_ms * interval '1 millisecond', last_error = f.error, lease_owner = NULL, lease_until = NULL
-       FROM unnest($2::bigint[], $3::bigint[], $4::text[]) AS f(id, delay_ms, error)
-       WHERE d.id = f.id AND d.status = 'PENDING' AND d.lease_owner = $1`,
-      [owner, failures.map((f) => f.deliveryId), failures.map((f) => f.delayMs), failures.map((f) => f.error)],
+      `WITH failed AS (
+         UPDATE event_deliveries d
+         SET status = CASE WHEN now() + f.delay_ms * interval '1 millisecond' > d.give_up_at THEN 'FAILED' ELSE 'PENDING' END,
+             next_attempt_at = now() + f.delay_ms * interval '1 millisecond', last_error = f.error, lease_owner = NULL, lease_until = NULL
+         FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::int[]) AS f(id, delay_ms, error, http_status)
+         WHERE d.id = f.id AND d.status = 'PENDING' AND d.lease_owner = $1
+         RETURNING d.id, d.external_user_id, d.attempts, d.last_attempt_at, f.http_status, f.error
+       )
+       INSERT INTO event_delivery_attempts (delivery_id, external_user_id, attempt, at, outcome, http_status, error)
+       SELECT id, external_user_id, attempts, coalesce(last_attempt_at, now()), 'failed', http_status, error FROM failed`,
+      [owner, failures.map((f) => f.deliveryId), failures.map((f) => f.delayMs), failures.map((f) => f.error), failures.map((f) => f.httpStatus ?? null)],
     );
   }
 

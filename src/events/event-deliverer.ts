@@ -122,7 +122,9 @@ export class EventDeliverer implements OnApplicationBootstrap, BeforeApplication
       await this.deliveries.markDelivered(claimed.filter((_, index) => results[index].acknowledged).map((delivery) => delivery.deliveryId));
       const failures = claimed.flatMap((delivery, index) => {
         const result = results[index];
-        return result.acknowledged ? [] : [{ deliveryId: delivery.deliveryId, delayMs: retryDelayMs(this.config.eventBackoff, delivery.attempts), error: result.error }];
+        return result.acknowledged
+          ? []
+          : [{ deliveryId: delivery.deliveryId, delayMs: retryDelayMs(this.config.eventBackoff, delivery.attempts), error: result.error, httpStatus: result.httpStatus }];
       });
       await this.deliveries.markAttemptsFailed(owner, failures);
       return room === 0 || fresh?.scanned === room;

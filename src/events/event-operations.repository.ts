@@ -45,10 +45,16 @@ export class EventOperationsRepository {
    */
   async redeliver(eventId: string, endpoints: readonly string[], retryWindowMs: number): Promise<DeliveryView[] | null> {
     const { rows } = await this.prisma.pool.query(
-      `WITH event AS (SELECT id FROM outbox_events WHERE id = $1),
+      `WITH event AS (SELECT id, external_user_id FROM outbox_events WHERE id = $1),
+       -- The acknowledged attempt a reset clears from its row is kept (read before the reset: one snapshot).
+       kept AS (
+         INSERT INTO event_delivery_attempts (delivery_id, external_user_id, attempt, at, outcome)
+         SELECT id, external_user_id, attempts, delivered_at, 'delivered' FROM event_deliveries
+         WHERE event_id = $1 AND endpoint = ANY($2::text[]) AND status = 'DELIVERED' AND delivered_at IS NOT NULL
+       ),
        reset AS (
-         INSERT INTO event_deliveries (event_id, endpoint, give_up_at)
-         SELECT event.id, url, now() + $3::bigint * interval '1 millisecond' FROM event, unnest($2::text[]) AS url
+         INSERT INTO event_deliveries (event_id, endpoint, give_up_at, external_user_id)
+         SELECT event.id, url, now() + $3::bigint * interval '1 millisecond', event.external_user_id FROM event, unnest($2::text[]) AS url
          ON CONFLICT (event_id, endpoint) DO UPDATE
            SET status = 'PENDING', next_attempt_at = now(), give_up_at = EXCLUDED.give_up_at, delivered_at = NULL,
                -- A delivery being sent right now keeps its lease: no second send of it starts while that one runs.

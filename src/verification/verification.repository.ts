@@ -19,12 +19,13 @@ export interface KycStatusUpdate {
 export class VerificationRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  async recordAttempt(signupId: bigint, actor: AttemptActor, operation: VerificationOperation, attempt: VerificationAttemptRecord): Promise<void> {
+  /** `country`: the one a link was asked for (link calls), so the timeline can say which; never the link. */
+  async recordAttempt(signupId: bigint, actor: AttemptActor, operation: VerificationOperation, attempt: VerificationAttemptRecord, country: string | null): Promise<void> {
     const { at, outcome, httpStatus, latencyMs, errorCode, errorMessage } = attempt;
     await this.prisma.pool.query(
-      `INSERT INTO capa_attempts (signup_id, at, actor, operation, outcome, http_status, latency_ms, error_code, error_message)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [signupId, at, actor, operation, outcome, httpStatus, latencyMs, errorCode, errorMessage],
+      `INSERT INTO capa_attempts (signup_id, at, actor, operation, outcome, http_status, latency_ms, error_code, error_message, country)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [signupId, at, actor, operation, outcome, httpStatus, latencyMs, errorCode, errorMessage, country],
     );
   }
 

@@ -104,7 +104,7 @@ export class VerificationService {
       deadline: Date.now() + this.config.requestDeadlineMs,
       requestId,
       externalUserId: signup.externalUserId,
-      onAttempt: (attempt) => this.repository.recordAttempt(signup.id, actor, call.operation, attempt),
+      onAttempt: (attempt) => this.repository.recordAttempt(signup.id, actor, call.operation, attempt, call.body?.country ?? null),
     });
   }
 }

@@ -85,6 +85,7 @@
     $('operator-name').hidden = false;
     document.body.classList.toggle('read-only', !auth.canWrite());
     void attempt(() => Promise.all([loadStats(), loadPage(), window.verificationPage?.loadWebhooks(), window.auditPage?.load()]));
+    window.timelinePage?.openFromHash();
   }
 
   async function start() {
@@ -172,8 +173,12 @@
   // ---- detail, retry, resolve
 
   async function openDetail(externalUserId) {
-    const signup = await api('GET', `/admin/users/${encodeURIComponent(externalUserId)}`);
+    const [signup] = await Promise.all([api('GET', `/admin/users/${encodeURIComponent(externalUserId)}`), window.timelinePage?.show(externalUserId)]);
     state.selectedId = externalUserId;
+    const link = window.timelinePage?.linkFor(externalUserId) ?? '#';
+    $('detail-link').href = link;
+    // The address names the open user, so it can be copied and shared as it is.
+    if (window.location.hash !== link) history.replaceState(null, '', link);
     $('detail-id').textContent = signup.externalUserId;
     const fields = [
       ['Status', statusBadge(signup.status), 'detail-status'],
@@ -288,6 +293,7 @@
   $('close-detail').addEventListener('click', () => {
     $('detail').hidden = true;
     state.selectedId = null;
+    history.replaceState(null, '', window.location.pathname);
   });
 
   // verification.js (KYC history, refresh, the webhook inbox) reuses these.
