@@ -67,7 +67,7 @@ describe('the operator page’s user timeline and shared #user= links, in headle
 
     // Each area has a section and a link to it; the webhook inbox is its own section, not inside event deliveries.
     const links = await page.evaluate(`[...document.querySelectorAll('[data-testid="sections"] a')].map((a) => a.getAttribute('href'))`);
-    expect(links).toEqual(['#overview', '#signups', '#imports', '#events', '#webhooks']);
+    expect(links).toEqual(['#overview', '#signups', '#imports', '#events', '#webhooks', '#audit']);
     for (const section of ['signups', 'imports', 'events', 'webhooks']) expect(await page.locator(`section#${section}`).count()).toBe(1);
     expect(await page.locator('#events #webhooks').count()).toBe(0);
     mkdirSync(join(__dirname, 'artifacts'), { recursive: true });
