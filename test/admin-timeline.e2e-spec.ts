@@ -156,7 +156,7 @@ describe('GET /admin/users/{externalUserId}/timeline: one user’s whole story',
 
     const listCursor = encodePageCursor(5n);
     const [at, , lastId] = Buffer.from(first.body.nextCursor, 'base64url').toString('utf8').split('.');
-    const unknownSource = Buffer.from(`${at}.9.${lastId}`).toString('base64url');
+    const unknownSource = Buffer.from(`${at}.99.${lastId}`).toString('base64url');
     const notCanonical = Buffer.from(`0${at}.1.${lastId}`).toString('base64url');
     const bad = ['?limit=0', '?limit=101', '?limit=ten', '?limit=1.5', '?cursor=not-a-cursor', `?cursor=${listCursor}`, `?cursor=${unknownSource}`, `?cursor=${notCanonical}`];
     for (const query of bad) {
@@ -168,6 +168,28 @@ describe('GET /admin/users/{externalUserId}/timeline: one user’s whole story',
     expect((await service.call('GET', timelinePath(id, '?cursor='), undefined, ADMIN)).status).toBe(200);
     // An inbound token is not an admin token.
     expect((await service.call('GET', timelinePath(id))).status).toBe(401);
+  });
+
+  it('shows what operators did to the user (its audit rows) as operator.action items: what, by whom, how it ended', async () => {
+    const id = uniqueId('timeline-operator');
+    const other = uniqueId('timeline-operator-other');
+    for (const externalUserId of [id, other]) expect((await service.call('POST', '/v1/users', { externalUserId })).status).toBe(201);
+    const userPath = (externalUserId: string) => `/admin/users/${encodeURIComponent(externalUserId)}`;
+    const refreshed = await service.call('POST', `${userPath(id)}/kyc/refresh`, undefined, ADMIN);
+    const retried = await service.call('POST', `${userPath(id)}/retry`, undefined, ADMIN);
+    expect((await service.call('POST', `${userPath(other)}/retry`, undefined, ADMIN)).status).toBe(retried.status);
+    const outcomeOf = (status: number) => (status < 400 ? 'succeeded' : 'failed');
+
+    const { items } = await readAll(id, 1);
+    const actions = items.filter((item) => item.kind === 'operator.action');
+    expect(actions.map((item) => [item.details.action, item.details.outcome, item.details.actor, item.details.via])).toEqual([
+      ['user.retry', outcomeOf(retried.status), 'api-key', 'api-key'],
+      ['user.kyc_refresh', outcomeOf(refreshed.status), 'api-key', 'api-key'],
+    ]);
+    for (const action of actions) expect(action.summary).toMatch(/^Operator api-key \(api-key\): user\.(retry|kyc_refresh) /);
+    // Newest first, after the signup's own items: the first item is the retry, the last the acceptance.
+    expect(items[0].kind).toBe('operator.action');
+    expect(items.at(-1).kind).toBe('signup.accepted');
   });
 });
 

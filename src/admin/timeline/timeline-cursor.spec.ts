@@ -12,7 +12,7 @@ describe('timeline cursor', () => {
   it.each([
     ['not base64 of a key', 'not-a-cursor'],
     ['a list cursor (an id only)', Buffer.from('42').toString('base64url')],
-    ['an unknown source', Buffer.from('5.9.1').toString('base64url')],
+    ['an unknown source', Buffer.from('5.99.1').toString('base64url')],
     ['a zero id', Buffer.from('5.1.0').toString('base64url')],
     ['an id past bigint', Buffer.from('5.1.9223372036854775808').toString('base64url')],
     ['a non-canonical time', Buffer.from('05.1.1').toString('base64url')],

@@ -8,7 +8,8 @@ import { blankAsAbsent } from '../../common/query-params';
  * Where each timeline item comes from, in the order that breaks a tie of `at` (a cause before its effect): an item's
  * key is (at, source, id), and a page is newest first on that key. Every source's id is a bigint of its own table.
  */
-export const TIMELINE_SOURCES = ['accepted', 'attempt', 'link', 'webhook', 'status', 'kyc', 'event', 'pastDelivery', 'delivery'] as const;
+// New sources go at the end: a cursor names its source by index.
+export const TIMELINE_SOURCES = ['accepted', 'attempt', 'link', 'webhook', 'status', 'kyc', 'event', 'pastDelivery', 'delivery', 'operator'] as const;
 export type TimelineSource = (typeof TIMELINE_SOURCES)[number];
 
 /** The keyset position of one item: the last one of a page, as the next page's cursor holds it. */

@@ -19,6 +19,7 @@ const KIND_OF: Record<TimelineSource, TimelineKind> = {
   event: 'event',
   pastDelivery: 'event.delivery',
   delivery: 'event.delivery',
+  operator: 'operator.action',
 };
 
 const BY_WHOM: Record<string, string> = { request: 'a request', worker: 'the worker', operator: 'an operator' };
@@ -35,7 +36,8 @@ export function acceptedItem(signup: AcceptedSignup): { key: TimelineKey; facts:
  * name (never a row spread), so nothing a source holds beyond these reaches an answer; endpoints lose credentials.
  */
 export function toTimelineItem(key: TimelineKey, facts: Facts): TimelineItemView {
-  const kind = KIND_OF[key.source];
+  // An inbox entry read back from Capa's notifications API is the reconciliation's part of the story.
+  const kind = key.source === 'webhook' && facts.source === 'reconciled' ? 'reconcile' : KIND_OF[key.source];
   const { summary, details } = describe(key.source, facts);
   return { at: key.at.toISOString(), kind, summary, details };
 }
@@ -59,8 +61,18 @@ function describe(source: TimelineSource, facts: Facts): { summary: string; deta
       return { summary: `${kind} verification link issued${country === null ? '' : ` for ${String(country)}`}`, details: { kind, country } };
     }
     case 'webhook': {
-      const details: Facts = { ...pick(facts, ['type', 'event', 'outcome', 'kycStatus']), source: 'webhook' };
-      return { summary: `Capa webhook ${String(details.event ?? details.type ?? 'without an event')}: ${String(details.outcome)}`, details };
+      const details: Facts = { ...pick(facts, ['type', 'event', 'outcome', 'kycStatus', 'notificationId']), source: facts.source ?? 'webhook' };
+      const what = String(details.event ?? details.type ?? 'without an event');
+      if (details.source === 'reconciled') {
+        return { summary: `Capa notification ${String(details.notificationId)} read back (${what}): ${String(details.outcome)}`, details };
+      }
+      return { summary: `Capa webhook ${what}: ${String(details.outcome)}`, details };
+    }
+    case 'operator': {
+      const details = pick(facts, ['action', 'outcome', 'actor', 'actorName', 'via', 'statusCode', 'code']);
+      const who = details.actorName ?? details.actor;
+      const how = details.outcome === 'failed' ? `failed (${String(details.code ?? details.statusCode)})` : String(details.outcome);
+      return { summary: `Operator ${String(who)} (${String(details.via)}): ${String(details.action)} ${how}`, details };
     }
     case 'status': {
       const details = pick(facts, ['from', 'to']);

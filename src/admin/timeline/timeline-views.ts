@@ -10,6 +10,8 @@ export const TIMELINE_KINDS = [
   'kyc.status',
   'event',
   'event.delivery',
+  'operator.action',
+  'reconcile',
 ] as const;
 export type TimelineKind = (typeof TIMELINE_KINDS)[number];
 
@@ -23,7 +25,9 @@ export class TimelineItemView {
    * The facts, by kind: signup.accepted {source: api|import, importId}; capa.attempt {operation, outcome, httpStatus,
    * latencyMs, errorCode, by: request|worker|operator}; signup.status {from, to}; verification.link_issued {kind,
    * country}; capa.webhook {type, event, outcome, source, kycStatus}; kyc.status {from, to, capaEvent}; event {id,
-   * type}; event.delivery {eventId, eventType, endpoint, attempt, outcome: delivered|failed, httpStatus, error}
+   * type}; event.delivery {eventId, eventType, endpoint, attempt, outcome: delivered|failed, httpStatus, error};
+   * operator.action {action, outcome, actor, actorName, via, statusCode, code}; reconcile (an inbox entry read back from
+   * Capa's notifications) {type, event, outcome, source, notificationId, kycStatus}
    */
   @ApiProperty({ type: 'object', additionalProperties: true }) details: Record<string, unknown>;
 }

@@ -32,7 +32,7 @@ const SOURCE_QUERIES: Record<Exclude<TimelineSource, 'accepted'>, { at: string; 
     at: 'received_at',
     id: 'id',
     sql: `SELECT id, received_at AS at, jsonb_build_object('type', type, 'event', event, 'outcome', outcome,
-            'kycStatus', kyc_status::text) AS facts
+            'kycStatus', kyc_status::text, 'source', source, 'notificationId', notification_id) AS facts
           FROM capa_webhook_inbox WHERE external_user_id = $2 AND {bound}`,
   },
   status: {
@@ -70,6 +70,14 @@ const SOURCE_QUERIES: Record<Exclude<TimelineSource, 'accepted'>, { at: string; 
             d.endpoint, 'attempt', d.attempts, 'outcome', 'delivered', 'httpStatus', NULL, 'error', NULL) AS facts
           FROM event_deliveries d JOIN outbox_events e ON e.id = d.event_id
           WHERE d.external_user_id = $2 AND d.status = 'DELIVERED' AND {bound}`,
+  },
+  // Audit rows about this user (an operator's retry, resolve, refresh, erase): what, by whom, and how it ended.
+  operator: {
+    at: 'at::timestamptz(3)',
+    id: 'id',
+    sql: `SELECT id, at::timestamptz(3) AS at, jsonb_build_object('action', action, 'outcome', outcome, 'actor', actor_sub,
+            'actorName', actor_name, 'via', actor_via, 'statusCode', details -> 'statusCode', 'code', details -> 'code') AS facts
+          FROM audit_log WHERE target = 'user:' || $2 AND {bound}`,
   },
 };
 
