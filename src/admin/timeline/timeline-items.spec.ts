@@ -36,4 +36,13 @@ describe('timeline items', () => {
     expect(toTimelineItem({ at, source: 'status', id: 1n }, { from: null, to: 'CREATED' }).summary).toBe('Status ? → CREATED');
     expect(toTimelineItem({ at, source: 'kyc', id: 1n }, { from: 'IN_PROGRESS', to: 'VERIFIED', capaEvent: null }).summary).toBe('KYC status IN_PROGRESS → VERIFIED (refreshed from Capa)');
   });
+
+  it('tells a signed webhook from a notification read back from Capa (reconcile), and names an operator action', () => {
+    const signed = toTimelineItem({ at, source: 'webhook', id: 1n }, { type: 'KYC', event: 'VERIFIED_USER', outcome: 'applied', kycStatus: 'VERIFIED', source: 'webhook', notificationId: null });
+    expect(signed).toMatchObject({ kind: 'capa.webhook', summary: 'Capa webhook VERIFIED_USER: applied', details: { source: 'webhook' } });
+    const readBack = toTimelineItem({ at, source: 'webhook', id: 2n }, { type: 'KYC', event: 'REJECTED_KYC', outcome: 'applied', kycStatus: 'REJECTED', source: 'reconciled', notificationId: 'n-7' });
+    expect(readBack).toMatchObject({ kind: 'reconcile', summary: 'Capa notification n-7 read back (REJECTED_KYC): applied', details: { source: 'reconciled', notificationId: 'n-7' } });
+    const action = toTimelineItem({ at, source: 'operator', id: 3n }, { action: 'user.resolve', outcome: 'failed', actor: 'sub-1', actorName: 'Ada', via: 'oidc', statusCode: 409, code: 'USER_ID_ALREADY_ATTACHED' });
+    expect(action).toMatchObject({ kind: 'operator.action', summary: 'Operator Ada (oidc): user.resolve failed (USER_ID_ALREADY_ATTACHED)' });
+  });
 });
