@@ -24,7 +24,7 @@
   function timelineRow(item) {
     const { cell, formatTime } = page();
     const row = document.createElement('tr');
-    row.dataset.testid = 'timeline-item';
+    row.dataset.testid = 'timeline-row';
     row.dataset.kind = item.kind;
     // The facts behind the summary, on hover: the API never puts an identifier, alias or link in them.
     row.title = JSON.stringify(item.details);
@@ -59,5 +59,5 @@
 
   window.timelinePage = { show, linkFor, openFromHash };
   // app.js signed in from the stored token before this script ran.
-
+  openFromHash();
 })();
