@@ -59,5 +59,5 @@
 
   window.timelinePage = { show, linkFor, openFromHash };
   // app.js signed in from the stored token before this script ran.
-
+  openFromHash();
 })();
