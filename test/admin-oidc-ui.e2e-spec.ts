@@ -28,6 +28,21 @@ describe('the operator page signed in at the identity provider, in headless Chro
     await idp.stop();
   });
 
+  itWithBrowser('a shared #user= link opens that user after the sign-in at the identity provider', async () => {
+    const externalUserId = uniqueId('ui-oidc-shared');
+    expect((await service.call('POST', '/v1/users', { externalUserId })).status).toBe(201);
+    idp.nextUser = { sub: 'sam', name: 'Sam Support', email: 'sam@example.com', roles: ['onboarding:viewer'] };
+    const context = await browser!.newContext({ viewport: { width: 1280, height: 1100 } });
+    const page = await context.newPage();
+    await page.goto(`${service.url}/admin/ui#user=${encodeURIComponent(externalUserId)}`);
+    await page.getByTestId('oidc-login').click();
+    await page.getByTestId('operator-name').filter({ hasText: 'Sam Support' }).waitFor();
+    await page.getByTestId('detail').waitFor();
+    expect(await page.getByTestId('detail-id').textContent()).toBe(externalUserId);
+    expect(new URL(page.url()).hash).toBe(`#user=${encodeURIComponent(externalUserId)}`);
+    await context.close();
+  });
+
   itWithBrowser('an operator signs in, sees their name, retries a signup (audited under their name), and signs out everywhere', async () => {
     const externalUserId = uniqueId('ui-oidc');
     expect((await service.call('POST', '/v1/users', { externalUserId })).status).toBe(201);

@@ -2,6 +2,8 @@
 // The operator page: plain DOM, no framework. Talks only to the admin API, as the signed-in operator (operator.js).
 (() => {
   const auth = window.operatorAuth;
+  // The #user= address a sign-in at the identity provider started from (the provider returns to /admin/ui bare).
+  const RETURN_TO_KEY = 'capa-onboarding.return-to';
   const PAGE_SIZE = 20;
   const STATUSES = ['PENDING', 'CREATED', 'FAILED', 'NEEDS_ATTENTION'];
   const STATUS_COLOURS = { PENDING: '#d49a00', CREATED: '#2e8540', FAILED: '#c62828', NEEDS_ATTENTION: '#7b3fb5' };
@@ -73,6 +75,8 @@
     }
     const options = await auth.signInOptions();
     $('oidc-login').hidden = !options.oidc;
+    // The identity provider sends the browser back to /admin/ui without the address's #user=: keep it for after.
+    $('oidc-login').onclick = () => sessionStorage.setItem(RETURN_TO_KEY, window.location.hash);
     $('login-form').hidden = !options.apiKey;
   }
 
@@ -85,6 +89,9 @@
     $('operator-name').hidden = false;
     document.body.classList.toggle('read-only', !auth.canWrite());
     void attempt(() => Promise.all([loadStats(), loadPage(), window.verificationPage?.loadWebhooks(), window.auditPage?.load()]));
+    const returnTo = sessionStorage.getItem(RETURN_TO_KEY);
+    sessionStorage.removeItem(RETURN_TO_KEY);
+    if (returnTo && !window.location.hash) history.replaceState(null, '', returnTo);
     window.timelinePage?.openFromHash();
   }
 
