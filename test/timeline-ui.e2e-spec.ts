@@ -78,6 +78,11 @@ describe('the operator page’s user timeline and shared #user= links, in headle
     await waitUntil(page, `document.querySelector('[data-testid="detail-id"]').textContent === ${JSON.stringify(other)}`);
     await waitUntil(page, `document.querySelectorAll('[data-testid="timeline-row"]').length === 4`);
     expect(await kinds(page)).toEqual(['event', 'signup.status', 'capa.attempt', 'signup.accepted']);
+    // A reload of that address, still signed in, opens the same detail again.
+    await page.reload();
+    await page.getByTestId('detail').waitFor();
+    await waitUntil(page, `document.querySelector('[data-testid="detail-id"]').textContent === ${JSON.stringify(other)}`);
+    await waitUntil(page, `document.querySelectorAll('[data-testid="timeline-row"]').length === 4`);
 
     // Opening a user from the list puts that user in the address; closing the detail takes it out.
     await page.getByTestId('search-input').fill(shared);

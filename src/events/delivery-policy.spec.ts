@@ -16,7 +16,7 @@ describe('event delivery policy', () => {
     [500, false],
     [503, false],
   ])('HTTP %i acknowledges: %p', (status, acknowledged) => {
-    expect(resultOfStatus(status)).toEqual(acknowledged ? { acknowledged: true } : { acknowledged: false, error: `HTTP ${status}` });
+    expect(resultOfStatus(status)).toEqual(acknowledged ? { acknowledged: true } : { acknowledged: false, error: `HTTP ${status}`, httpStatus: status });
   });
 
   it.each([
