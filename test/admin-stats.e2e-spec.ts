@@ -75,11 +75,11 @@ describe('GET /admin/stats', () => {
     await SwaggerParser.validate(structuredClone(response.body));
     const paths = response.body.paths;
     const operations: Array<[string, string, string[]]> = [
-      ['/admin/users', 'get', ['200', '400', '401']],
-      ['/admin/users/{externalUserId}', 'get', ['200', '401', '404']],
-      ['/admin/users/{externalUserId}/retry', 'post', ['200', '401', '404', '409']],
-      ['/admin/users/{externalUserId}/resolve', 'post', ['200', '400', '401', '404', '409', '413', '415']],
-      ['/admin/stats', 'get', ['200', '401']],
+      ['/admin/users', 'get', ['200', '400', '401', '403']],
+      ['/admin/users/{externalUserId}', 'get', ['200', '401', '403', '404']],
+      ['/admin/users/{externalUserId}/retry', 'post', ['200', '401', '403', '404', '409']],
+      ['/admin/users/{externalUserId}/resolve', 'post', ['200', '400', '401', '403', '404', '409', '413', '415']],
+      ['/admin/stats', 'get', ['200', '401', '403']],
     ];
     for (const [path, method, statuses] of operations) {
       const operation = paths[path]?.[method];
