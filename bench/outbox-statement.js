@@ -15,7 +15,7 @@ const { SIGNUP_EVENTS_FROM_SETTLED } = require(path.join(DIST, 'events', 'signup
 const UPDATE = `UPDATE signups SET status = 'CREATED', capa_user_id = $2, error_code = NULL, error_message = NULL,
   next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL, attempt_count = attempt_count + 1, updated_at = now()
   WHERE id = $1 AND status IN ('PENDING', 'NEEDS_ATTENTION', 'FAILED')
-  RETURNING id, external_user_id AS "externalUserId", capa_user_id AS "capaUserId", status::text AS status,
+  RETURNING id, external_user_id AS "externalUserId", capa_user_id AS "userId", status::text AS status,
             error_code AS "errorCode", error_message AS "errorMessage", updated_at AS "updatedAt"`;
 const WITH_EVENT = `WITH settled AS (${UPDATE}), event AS (${SIGNUP_EVENTS_FROM_SETTLED}) SELECT * FROM settled`;
 

@@ -115,8 +115,8 @@ describe('the operator page at /admin/ui, in headless Chromium', () => {
 
     await byTestId('retry').click();
     await untilText(page, 'detail-status', 'CREATED');
-    const capaUserId = service.simulator.userFor(externalUserId)!.userId;
-    expect(await byTestId('detail-user-id').textContent()).toBe(capaUserId);
+    const userId = service.simulator.userFor(externalUserId)!.userId;
+    expect(await byTestId('detail-user-id').textContent()).toBe(userId);
     expect(await byTestId('attempt-row').count()).toBe(2);
     expect(await byTestId('attempt-row').first().textContent()).toContain('operator');
     expect(await byTestId('retry').isDisabled()).toBe(true);
@@ -152,11 +152,11 @@ describe('the operator page at /admin/ui, in headless Chromium', () => {
     await byTestId('resolve-submit').click();
     await byTestId('error').getByText('userId must be a UUID').waitFor();
 
-    const capaUserId = '9486244c-ff7d-4c22-9984-797179d7deaa';
-    await byTestId('resolve-input').fill(capaUserId);
+    const userId = '9486244c-ff7d-4c22-9984-797179d7deaa';
+    await byTestId('resolve-input').fill(userId);
     await byTestId('resolve-submit').click();
     await untilText(page, 'detail-status', 'CREATED');
-    expect(await byTestId('detail-user-id').textContent()).toBe(capaUserId);
+    expect(await byTestId('detail-user-id').textContent()).toBe(userId);
     expect(await byTestId('error').isHidden()).toBe(true);
     await context.close();
   });

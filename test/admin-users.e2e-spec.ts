@@ -4,7 +4,7 @@ import { ADMIN_TOKEN, INBOUND_TOKEN, TestResponse, useTestApp, uniqueId } from '
 interface SeedRow {
   externalUserId: string;
   status?: 'PENDING' | 'CREATED' | 'FAILED' | 'NEEDS_ATTENTION';
-  capaUserId?: string | null;
+  userId?: string | null;
   identifier?: string | null;
 }
 
@@ -20,11 +20,11 @@ describe('GET /admin/users: list, filters, search and keyset pagination', () => 
   async function seed(rows: SeedRow[]): Promise<void> {
     for (const row of rows) {
       const status = row.status ?? 'CREATED';
-      const capaUserId = row.capaUserId !== undefined ? row.capaUserId : status === 'CREATED' ? randomUUID() : null;
+      const userId = row.userId !== undefined ? row.userId : status === 'CREATED' ? randomUUID() : null;
       await service.query(
         `INSERT INTO signups (external_user_id, capa_user_id, status, method, identifier, fingerprint)
          VALUES ($1, $2, $3, $4, $5, 'seeded')`,
-        [row.externalUserId, capaUserId, status, row.identifier ? 'EMAIL' : 'NONE', row.identifier ?? null],
+        [row.externalUserId, userId, status, row.identifier ? 'EMAIL' : 'NONE', row.identifier ?? null],
       );
     }
   }
@@ -110,10 +110,10 @@ describe('GET /admin/users: list, filters, search and keyset pagination', () => 
 
     it("matches Capa's userId exactly (a prefix of it finds nothing)", async () => {
       const externalUserId = uniqueId('by-capa');
-      const capaUserId = randomUUID();
-      await seed([{ externalUserId, capaUserId }]);
-      expect(ids(await listed({ search: capaUserId }))).toEqual([externalUserId]);
-      expect(ids(await listed({ search: capaUserId.slice(0, 13) }))).toEqual([]);
+      const userId = randomUUID();
+      await seed([{ externalUserId, userId }]);
+      expect(ids(await listed({ search: userId }))).toEqual([externalUserId]);
+      expect(ids(await listed({ search: userId.slice(0, 13) }))).toEqual([]);
     });
 
     it('matches the identifier exactly (a prefix of it finds nothing)', async () => {

@@ -38,8 +38,8 @@ describe('audit log: every admin write, committed before the answer; append-only
 
   it('records every admin write: resolve, kyc refresh, redeliver, import cancel; a 4xx answer as failed with its status and code', async () => {
     const externalUserId = await failedSignup();
-    const capaUserId = randomUUID();
-    expect((await admin('POST', userPath(externalUserId, '/resolve'), { userId: capaUserId })).status).toBe(200);
+    const userId = randomUUID();
+    expect((await admin('POST', userPath(externalUserId, '/resolve'), { userId: userId })).status).toBe(200);
     expect((await admin('POST', userPath(externalUserId, '/resolve'), { userId: randomUUID() })).status).toBe(409);
     expect((await admin('POST', userPath('nobody-here', '/kyc/refresh'))).status).toBe(404);
     // Capa does not know the resolved userId: the refresh is answered 4xx, audited as failed with that answer.
@@ -56,7 +56,7 @@ describe('audit log: every admin write, committed before the answer; append-only
     expect(user.map((row: any) => [row.action, row.outcome, row.details])).toEqual([
       ['user.kyc_refresh', 'failed', { statusCode: 422, code: refreshed.body.code }],
       ['user.resolve', 'failed', { userId: expect.any(String), statusCode: 409, code: 'INVALID_STATE' }],
-      ['user.resolve', 'succeeded', { userId: capaUserId }],
+      ['user.resolve', 'succeeded', { userId: userId }],
     ]);
     expect((await auditOf('target=user%3Anobody-here')).items.map((row: any) => [row.action, row.outcome, row.details])).toEqual([
       ['user.kyc_refresh', 'failed', { statusCode: 404, code: 'NOT_FOUND' }],

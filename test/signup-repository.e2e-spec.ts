@@ -95,7 +95,7 @@ describe('SignupRepository hot statements (on the adapter pg pool)', () => {
     expect(Math.abs(pending!.nextAttemptAt!.getTime() - pending!.observedAt!.getTime() - 30_000)).toBeLessThanOrEqual(1);
 
     const created = await repository.settleCreated(a.id, '3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5c', 1, now);
-    expect(created).toMatchObject({ kind: 'settled', row: { status: 'CREATED', capaUserId: '3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5c', errorCode: null, nextAttemptAt: null, attemptCount: 3 } });
+    expect(created).toMatchObject({ kind: 'settled', row: { status: 'CREATED', userId: '3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5c', errorCode: null, nextAttemptAt: null, attemptCount: 3 } });
     expect(withoutObservedAt(created.row)).toEqual(toRecord((await prisma.signup.findUniqueOrThrow({ where: { id: a.id } })) as never));
     expect(await repository.applyTransition(a.id, 'owner-a', { status: 'FAILED', errorCode: 'X', errorMessage: 'y' }, 1, now)).toBeNull();
 
@@ -119,7 +119,7 @@ describe('SignupRepository hot statements (on the adapter pg pool)', () => {
       const row = (await repository.insertPending(normaliseSignup({ externalUserId }), { owner: 'drive-1', ms: 60_000 }))!;
       await service.query(setUp, [externalUserId]);
       const userId = `00000000-0000-4000-8000-${row.id.toString().padStart(12, '0')}`;
-      expect(await repository.settleCreated(row.id, userId, 1, now)).toMatchObject({ kind: 'settled', row: { status: 'CREATED', capaUserId: userId, errorCode: null, leaseOwner: null } });
+      expect(await repository.settleCreated(row.id, userId, 1, now)).toMatchObject({ kind: 'settled', row: { status: 'CREATED', userId: userId, errorCode: null, leaseOwner: null } });
     }
   });
 
@@ -127,7 +127,7 @@ describe('SignupRepository hot statements (on the adapter pg pool)', () => {
     const row = (await repository.insertPending(normaliseSignup({ externalUserId: 'repo-first' }), { owner: 'd', ms: 60_000 }))!;
     await repository.settleCreated(row.id, '11111111-1111-4111-8111-111111111111', 1, new Date());
     const second = await repository.settleCreated(row.id, '22222222-2222-4222-8222-222222222222', 1, new Date());
-    expect(second).toMatchObject({ kind: 'already-created', row: { capaUserId: '11111111-1111-4111-8111-111111111111' } });
+    expect(second).toMatchObject({ kind: 'already-created', row: { userId: '11111111-1111-4111-8111-111111111111' } });
   });
 
   it('one Capa userId maps to at most one externalUserId: the unique index refuses a second, the row waits for an operator', async () => {
@@ -136,19 +136,19 @@ describe('SignupRepository hot statements (on the adapter pg pool)', () => {
     const userId = '33333333-3333-4333-8333-333333333333';
     await repository.settleCreated(holder.id, userId, 1, new Date());
     const refused = await repository.settleCreated(other.id, userId, 1, new Date());
-    expect(refused).toMatchObject({ kind: 'user-id-taken', row: { status: 'NEEDS_ATTENTION', errorCode: 'USER_ID_ALREADY_ATTACHED', capaUserId: null } });
+    expect(refused).toMatchObject({ kind: 'user-id-taken', row: { status: 'NEEDS_ATTENTION', errorCode: 'USER_ID_ALREADY_ATTACHED', userId: null } });
     await expect(service.query(`UPDATE signups SET capa_user_id = $1 WHERE id = $2`, [userId, other.id])).rejects.toThrow(/signups_capa_user_id_key/);
   });
 
   it('recordAttempt stores every field of the attempt', async () => {
     const row = (await repository.insertPending(normaliseSignup({ externalUserId: 'repo-5' }), { owner: 'o', ms: 60_000 }))!;
     const at = new Date('2026-11-27T10:00:00.123Z');
-    await repository.recordAttempt(row.id, 'worker', { at, outcome: 'transient', httpStatus: 503, latencyMs: 42, errorCode: 'HTTP_503', errorMessage: 'down', capaUserId: null });
-    await repository.recordAttempt(row.id, 'request', { at, outcome: 'created', httpStatus: 201, latencyMs: 7, errorCode: null, errorMessage: null, capaUserId: '44444444-4444-4444-8444-444444444444' });
+    await repository.recordAttempt(row.id, 'worker', { at, outcome: 'transient', httpStatus: 503, latencyMs: 42, errorCode: 'HTTP_503', errorMessage: 'down', userId: null });
+    await repository.recordAttempt(row.id, 'request', { at, outcome: 'created', httpStatus: 201, latencyMs: 7, errorCode: null, errorMessage: null, userId: '44444444-4444-4444-8444-444444444444' });
     const attempts = await prisma.capaAttempt.findMany({ where: { signupId: row.id }, orderBy: { id: 'asc' } });
     expect(attempts).toEqual([
-      expect.objectContaining({ signupId: row.id, at, actor: 'worker', outcome: 'transient', httpStatus: 503, latencyMs: 42, errorCode: 'HTTP_503', errorMessage: 'down', capaUserId: null }),
-      expect.objectContaining({ actor: 'request', outcome: 'created', httpStatus: 201, capaUserId: '44444444-4444-4444-8444-444444444444' }),
+      expect.objectContaining({ signupId: row.id, at, actor: 'worker', outcome: 'transient', httpStatus: 503, latencyMs: 42, errorCode: 'HTTP_503', errorMessage: 'down', userId: null }),
+      expect.objectContaining({ actor: 'request', outcome: 'created', httpStatus: 201, userId: '44444444-4444-4444-8444-444444444444' }),
     ]);
   });
 
@@ -170,6 +170,6 @@ describe('SignupRepository hot statements (on the adapter pg pool)', () => {
 
   it('serves many concurrent lookups over the whole pool', async () => {
     const found = await Promise.all(Array.from({ length: 60 }, () => repository.findByExternalUserId('repo-1')));
-    expect(new Set(found.map((row) => row?.capaUserId))).toEqual(new Set(['3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b']));
+    expect(new Set(found.map((row) => row?.userId))).toEqual(new Set(['3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b']));
   });
 });

@@ -15,8 +15,8 @@ export class InvalidStateError extends ApiError {
 
 /** One Capa user belongs to one partner user: an operator cannot attach a userId that another signup holds. */
 export class UserIdAlreadyAttachedError extends ApiError {
-  constructor(capaUserId: string, holder: string) {
-    super(HttpStatus.CONFLICT, 'USER_ID_ALREADY_ATTACHED', `Capa userId ${capaUserId} is already attached to ${JSON.stringify(holder)}`);
+  constructor(userId: string, holder: string) {
+    super(HttpStatus.CONFLICT, 'USER_ID_ALREADY_ATTACHED', `Capa userId ${userId} is already attached to ${JSON.stringify(holder)}`);
   }
 }
 

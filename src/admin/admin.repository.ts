@@ -41,8 +41,8 @@ export class AdminRepository {
   }
 
   /** The signup a Capa userId is attached to, if any (unique index signups_capa_user_id_key). */
-  async findByCapaUserId(capaUserId: string): Promise<SignupRecord | null> {
-    const row = await this.prisma.signup.findFirst({ where: { capaUserId } });
+  async findByUserId(userId: string): Promise<SignupRecord | null> {
+    const row = await this.prisma.signup.findFirst({ where: { userId } });
     return row && toRecord(row);
   }
 
@@ -61,7 +61,7 @@ export class AdminRepository {
    * writes its signup.created event, in one statement. `null` row when the row does not exist or is in another state; `taken` when another signup holds
    * that userId, decided by the unique index signups_capa_user_id_key (two concurrent resolves cannot both win).
    */
-  async attachCapaUserId(externalUserId: string, capaUserId: string, now: Date): Promise<{ taken: true } | { taken: false; row: SignupRecord | null }> {
+  async attachUserId(externalUserId: string, userId: string, now: Date): Promise<{ taken: true } | { taken: false; row: SignupRecord | null }> {
     try {
       const { rows } = await this.prisma.pool.query<Signup>({
         text: `
@@ -78,7 +78,7 @@ export class AdminRepository {
             SELECT ${SIGNUP_COLUMNS.sql} FROM resolved
           ), event AS (${outboxInsertForSettled('$4')})
           SELECT * FROM settled`,
-        values: [externalUserId, capaUserId, now, settledEventsParam(signupSettled('CREATED'))],
+        values: [externalUserId, userId, now, settledEventsParam(signupSettled('CREATED'))],
         types: PRISMA_ROW_TYPES,
       });
       return { taken: false, row: rows.length === 1 ? toRecord(rows[0]) : null };

@@ -60,13 +60,13 @@ export class AdminService {
     return toMapping(row);
   }
 
-  async resolve(externalUserId: string, capaUserId: string): Promise<SignupMapping> {
+  async resolve(externalUserId: string, answeredUserId: string): Promise<SignupMapping> {
     // UUIDs are case-insensitive; one spelling keeps exact-match search working.
-    const userId = capaUserId.toLowerCase();
-    const attached = await this.admin.attachCapaUserId(externalUserId, userId, new Date());
+    const userId = answeredUserId.toLowerCase();
+    const attached = await this.admin.attachUserId(externalUserId, userId, new Date());
     if (attached.taken) {
       // The unique index decided; the holder is read only to name it in the answer.
-      const holder = await this.admin.findByCapaUserId(userId);
+      const holder = await this.admin.findByUserId(userId);
       throw new UserIdAlreadyAttachedError(userId, holder?.externalUserId ?? 'another signup');
     }
     if (attached.row !== null) return toMapping(attached.row);

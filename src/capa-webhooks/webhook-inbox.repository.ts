@@ -41,7 +41,7 @@ export interface RecordedWebhook {
   /** `redelivery`: a delivery a manual retry announced, stored as a duplicate whatever the plan said. */
   reason: string | null;
   signupId: bigint | null;
-  capaUserId: string | null;
+  userId: string | null;
 }
 
 /**
@@ -99,7 +99,7 @@ export class WebhookInboxRepository {
   async recordWebhook(delivery: WebhookToRecord, plan: WebhookPlan): Promise<RecordedWebhook> {
     const { rows } = await this.prisma.pool.query<RecordWebhookRow>(
       `SELECT inbox_id::text AS "inboxId", received_at AS "receivedAt", decision_key AS "key", signup_id::text AS "signupId",
-              capa_user_id AS "capaUserId", previous_kyc_status AS "kycStatus", outcome_reason AS "reason"
+              capa_user_id AS "userId", previous_kyc_status AS "kycStatus", outcome_reason AS "reason"
        FROM capa_record_delivery($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
       [
         delivery.externalUserId,
@@ -124,7 +124,7 @@ export class WebhookInboxRepository {
       receivedAt: row.receivedAt,
       found,
       signupId: row.signupId === null ? null : BigInt(row.signupId),
-      capaUserId: row.capaUserId,
+      userId: row.userId,
       reason: row.reason,
     };
   }
@@ -135,7 +135,7 @@ interface RecordWebhookRow {
   receivedAt: Date;
   key: 'none' | 'fresh' | 'duplicate' | 'taken';
   signupId: string | null;
-  capaUserId: string | null;
+  userId: string | null;
   kycStatus: string | null;
   reason: string | null;
 }

@@ -48,7 +48,7 @@ export interface AttemptFields<Kind extends string = string> {
 /** One call to create as it is recorded. */
 export interface CapaAttemptRecord extends AttemptFields<CapaOutcomeKind> {
   /** The userId Capa answered, kept on the attempt so no answer of Capa is ever lost. */
-  capaUserId: string | null;
+  userId: string | null;
 }
 
 export const MAX_ERROR_MESSAGE_LENGTH = 1000;
@@ -65,7 +65,7 @@ export function attemptFields<O extends AnyCapaOutcome>(outcome: O, at: Date, la
 }
 
 export function attemptRecord(outcome: CapaOutcome, at: Date, latencyMs: number): CapaAttemptRecord {
-  return { ...attemptFields(outcome, at, latencyMs), capaUserId: outcome.kind === 'created' ? outcome.userId : null };
+  return { ...attemptFields(outcome, at, latencyMs), userId: outcome.kind === 'created' ? outcome.userId : null };
 }
 
 export function capText(text: string, max: number): string {

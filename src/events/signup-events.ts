@@ -29,6 +29,6 @@ export function settledEventsParam(event: SignupSettledEvent | null): string {
 export function outboxInsertForSettled(param: string): string {
   return `
   INSERT INTO outbox_events (type, external_user_id, user_id, data, occurred_at, trace_parent)
-  SELECT e.type, s."externalUserId", s."capaUserId", e.data, s."updatedAt", s."traceParent"
+  SELECT e.type, s."externalUserId", s."userId", e.data, s."updatedAt", s."traceParent"
   FROM settled s CROSS JOIN jsonb_to_recordset(${param}::jsonb) AS e(type text, data jsonb)`;
 }

@@ -44,7 +44,7 @@ export class AppMetrics implements OnModuleInit {
     labelNames: ['decision'] as const,
     registers: [this.registry],
   });
-  readonly capaUserIdConflicts = new Counter({
+  readonly userIdConflicts = new Counter({
     name: 'capa_user_id_conflicts_total',
     help:
       'userIds from Capa that could not be attached: second-user-id (a CREATED signup got another one; the first is kept), ' +

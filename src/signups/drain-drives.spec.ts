@@ -33,7 +33,7 @@ function fixture() {
         options.signal?.addEventListener('abort', () => {
           events.push('call-ended');
           const outcome: CapaOutcome = { kind: 'transient', httpStatus: null, errorCode: 'ABORTED', errorMessage: 'aborted' };
-          void Promise.resolve(options.onAttempt({ at: new Date(), outcome: 'transient', httpStatus: null, latencyMs: 1, errorCode: 'ABORTED', errorMessage: 'aborted', capaUserId: null })).then(() => resolve(outcome));
+          void Promise.resolve(options.onAttempt({ at: new Date(), outcome: 'transient', httpStatus: null, latencyMs: 1, errorCode: 'ABORTED', errorMessage: 'aborted', userId: null })).then(() => resolve(outcome));
         });
       }),
   };

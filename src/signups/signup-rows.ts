@@ -7,7 +7,7 @@ import type { SignupRecord } from './signup.types';
  * database's clock at the read (`observedAt`): leases and schedules are compared with it, never with a replica's clock.
  */
 export const SIGNUP_COLUMNS = Prisma.sql`
-  id, external_user_id AS "externalUserId", capa_user_id AS "capaUserId", status::text AS status, method, identifier,
+  id, external_user_id AS "externalUserId", capa_user_id AS "userId", status::text AS status, method, identifier,
   user_type AS "userType", alias, fingerprint, error_code AS "errorCode", error_message AS "errorMessage",
   attempt_count AS "attemptCount", lease_owner AS "leaseOwner", lease_until AS "leaseUntil",
   next_attempt_at AS "nextAttemptAt", created_at AS "createdAt", updated_at AS "updatedAt", now() AS "observedAt",

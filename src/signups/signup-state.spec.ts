@@ -35,7 +35,7 @@ describe('transitionFor', () => {
   const mid = () => 0.5;
 
   it('created -> CREATED with the userId', () => {
-    expect(transitionFor({ kind: 'created', userId: 'capa-9', httpStatus: 201 }, 1)).toEqual({ status: 'CREATED', capaUserId: 'capa-9' });
+    expect(transitionFor({ kind: 'created', userId: 'capa-9', httpStatus: 201 }, 1)).toEqual({ status: 'CREATED', userId: 'capa-9' });
   });
 
   it('rejected -> FAILED with Capa code and message', () => {

@@ -40,7 +40,7 @@ export function isDue(row: Pick<SignupRecord, 'nextAttemptAt'>, now: Date): bool
 
 /** The state a PENDING row moves to after Capa's final outcome for this round of attempts. */
 export type Transition =
-  | { status: 'CREATED'; capaUserId: string }
+  | { status: 'CREATED'; userId: string }
   | { status: 'FAILED'; errorCode: string; errorMessage: string }
   | { status: 'NEEDS_ATTENTION'; errorCode: string; errorMessage: string }
   /** Retried by the worker after `retryInMs`, counted from the database's clock when the row is settled. */
@@ -58,7 +58,7 @@ export function transitionFor(
 ): Transition {
   switch (outcome.kind) {
     case 'created':
-      return { status: 'CREATED', capaUserId: outcome.userId };
+      return { status: 'CREATED', userId: outcome.userId };
     case 'rejected':
       return { status: 'FAILED', errorCode: outcome.errorCode, errorMessage: outcome.errorMessage };
     case 'exists-without-id':

@@ -150,14 +150,14 @@ export class SignupRepository {
    * Attaches the userId Capa answered, whoever holds the lease, from PENDING, NEEDS_ATTENTION or FAILED. A CREATED row
    * keeps its first userId; a userId another signup holds is refused by the unique index, never attached twice.
    */
-  async settleCreated(id: bigint, capaUserId: string, attempts: number, now: Date): Promise<CreatedSettlement> {
+  async settleCreated(id: bigint, userId: string, attempts: number, now: Date): Promise<CreatedSettlement> {
     try {
-      const rows = await this.hot('settleCreated', [id, capaUserId, attempts, now, settledEventsParam(signupSettled('CREATED'))]);
+      const rows = await this.hot('settleCreated', [id, userId, attempts, now, settledEventsParam(signupSettled('CREATED'))]);
       if (rows.length === 1) return { kind: 'settled', row: rows[0] };
       return { kind: 'already-created', row: await this.findById(id) };
     } catch (error) {
       if (!isUniqueViolation(error, 'signups_capa_user_id_key')) throw error;
-      const message = `Capa answered userId ${capaUserId}, which another signup already holds`;
+      const message = `Capa answered userId ${userId}, which another signup already holds`;
       const event = settledEventsParam(signupSettled('NEEDS_ATTENTION', 'USER_ID_ALREADY_ATTACHED', message));
       const rows = await this.hot('settleUserIdTaken', [id, message, attempts, now, event]);
       return { kind: 'user-id-taken', row: rows[0] ?? (await this.findById(id)) };
@@ -198,10 +198,10 @@ export class SignupRepository {
   }
 
   async recordAttempt(signupId: bigint, actor: AttemptActor, attempt: CapaAttemptRecord): Promise<void> {
-    const { at, outcome, httpStatus, latencyMs, errorCode, errorMessage, capaUserId } = attempt;
+    const { at, outcome, httpStatus, latencyMs, errorCode, errorMessage, userId } = attempt;
     await this.prisma.pool.query({
       text: HOT_STATEMENTS.recordAttempt,
-      values: [signupId, at, actor, outcome, httpStatus, latencyMs, errorCode, errorMessage, capaUserId],
+      values: [signupId, at, actor, outcome, httpStatus, latencyMs, errorCode, errorMessage, userId],
     });
   }
 

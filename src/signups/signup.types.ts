@@ -23,7 +23,7 @@ export interface SignupRequest {
 export interface SignupRecord {
   id: bigint;
   externalUserId: string;
-  capaUserId: string | null;
+  userId: string | null;
   status: SignupStatus;
   method: AuthMethod;
   identifier: string | null;
@@ -98,7 +98,7 @@ export class SignupMapping {
 export function toMapping(row: SignupRecord): SignupMapping {
   return {
     externalUserId: row.externalUserId,
-    userId: row.capaUserId,
+    userId: row.userId,
     status: row.status,
     method: row.method,
     identifier: row.identifier,

@@ -250,7 +250,7 @@ export class SignupsService {
     const transition = signal.aborted && computed.status === 'PENDING' ? { ...computed, retryInMs: 0 } : computed;
     const settled =
       transition.status === 'CREATED'
-        ? await this.attachUserId(row, transition.capaUserId, attempts)
+        ? await this.attachUserId(row, transition.userId, attempts)
         : await this.repository.applyTransition(row.id, owner, transition, attempts, new Date());
     return settled ?? (await this.get(row.externalUserId));
   }

@@ -8,14 +8,14 @@ import type { CreatedSettlement } from './signup-rows';
  */
 export function reportUnattachedUserId(settlement: CreatedSettlement, externalUserId: string, userId: string, metrics: AppMetrics, logger: Logger): void {
   const current = settlement.row;
-  if (settlement.kind === 'already-created' && current !== null && current.capaUserId !== userId) {
-    metrics.capaUserIdConflicts.inc({ kind: 'second-user-id' });
+  if (settlement.kind === 'already-created' && current !== null && current.userId !== userId) {
+    metrics.userIdConflicts.inc({ kind: 'second-user-id' });
     logger.error(
-      { externalUserId, keptUserId: current.capaUserId, answeredUserId: userId },
+      { externalUserId, keptUserId: current.userId, answeredUserId: userId },
       'Capa answered a second, different userId for a CREATED signup; the first one is kept, the second is in the attempt log',
     );
   } else if (settlement.kind === 'user-id-taken') {
-    metrics.capaUserIdConflicts.inc({ kind: 'user-id-taken' });
+    metrics.userIdConflicts.inc({ kind: 'user-id-taken' });
     logger.error(
       { externalUserId, answeredUserId: userId },
       'Capa answered a userId that another signup holds; the signup needs an operator, the userId is in the attempt log',

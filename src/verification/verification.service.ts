@@ -38,16 +38,16 @@ export class VerificationService {
   ) {}
 
   async issueLink(externalUserId: string, country: string, redirectUri: string | undefined, requestId?: string): Promise<VerificationLinkAnswer> {
-    const { signup, capaUserId } = await this.registered(externalUserId);
+    const { signup, userId } = await this.registered(externalUserId);
     if (signup.kycStatus === 'VERIFIED') throw new AlreadyVerifiedError(externalUserId);
     const kind = verificationKindFor(signup.userType);
-    const outcome = await this.call(signup, 'request', verificationLinkCall(kind, capaUserId, country, redirectUri), requestId);
+    const outcome = await this.call(signup, 'request', verificationLinkCall(kind, userId, country, redirectUri), requestId);
     this.metrics.linkRequested(kind, outcome.kind);
     const link = answerOf(outcome);
     const issuedAt = await this.repository.markLinkIssued(signup.id);
     // The mapping's kyc.linkIssuedAt changed: this replica answers it at once (the others at commit, by notification).
     this.notifications.publishLocally(MAPPING_CHANGED, signup.externalUserId);
-    return { externalUserId, userId: capaUserId, kind, link, issuedAt: issuedAt.toISOString() };
+    return { externalUserId, userId: userId, kind, link, issuedAt: issuedAt.toISOString() };
   }
 
   /**
@@ -55,10 +55,10 @@ export class VerificationService {
    * A status change here is the second place a `kyc.status_changed` event comes from (issue 12).
    */
   async refresh(externalUserId: string, requestId?: string): Promise<KycStatusUpdate> {
-    const { signup, capaUserId } = await this.registered(externalUserId);
+    const { signup, userId } = await this.registered(externalUserId);
     const kind = verificationKindFor(signup.userType);
-    const verdict = answerOf(await this.call(signup, 'operator', verificationDetailsCall(kind, capaUserId), requestId));
-    const updated = await this.applyVerdict(signup, capaUserId, verdict, {});
+    const verdict = answerOf(await this.call(signup, 'operator', verificationDetailsCall(kind, userId), requestId));
+    const updated = await this.applyVerdict(signup, userId, verdict, {});
     if (updated === null) throw new NotFoundError(`No signup for externalUserId ${JSON.stringify(externalUserId)}`);
     return updated;
   }
@@ -69,22 +69,22 @@ export class VerificationService {
    */
   async poll(externalUserId: string): Promise<'changed' | 'unchanged' | 'error'> {
     const signup = await this.signups.findByExternalUserId(externalUserId);
-    if (signup === null || signup.status !== 'CREATED' || signup.capaUserId === null) return 'unchanged';
-    const outcome = await this.call(signup, 'worker', verificationDetailsCall(verificationKindFor(signup.userType), signup.capaUserId));
+    if (signup === null || signup.status !== 'CREATED' || signup.userId === null) return 'unchanged';
+    const outcome = await this.call(signup, 'worker', verificationDetailsCall(verificationKindFor(signup.userType), signup.userId));
     if (outcome.kind === 'rejected' || outcome.kind === 'unreadable') return 'unchanged';
     if (outcome.kind !== 'answered') return 'error';
-    const updated = await this.applyVerdict(signup, signup.capaUserId, outcome.value, { source: 'polled' });
+    const updated = await this.applyVerdict(signup, signup.userId, outcome.value, { source: 'polled' });
     return updated !== null && updated.signup.kycStatus !== updated.previousStatus ? 'changed' : 'unchanged';
   }
 
   /** Sets the status a verdict calls for (never backwards: decideVerdict), with its `kyc.status_changed` when it moved. */
-  private async applyVerdict(signup: SignupRecord, capaUserId: string, verdict: unknown, extra: { source?: 'polled' }): Promise<KycStatusUpdate | null> {
+  private async applyVerdict(signup: SignupRecord, userId: string, verdict: unknown, extra: { source?: 'polled' }): Promise<KycStatusUpdate | null> {
     const updated = await this.repository.inTransaction(async (tx) => {
       const update = await this.repository.setKycStatus(tx, signup.id, (current) => decideVerdict(current, verdict));
       if (update !== null && update.previousStatus !== update.signup.kycStatus) {
         // No Capa event caused this change: an operator or the poll fallback read the verdict.
         const data = { status: update.signup.kycStatus, previousStatus: update.previousStatus, capaEvent: null, ...extra };
-        await this.outbox.append(tx, [{ type: 'kyc.status_changed', externalUserId: signup.externalUserId, userId: capaUserId, data }]);
+        await this.outbox.append(tx, [{ type: 'kyc.status_changed', externalUserId: signup.externalUserId, userId: userId, data }]);
       }
       return update;
     });
@@ -92,11 +92,11 @@ export class VerificationService {
     return updated;
   }
 
-  private async registered(externalUserId: string): Promise<{ signup: SignupRecord; capaUserId: string }> {
+  private async registered(externalUserId: string): Promise<{ signup: SignupRecord; userId: string }> {
     const signup = await this.signups.findByExternalUserId(externalUserId);
     if (signup === null) throw new NotFoundError(`No signup for externalUserId ${JSON.stringify(externalUserId)}`);
-    if (signup.status !== 'CREATED' || signup.capaUserId === null) throw new NotRegisteredError(externalUserId, signup.status);
-    return { signup, capaUserId: signup.capaUserId };
+    if (signup.status !== 'CREATED' || signup.userId === null) throw new NotRegisteredError(externalUserId, signup.status);
+    return { signup, userId: signup.userId };
   }
 
   private call<T>(signup: SignupRecord, actor: AttemptActor, call: VerificationCall<T>, requestId?: string): Promise<VerificationOutcome<T>> {

@@ -6,7 +6,7 @@ export function signupRecord(status: SignupStatus, fields: Partial<SignupRecord>
   return {
     id: 1n,
     externalUserId: 'user-1',
-    capaUserId: status === 'CREATED' ? '3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b' : null,
+    userId: status === 'CREATED' ? '3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b' : null,
     status,
     method: 'NONE',
     identifier: null,
