@@ -4,7 +4,7 @@ import { CapaSimulator } from '../src/sandbox/capa-simulator';
 import { createTestDatabase } from './support/database';
 import { EventReceiver, eventually, newWebhookSecret } from './support/event-receiver';
 import { RecordingProxy } from './support/recording-proxy';
-import { OtlpReceiver, SPAN_KIND, type ExportedSpan } from './support/otlp-receiver';
+import { OtlpReceiver, SPAN_KIND, spanTree, type ExportedSpan } from './support/otlp-receiver';
 import { ServiceProcess, freePort } from './support/service-process';
 import { WEBHOOK_ENV, WEBHOOK_SECRET } from './support/webhooks';
 import { signCapaPayload } from '../src/capa-webhooks/webhook-signature';
@@ -109,7 +109,6 @@ describe('tracing: OpenTelemetry over OTLP (compiled service as a child process)
     const inTrace = () => collector.spans().filter((span) => span.traceId === traceId);
     await eventually(() => inTrace().some((span) => span.kind === SPAN_KIND.CLIENT && span.attributes['db.system.name'] === undefined), 5_000);
     const spans = inTrace();
-    const dump = spans.map((span) => `${span.name} kind=${span.kind} ${JSON.stringify(span.attributes)}`).join('\n');
 
     expect(server).toBeDefined();
     expect(server!.name).toBe('POST /v1/users');
@@ -132,7 +131,7 @@ describe('tracing: OpenTelemetry over OTLP (compiled service as a child process)
     // Every log line written while the request was traced carries its trace id, the request line included.
     const requestLine = logLines(service).find((line) => line.msg === 'request completed' && line.req?.url === '/v1/users' && line.trace_id === traceId);
     expect(requestLine).toMatchObject({ trace_id: traceId, span_id: server!.spanId });
-    if (process.env.TRACE_DUMP) console.log(dump);
+    if (process.env.TRACE_DUMP) console.log(spanTree(inTrace()));
   });
 
   it("an unsampled caller's trace exports nothing but still reaches Capa; a dead collector costs one warn line, no request", async () => {

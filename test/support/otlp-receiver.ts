@@ -11,6 +11,9 @@ export interface ExportedSpan {
   attributes: Record<string, unknown>;
   links: Array<{ traceId: string; spanId: string }>;
   service: string;
+  /** Start and end, in milliseconds since the epoch (OTLP sends nanoseconds as strings). */
+  startMs: number;
+  endMs: number;
 }
 
 export const SPAN_KIND = { INTERNAL: 1, SERVER: 2, CLIENT: 3 } as const;
@@ -71,6 +74,8 @@ export class OtlpReceiver {
               attributes: plain(span.attributes ?? []),
               links: (span.links ?? []).map((link: any) => ({ traceId: link.traceId, spanId: link.spanId })),
               service,
+              startMs: Number(BigInt(span.startTimeUnixNano ?? 0) / 1000n) / 1000,
+              endMs: Number(BigInt(span.endTimeUnixNano ?? 0) / 1000n) / 1000,
             });
           }
         }
@@ -87,4 +92,20 @@ function plain(attributes: Array<{ key: string; value: Record<string, unknown> }
     result[key] = kind === 'intValue' ? Number(raw) : raw;
   }
   return result;
+}
+
+/** The spans of one trace as an indented tree (children under their parent, in start order), with each span's duration. */
+export function spanTree(spans: ExportedSpan[]): string {
+  const ids = new Set(spans.map((span) => span.spanId));
+  const byStart = [...spans].sort((a, b) => a.startMs - b.startMs);
+  const lines: string[] = [];
+  const walk = (parent: string, depth: number) => {
+    for (const span of byStart.filter((candidate) => (ids.has(candidate.parentSpanId) ? candidate.parentSpanId : '') === parent)) {
+      const kind = Object.entries(SPAN_KIND).find(([, value]) => value === span.kind)?.[0] ?? String(span.kind);
+      lines.push(`${'  '.repeat(depth)}${span.name} [${kind}] ${(span.endMs - span.startMs).toFixed(1)} ms`);
+      walk(span.spanId, depth + 1);
+    }
+  };
+  walk('', 0);
+  return lines.join('\n');
 }
