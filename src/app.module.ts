@@ -18,6 +18,7 @@ import { PersistenceModule } from './persistence/persistence.module';
 import { SignupsModule } from './signups/signups.module';
 import { CapaWebhooksModule } from './capa-webhooks/capa-webhooks.module';
 import { VerificationModule } from './verification/verification.module';
+import { ErasureModule } from './erasure/erasure.module';
 import { ReconcileModule } from './reconcile/reconcile.module';
 import { EMBEDDED_CAPA, type EmbeddedCapa } from './capa/capa-endpoint';
 
@@ -27,7 +28,7 @@ export class AppModule {
   static forRoot(config: AppConfig, sandbox?: EmbeddedCapa): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), LoggerModule.forRoot(loggerParams(config)), PersistenceModule, HealthModule, MetricsModule, SignupsModule, VerificationModule, CapaWebhooksModule, ReconcileModule, AdminModule, ImportsModule, EventsModule, AuditModule, OperatorsModule],
+      imports: [ConfigModule.forRoot(config), LoggerModule.forRoot(loggerParams(config)), PersistenceModule, HealthModule, MetricsModule, SignupsModule, VerificationModule, ErasureModule, CapaWebhooksModule, ReconcileModule, AdminModule, ImportsModule, EventsModule, AuditModule, OperatorsModule],
       providers: [
         { provide: EMBEDDED_CAPA, useValue: sandbox ?? null },
         { provide: APP_FILTER, useClass: ErrorFilter },

@@ -50,6 +50,7 @@ describe('admin detail, retry and resolve', () => {
         leaseUntil: null,
         nextAttemptAt: null,
         kyc: { status: 'NOT_STARTED', kind: 'KYC', updatedAt: null, linkIssuedAt: null, history: [] },
+        erasedAt: null,
         attempts: [
           {
             at: expect.any(String),

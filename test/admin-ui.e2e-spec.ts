@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Browser, Page, chromium } from 'playwright-core';
 import { ndjson, upload } from './support/imports';
-import { ADMIN_TOKEN, uniqueId, useTestApp } from './support/test-app';
+import { ADMIN_TOKEN, uniqueId, usersPath, useTestApp } from './support/test-app';
 import { WEBHOOK_ENV, deliver, register } from './support/webhooks';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -157,6 +157,44 @@ describe('the operator page at /admin/ui, in headless Chromium', () => {
     await byTestId('resolve-submit').click();
     await untilText(page, 'detail-status', 'CREATED');
     expect(await byTestId('detail-user-id').textContent()).toBe(userId);
+    expect(await byTestId('error').isHidden()).toBe(true);
+    await context.close();
+  });
+
+  itWithBrowser('erases a user\'s personal data after a confirm step; the detail shows when, and no identifier or alias', async () => {
+    const externalUserId = uniqueId('ui-erase');
+    const created = await service.call('POST', '/v1/users', { externalUserId, method: 'EMAIL', identifier: 'ui.erase@example.com', alias: 'Ursula Erase' });
+    expect(created.status).toBe(201);
+
+    const context = await browser!.newContext();
+    const page = await context.newPage();
+    const byTestId = (id: string) => page.getByTestId(id);
+    await page.goto(`${service.url}/admin/ui`);
+    await byTestId('token-input').fill(ADMIN_TOKEN);
+    await byTestId('login-submit').click();
+    await byTestId('search-input').fill(externalUserId);
+    await byTestId('search-submit').click();
+    await page.locator(`[data-testid="signup-row"][data-external-user-id="${externalUserId}"]`).click();
+    await byTestId('detail').waitFor();
+    expect(await byTestId('detail-erased-at').textContent()).toBe('—');
+    expect(await byTestId('detail-fields').textContent()).toContain('Ursula Erase');
+
+    // The first click only asks; "Keep" leaves everything as it was.
+    await byTestId('erase').click();
+    await byTestId('erase-form').waitFor();
+    await byTestId('erase-cancel').click();
+    expect(await byTestId('erase-form').isHidden()).toBe(true);
+    expect((await service.call('GET', usersPath(externalUserId))).body.erasedAt).toBeNull();
+
+    await byTestId('erase').click();
+    await byTestId('erase-confirm').click();
+    await waitUntil(page, `document.querySelector('[data-testid="detail-erased-at"]').textContent !== '—'`, 5000);
+    const erased = (await service.call('GET', usersPath(externalUserId))).body;
+    expect(erased).toMatchObject({ identifier: null, alias: null, erasedAt: expect.any(String) });
+    const fields = await byTestId('detail-fields').textContent();
+    expect(fields).not.toContain('Ursula Erase');
+    expect(fields).not.toContain('ui.erase@example.com');
+    expect(await byTestId('erase').isDisabled()).toBe(true);
     expect(await byTestId('error').isHidden()).toBe(true);
     await context.close();
   });

@@ -75,6 +75,7 @@ describe('GET /admin/users: list, filters, search and keyset pagination', () => 
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
       kyc: { status: 'NOT_STARTED', kind: 'KYC', updatedAt: null, linkIssuedAt: null },
+      erasedAt: null,
     });
   });
 

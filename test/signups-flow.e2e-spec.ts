@@ -29,6 +29,7 @@ describe('POST /v1/users: the idempotent create flow', () => {
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
       kyc: { status: 'NOT_STARTED', kind: 'KYC', updatedAt: null, linkIssuedAt: null },
+      erasedAt: null,
     });
     expect(capaUser!.payload).toEqual(emailSignup(externalUserId));
 

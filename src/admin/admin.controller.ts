@@ -55,7 +55,7 @@ export class AdminController {
   })
   @ApiParam(EXTERNAL_USER_ID_PARAM)
   @ApiResponse({ status: 200, type: SignupMapping, description: 'The signup after this attempt' })
-  @ApiErrors({ 404: 'NOT_FOUND', 409: 'LEASE_HELD: another process is driving it right now' })
+  @ApiErrors({ 404: 'NOT_FOUND', 409: 'LEASE_HELD: another process is driving it right now; PAYLOAD_ERASED: its personal data was erased' })
   retry(@Param('externalUserId') externalUserId: string, @Req() request: FastifyRequest): Promise<SignupMapping> {
     return this.admin.retry(externalUserId, request.id);
   }

@@ -20,6 +20,11 @@ export interface KycStatusChangedData {
   source?: 'reconciled' | 'polled';
 }
 
+/** What `user.erased` carries: when the user's identifier and alias were erased (the mapping's erasedAt). */
+export interface UserErasedData {
+  erasedAt: string;
+}
+
 /**
  * The outbox's event map: every event type this service emits and what its `data` holds. Every writer builds its
  * events through this map (OutboxWriter, the signup settle statements, the webhook inbox's plan), so a reader of the
@@ -32,10 +37,12 @@ export interface EventDataByType {
   'kyc.status_changed': KycStatusChangedData;
   /** Capa's TRANSACTION payload, as Capa sent it. */
   'capa.transaction': Record<string, unknown>;
+  /** The user's personal data was erased (GDPR art. 17); consumers erase their copies. */
+  'user.erased': UserErasedData;
 }
 
 export type EventType = keyof EventDataByType;
-export const EVENT_TYPES = ['signup.created', 'signup.failed', 'signup.needs_attention', 'kyc.status_changed', 'capa.transaction'] as const satisfies readonly EventType[];
+export const EVENT_TYPES = ['signup.created', 'signup.failed', 'signup.needs_attention', 'kyc.status_changed', 'capa.transaction', 'user.erased'] as const satisfies readonly EventType[];
 
 /** One event's type and data, checked against the map. */
 export type EventOf<T extends EventType> = { type: T; data: EventDataByType[T] };
@@ -61,7 +68,7 @@ export class EventView {
   externalUserId: string;
   /** Capa's userId */
   userId: string | null;
-  /** signup.*: {status, error}; kyc.status_changed: {status, previousStatus, capaEvent}; capa.transaction: Capa’s payload */
+  /** signup.*: {status, error}; kyc.status_changed: {status, previousStatus, capaEvent}; capa.transaction: Capa’s payload; user.erased: {erasedAt} */
   data: Record<string, unknown>;
 }
 

@@ -133,25 +133,28 @@ export class ImportStaging {
       await this.client.query<{ alreadyRegistered: number; conflicts: number; replaced: number }>(
         `WITH existing AS (
            SELECT s.line, s.external_user_id, s.method, s.identifier, s.user_type, s.alias, s.fingerprint,
+                  -- The row's fingerprint as the signup stores it (salted once its personal data was erased).
+                  signup_fingerprint(s.fingerprint, g.fingerprint_salt) AS compared_fingerprint,
                   g.id AS signup_id, g.fingerprint AS stored_fingerprint, g.status AS stored_status
            FROM ${this.leftovers} s JOIN signups g ON g.external_user_id = s.external_user_id
            WHERE g.import_id IS DISTINCT FROM $1
          ), replaced AS (
            UPDATE signups g SET method = e.method, identifier = e.identifier, user_type = e.user_type, alias = e.alias,
-                                fingerprint = e.fingerprint, status = 'PENDING', error_code = NULL, error_message = NULL,
+                                fingerprint = e.fingerprint, fingerprint_salt = NULL, erased_at = NULL, status = 'PENDING',
+                                error_code = NULL, error_message = NULL,
                                 lease_owner = NULL, lease_until = NULL, next_attempt_at = now(), updated_at = now(), import_id = $1
            FROM existing e
            WHERE g.id = e.signup_id AND e.stored_status = 'FAILED' AND g.status = 'FAILED' AND g.fingerprint = e.stored_fingerprint
-             AND e.fingerprint <> e.stored_fingerprint
+             AND e.compared_fingerprint <> e.stored_fingerprint
            RETURNING g.id
          ), conflicts AS (
            INSERT INTO import_row_errors (import_id, line, external_user_id, code, message, details)
            SELECT $1::uuid, line, external_user_id, 'EXTERNAL_USER_ID_CONFLICT',
                   'externalUserId ' || to_json(external_user_id)::text || ' is already registered with a different payload', '[]'::jsonb
-           FROM existing WHERE fingerprint <> stored_fingerprint AND signup_id NOT IN (SELECT id FROM replaced)
+           FROM existing WHERE compared_fingerprint <> stored_fingerprint AND signup_id NOT IN (SELECT id FROM replaced)
            RETURNING 1
          )
-         SELECT (SELECT count(*) FROM existing WHERE fingerprint = stored_fingerprint)::int AS "alreadyRegistered",
+         SELECT (SELECT count(*) FROM existing WHERE compared_fingerprint = stored_fingerprint)::int AS "alreadyRegistered",
                 (SELECT count(*) FROM conflicts)::int AS conflicts,
                 (SELECT count(*) FROM replaced)::int AS replaced`,
         [id],

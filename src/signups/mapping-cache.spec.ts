@@ -1,6 +1,6 @@
 import { MappingCache } from './mapping-cache';
 
-const entry = (name: string) => ({ fingerprint: `fp-${name}`, json: `{"externalUserId":"${name}"}` });
+const entry = (name: string) => ({ fingerprint: `fp-${name}`, fingerprintSalt: null, json: `{"externalUserId":"${name}"}` });
 
 describe('MappingCache', () => {
   it('answers what it remembered, and nothing for what it never saw', () => {

@@ -3,8 +3,10 @@ export const MAPPING_CHANGED = 'mapping_changed';
 
 /** What a CREATED mapping needs to answer a read or a replay without the database. */
 export interface CachedMapping {
-  /** The payload's fingerprint: a replay with another payload is a conflict, not a replay. */
+  /** The payload's fingerprint as stored: a replay with another payload is a conflict, not a replay. */
   fingerprint: string;
+  /** The row's salt once erased (the stored fingerprint is then salted: saltedFingerprint), else null. */
+  fingerprintSalt: string | null;
   /** The mapping as `GET /v1/users/{id}` and a replay answer it, as JSON text (serialised once). */
   json: string;
 }

@@ -39,7 +39,8 @@ export function locationOf(externalUserId: string): string {
   return `/v1/users/${encodeURIComponent(externalUserId)}`;
 }
 
-function retryAfterSeconds(row: SignupRecord, now: Date): number {
+/** Seconds until an unsettled signup is worth asking about again: its next attempt or the end of its lease (1..600). */
+export function retryAfterSeconds(row: SignupRecord, now: Date): number {
   const due = row.nextAttemptAt ?? row.leaseUntil;
   const seconds = due === null ? 1 : Math.ceil((due.getTime() - now.getTime()) / 1000);
   return Math.min(Math.max(seconds, 1), 600);
@@ -60,5 +61,14 @@ export class ExternalUserIdConflictError extends ApiError {
       'EXTERNAL_USER_ID_CONFLICT',
       `externalUserId ${JSON.stringify(externalUserId)} is already registered with a different payload`,
     );
+  }
+}
+
+/** An erased signup cannot be re-driven: its identifier and alias are gone (a corrected payload takes it over). */
+export class PayloadErasedError extends ApiError {
+  constructor(row: SignupRecord) {
+    super(409, 'PAYLOAD_ERASED', `The personal data of this signup was erased; send a corrected payload through POST /v1/users instead`, [
+      { message: 'erased', status: row.status, erasedAt: row.erasedAt?.toISOString() ?? null },
+    ]);
   }
 }

@@ -1,4 +1,5 @@
-import { capaRequestFor, normaliseSignup } from './signup-request';
+import { createHash } from 'node:crypto';
+import { capaRequestFor, normaliseSignup, saltedFingerprint } from './signup-request';
 import type { SignupRecord } from './signup.types';
 
 describe('normaliseSignup', () => {
@@ -52,5 +53,29 @@ describe('capaRequestFor', () => {
       userType: 'BUSINESS',
       alias: 'ACME',
     });
+  });
+});
+
+describe('saltedFingerprint', () => {
+  const payload = normaliseSignup({ externalUserId: 'u1', method: 'EMAIL', identifier: 'ana@example.com', alias: 'Ana' }).fingerprint;
+
+  it('is the payload fingerprint itself for a row never erased', () => {
+    expect(saltedFingerprint(payload, null)).toBe(payload);
+    expect(saltedFingerprint(payload, undefined)).toBe(payload);
+  });
+
+  it('is SHA-256 of salt then fingerprint (as the SQL function signup_fingerprint): the same payload matches, another does not', () => {
+    const salt = '00112233445566778899aabbccddeeff';
+    const salted = saltedFingerprint(payload, salt);
+    expect(salted).toBe(createHash('sha256').update(salt + payload).digest('hex'));
+    expect(salted).not.toBe(payload);
+    const replay = normaliseSignup({ externalUserId: 'u1', method: 'EMAIL', identifier: 'ana@EXAMPLE.com', alias: 'Ana' }).fingerprint;
+    expect(saltedFingerprint(replay, salt)).toBe(salted);
+    const other = normaliseSignup({ externalUserId: 'u1', method: 'EMAIL', identifier: 'bob@example.com', alias: 'Ana' }).fingerprint;
+    expect(saltedFingerprint(other, salt)).not.toBe(salted);
+  });
+
+  it('differs from row to row for one payload: a guess must be hashed once per row', () => {
+    expect(saltedFingerprint(payload, 'salt-a')).not.toBe(saltedFingerprint(payload, 'salt-b'));
   });
 });

@@ -44,6 +44,15 @@ export function fingerprintOf(fields: Omit<SignupRequest, 'fingerprint'>): strin
   return hash('sha256', canonical);
 }
 
+/**
+ * The fingerprint a stored row holds for a payload: the payload's own, or after an erasure SHA-256 of the row's random
+ * salt followed by it (the SQL function signup_fingerprint computes the same), so a replay of the erased payload still
+ * matches its row while a guessed identifier must be hashed once per row to be checked.
+ */
+export function saltedFingerprint(fingerprint: string, salt: string | null | undefined): string {
+  return salt === null || salt === undefined ? fingerprint : hash('sha256', salt + fingerprint);
+}
+
 /** The body sent to Capa for a stored signup, in Capa's field names; absent optional fields are left out. */
 export function capaRequestFor(row: SignupRecord): CapaCreateUserRequest {
   return {

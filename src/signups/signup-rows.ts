@@ -12,7 +12,8 @@ export const SIGNUP_COLUMNS = Prisma.sql`
   attempt_count AS "attemptCount", lease_owner AS "leaseOwner", lease_until AS "leaseUntil",
   next_attempt_at AS "nextAttemptAt", created_at AS "createdAt", updated_at AS "updatedAt", now() AS "observedAt",
   kyc_status::text AS "kycStatus", kyc_updated_at AS "kycUpdatedAt", kyc_link_issued_at AS "kycLinkIssuedAt",
-  import_id AS "importId", call_started_at AS "callStartedAt", trace_parent AS "traceParent"`;
+  import_id AS "importId", call_started_at AS "callStartedAt", trace_parent AS "traceParent",
+  fingerprint_salt AS "fingerprintSalt", erased_at AS "erasedAt"`;
 
 /** Values typed as Prisma types them: BIGINT as bigint (pg's default is a string); the rest as pg parses them. */
 export const PRISMA_ROW_TYPES: CustomTypesConfig = {

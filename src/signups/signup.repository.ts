@@ -35,7 +35,7 @@ const HOT_STATEMENTS = {
     RETURNING ${SIGNUP_COLUMNS.sql}`,
   replaceFailed: `
     UPDATE signups SET method = $4, identifier = $5, user_type = $6, alias = $7, fingerprint = $8, status = 'PENDING',
-                       error_code = NULL, error_message = NULL, trace_parent = $11,
+                       error_code = NULL, error_message = NULL, trace_parent = $11, fingerprint_salt = NULL, erased_at = NULL,
                        lease_owner = $2, lease_until = ${leaseEnd('$3')}, next_attempt_at = ${leaseEnd('$3')}, updated_at = $9
     WHERE id = $1 AND status = 'FAILED' AND fingerprint = $10
     RETURNING ${SIGNUP_COLUMNS.sql}`,

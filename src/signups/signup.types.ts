@@ -30,6 +30,10 @@ export interface SignupRecord {
   userType: UserType | null;
   alias: string | null;
   fingerprint: string;
+  /** Set at erasure: `fingerprint` is then saltedFingerprint(payload fingerprint, this salt) (absent on rows read without it). */
+  fingerprintSalt?: string | null;
+  /** When identifier and alias were erased (GDPR art. 17); null until then (absent on rows read without it). */
+  erasedAt?: Date | null;
   errorCode: string | null;
   errorMessage: string | null;
   attemptCount: number;
@@ -93,6 +97,8 @@ export class SignupMapping {
   error?: SignupError;
   /** Identity verification */
   kyc: KycView;
+  /** When identifier and alias were erased (GDPR art. 17; both null since); null until then */
+  @ApiDateTime({ nullable: true }) erasedAt: string | null;
 }
 
 export function toMapping(row: SignupRecord): SignupMapping {
@@ -115,5 +121,6 @@ export function toMapping(row: SignupRecord): SignupMapping {
       updatedAt: row.kycUpdatedAt?.toISOString() ?? null,
       linkIssuedAt: row.kycLinkIssuedAt?.toISOString() ?? null,
     },
+    erasedAt: row.erasedAt?.toISOString() ?? null,
   };
 }

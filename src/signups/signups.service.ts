@@ -10,9 +10,9 @@ import { AppMetrics } from '../metrics/app-metrics';
 import { DatabaseNotifications } from '../persistence/database-notifications';
 import { SignupRepository } from './signup.repository';
 import { AttemptActor, Lease } from './signup-rows';
-import { MAPPING_CHANGED, MappingCache } from './mapping-cache';
-import { ExternalUserIdConflictError, SignupAnswer, answerFor, replayAnswer } from './signup-answer';
-import { capaRequestFor } from './signup-request';
+import { CachedMapping, MAPPING_CHANGED, MappingCache } from './mapping-cache';
+import { ExternalUserIdConflictError, PayloadErasedError, SignupAnswer, answerFor, replayAnswer } from './signup-answer';
+import { capaRequestFor, saltedFingerprint } from './signup-request';
 import { decideOnRepeat, isLeaseFree, transitionFor } from './signup-state';
 import { SignupRecord, SignupRequest, toMapping } from './signup.types';
 import { Drive, DrainResult, LEASE_MARGIN_MS } from './drive';
@@ -63,7 +63,7 @@ export class SignupsService {
     const cached = this.cache.get(request.externalUserId);
     if (cached !== undefined) {
       // A CREATED mapping: the same payload is a replay, another one a conflict (decideOnRepeat), nothing to store.
-      if (cached.fingerprint === request.fingerprint) return replayAnswer(cached.json);
+      if (cached.fingerprint === saltedFingerprint(request.fingerprint, cached.fingerprintSalt)) return replayAnswer(cached.json);
       throw new ExternalUserIdConflictError(request.externalUserId);
     }
     const deadline = Date.now() + this.config.requestDeadlineMs;
@@ -71,8 +71,8 @@ export class SignupsService {
     let row = await this.find(request.externalUserId);
     if (row?.status === 'CREATED') {
       const json = JSON.stringify(toMapping(row));
-      this.cache.remember(row.externalUserId, { fingerprint: row.fingerprint, json }, read);
-      if (row.fingerprint === request.fingerprint) return replayAnswer(json);
+      this.cache.remember(row.externalUserId, cacheEntryOf(row, json), read);
+      if (row.fingerprint === fingerprintAgainst(row, request)) return replayAnswer(json);
     }
     for (let round = 0; round < MAX_ROUNDS; round++) {
       if (row === null) {
@@ -82,7 +82,7 @@ export class SignupsService {
         continue;
       }
       const now = row.observedAt ?? new Date();
-      switch (decideOnRepeat(row, request.fingerprint, now)) {
+      switch (decideOnRepeat(row, fingerprintAgainst(row, request), now)) {
         case 'replay':
           return this.answer(row, false, now);
         case 'conflict':
@@ -120,7 +120,7 @@ export class SignupsService {
     const read = this.cache.beginRead();
     const row = await this.get(externalUserId);
     const json = JSON.stringify(toMapping(row));
-    if (row.status === 'CREATED') this.cache.remember(externalUserId, { fingerprint: row.fingerprint, json }, read);
+    if (row.status === 'CREATED') this.cache.remember(externalUserId, cacheEntryOf(row, json), read);
     return json;
   }
 
@@ -138,6 +138,8 @@ export class SignupsService {
   async retryNow(externalUserId: string, requestId?: string): Promise<{ held: boolean; row: SignupRecord }> {
     const row = await this.get(externalUserId);
     if (row.status === 'CREATED') return { held: false, row };
+    // Its payload is gone: Capa would be sent no identifier. A corrected payload through POST /v1/users takes it over.
+    if ((row.erasedAt ?? null) !== null) throw new PayloadErasedError(row);
     const deadline = Date.now() + this.config.requestDeadlineMs;
     const taken = await this.repository.takeForRedrive(row.id, this.newLease(deadline), new Date());
     if (taken === null) {
@@ -294,4 +296,13 @@ export class SignupsService {
   private newLease(deadline: number): Lease {
     return { owner: `${INSTANCE_ID}:${randomUUID()}`, ms: Math.max(0, deadline - Date.now()) + LEASE_MARGIN_MS };
   }
+}
+
+/** The request's fingerprint as `row` stores fingerprints: salted with the row's salt once its personal data was erased. */
+function fingerprintAgainst(row: SignupRecord, request: SignupRequest): string {
+  return saltedFingerprint(request.fingerprint, row.fingerprintSalt);
+}
+
+function cacheEntryOf(row: SignupRecord, json: string): CachedMapping {
+  return { fingerprint: row.fingerprint, fingerprintSalt: row.fingerprintSalt ?? null, json };
 }

@@ -4,7 +4,7 @@ const key = (ms: number, source: TimelineKey['source'], id: bigint): TimelineKey
 
 describe('timeline cursor', () => {
   it('round-trips every key it issues', () => {
-    for (const item of [key(1_764_000_000_123, 'accepted', 1n), key(0, 'delivery', 9_223_372_036_854_775_807n), key(5, 'kyc', 42n)]) {
+    for (const item of [key(1_764_000_000_123, 'accepted', 1n), key(0, 'delivery', 9_223_372_036_854_775_807n), key(5, 'kyc', 42n), key(6, 'erasure', 3n)]) {
       expect(decodeTimelineCursor(encodeTimelineCursor(item))).toEqual(item);
     }
   });
@@ -16,6 +16,7 @@ describe('timeline cursor', () => {
     ['a zero id', Buffer.from('5.1.0').toString('base64url')],
     ['an id past bigint', Buffer.from('5.1.9223372036854775808').toString('base64url')],
     ['a non-canonical time', Buffer.from('05.1.1').toString('base64url')],
+    ['a non-canonical source', Buffer.from('5.01.1').toString('base64url')],
     ['a negative time', Buffer.from('-5.1.1').toString('base64url')],
     ['padding', `${Buffer.from('5.1.1').toString('base64')}=`],
   ])('refuses %s', (_name, cursor) => {

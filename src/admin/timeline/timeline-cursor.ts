@@ -9,7 +9,7 @@ import { blankAsAbsent } from '../../common/query-params';
  * key is (at, source, id), and a page is newest first on that key. Every source's id is a bigint of its own table.
  */
 // New sources go at the end: a cursor names its source by index.
-export const TIMELINE_SOURCES = ['accepted', 'attempt', 'link', 'webhook', 'status', 'kyc', 'event', 'pastDelivery', 'delivery', 'operator'] as const;
+export const TIMELINE_SOURCES = ['accepted', 'attempt', 'link', 'webhook', 'status', 'kyc', 'event', 'pastDelivery', 'delivery', 'operator', 'erasure'] as const;
 export type TimelineSource = (typeof TIMELINE_SOURCES)[number];
 
 /** The keyset position of one item: the last one of a page, as the next page's cursor holds it. */
@@ -20,7 +20,7 @@ export interface TimelineKey {
 }
 
 const MAX_BIGINT = 9_223_372_036_854_775_807n;
-const CURSOR = /^(\d{1,15})\.(\d)\.([1-9]\d{0,18})$/;
+const CURSOR = /^(\d{1,15})\.(\d{1,2})\.([1-9]\d{0,18})$/;
 
 /** Opaque to clients, as the lists' cursors are: base64url of `<at ms>.<source rank>.<id>`. */
 export function encodeTimelineCursor(key: TimelineKey): string {

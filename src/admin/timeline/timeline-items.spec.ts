@@ -45,4 +45,9 @@ describe('timeline items', () => {
     const action = toTimelineItem({ at, source: 'operator', id: 3n }, { action: 'user.resolve', outcome: 'failed', actor: 'sub-1', actorName: 'Ada', via: 'oidc', statusCode: 409, code: 'USER_ID_ALREADY_ATTACHED' });
     expect(action).toMatchObject({ kind: 'operator.action', summary: 'Operator Ada (oidc): user.resolve failed (USER_ID_ALREADY_ATTACHED)' });
   });
+
+  it('says an erasure happened, and nothing of what was erased', () => {
+    const item = toTimelineItem({ at, source: 'erasure', id: 9n }, { erasedAt: at.toISOString(), identifier: 'a@b.example', alias: 'Ana' });
+    expect(item).toEqual({ at: at.toISOString(), kind: 'erasure', summary: 'Personal data erased (identifier and alias)', details: { erasedAt: at.toISOString() } });
+  });
 });

@@ -20,6 +20,7 @@ const KIND_OF: Record<TimelineSource, TimelineKind> = {
   pastDelivery: 'event.delivery',
   delivery: 'event.delivery',
   operator: 'operator.action',
+  erasure: 'erasure',
 };
 
 const BY_WHOM: Record<string, string> = { request: 'a request', worker: 'the worker', operator: 'an operator' };
@@ -74,6 +75,9 @@ function describe(source: TimelineSource, facts: Facts): { summary: string; deta
       const how = details.outcome === 'failed' ? `failed (${String(details.code ?? details.statusCode)})` : String(details.outcome);
       return { summary: `Operator ${String(who)} (${String(details.via)}): ${String(details.action)} ${how}`, details };
     }
+    case 'erasure':
+      // Never the values that were erased: only that they were.
+      return { summary: 'Personal data erased (identifier and alias)', details: { erasedAt: facts.erasedAt ?? null } };
     case 'status': {
       const details = pick(facts, ['from', 'to']);
       return { summary: `Status ${String(details.from ?? '?')} → ${String(details.to)}`, details };

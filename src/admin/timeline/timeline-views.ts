@@ -12,6 +12,7 @@ export const TIMELINE_KINDS = [
   'event.delivery',
   'operator.action',
   'reconcile',
+  'erasure',
 ] as const;
 export type TimelineKind = (typeof TIMELINE_KINDS)[number];
 
@@ -27,7 +28,8 @@ export class TimelineItemView {
    * country}; capa.webhook {type, event, outcome, source, kycStatus}; kyc.status {from, to, capaEvent}; event {id,
    * type}; event.delivery {eventId, eventType, endpoint, attempt, outcome: delivered|failed, httpStatus, error};
    * operator.action {action, outcome, actor, actorName, via, statusCode, code}; reconcile (an inbox entry read back from
-   * Capa's notifications) {type, event, outcome, source, notificationId, kycStatus}
+   * Capa's notifications) {type, event, outcome, source, notificationId, kycStatus}; erasure (identifier and alias erased)
+   * {erasedAt}
    */
   @ApiProperty({ type: 'object', additionalProperties: true }) details: Record<string, unknown>;
 }

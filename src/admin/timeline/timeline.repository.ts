@@ -79,6 +79,13 @@ const SOURCE_QUERIES: Record<Exclude<TimelineSource, 'accepted'>, { at: string; 
             'actorName', actor_name, 'via', actor_via, 'statusCode', details -> 'statusCode', 'code', details -> 'code') AS facts
           FROM audit_log WHERE target = 'user:' || $2 AND {bound}`,
   },
+  // The erasure of the user's personal data: the signup row itself, by its primary key.
+  erasure: {
+    at: 'erased_at',
+    id: 'id',
+    sql: `SELECT id, erased_at AS at, jsonb_build_object('erasedAt', to_char(erased_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) AS facts
+          FROM signups WHERE id = $1 AND erased_at IS NOT NULL AND {bound}`,
+  },
 };
 
 /** The keyset condition of a bound on a source's (at, id) columns; `$4` is the cursor's at, `$5` its id. */

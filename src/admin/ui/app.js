@@ -201,6 +201,7 @@
       ['Next attempt', formatTime(signup.nextAttemptAt)],
       ['Created', formatTime(signup.createdAt)],
       ['Updated', formatTime(signup.updatedAt)],
+      ['Personal data erased', formatTime(signup.erasedAt), 'detail-erased-at'],
     ];
     $('detail-fields').replaceChildren(
       ...fields.flatMap(([label, value, testid]) => {
@@ -218,6 +219,7 @@
     $('retry').disabled = signup.status === 'CREATED';
     $('resolve').disabled = !(signup.status === 'FAILED' || signup.status === 'NEEDS_ATTENTION');
     $('resolve-form').hidden = true;
+    window.erasurePage?.show(signup);
     $('detail').hidden = false;
     $('detail').scrollIntoView({ block: 'nearest' });
   }
