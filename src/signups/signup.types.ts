@@ -19,16 +19,12 @@ export interface SignupRequest {
   fingerprint: string;
 }
 
+/** The fields a stored signup and its mapping share, typed once (by the mapping, below). */
+type MappedFields = 'externalUserId' | 'userId' | 'status' | 'method' | 'identifier' | 'userType' | 'alias';
+
 /** One stored signup: the durable link externalUserId -> Capa userId, and where it stands. */
-export interface SignupRecord {
+export interface SignupRecord extends Pick<SignupMapping, MappedFields> {
   id: bigint;
-  externalUserId: string;
-  userId: string | null;
-  status: SignupStatus;
-  method: AuthMethod;
-  identifier: string | null;
-  userType: UserType | null;
-  alias: string | null;
   fingerprint: string;
   /** Set at erasure: `fingerprint` is then saltedFingerprint(payload fingerprint, this salt) (absent on rows read without it). */
   fingerprintSalt?: string | null;
