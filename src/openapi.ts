@@ -17,7 +17,28 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
     .addServer('/', 'This service')
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An INBOUND_API_KEYS token (/v1) or ADMIN_API_KEY (/admin)' })
     .build();
-  return SwaggerModule.createDocument(app, config);
+  return withAuditRefusals(SwaggerModule.createDocument(app, config));
+}
+
+const WRITES = ['post', 'put', 'patch', 'delete'] as const;
+
+/**
+ * Every admin write is audited before its answer (src/audit): when the row cannot be written the action is not done
+ * and the answer is 503 AUDIT_UNAVAILABLE. Documented on each write under /admin, next to its other errors.
+ */
+function withAuditRefusals(document: OpenAPIObject): OpenAPIObject {
+  for (const [path, item] of Object.entries(document.paths)) {
+    if (!path.startsWith('/admin/')) continue;
+    for (const method of WRITES) {
+      const operation = item[method];
+      if (operation === undefined || operation.security === undefined) continue;
+      operation.responses['503'] = {
+        description: 'AUDIT_UNAVAILABLE: the audit row could not be written; nothing was done',
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorBodyDoc' } } },
+      };
+    }
+  }
+  return document;
 }
 
 /**

@@ -77,8 +77,8 @@ describe('GET /admin/stats', () => {
     const operations: Array<[string, string, string[]]> = [
       ['/admin/users', 'get', ['200', '400', '401', '403']],
       ['/admin/users/{externalUserId}', 'get', ['200', '401', '403', '404']],
-      ['/admin/users/{externalUserId}/retry', 'post', ['200', '401', '403', '404', '409']],
-      ['/admin/users/{externalUserId}/resolve', 'post', ['200', '400', '401', '403', '404', '409', '413', '415']],
+      ['/admin/users/{externalUserId}/retry', 'post', ['200', '401', '403', '404', '409', '503']],
+      ['/admin/users/{externalUserId}/resolve', 'post', ['200', '400', '401', '403', '404', '409', '413', '415', '503']],
       ['/admin/stats', 'get', ['200', '401', '403']],
     ];
     for (const [path, method, statuses] of operations) {
