@@ -45,11 +45,8 @@ const provider = new Provider(issuer, {
   features: {
     devInteractions: { enabled: false },
     clientCredentials: { enabled: true },
-    rpInitiatedLogout: { enabled: true },
     resourceIndicators: {
       enabled: true,
-      defaultResource: async (_ctx, _client, oneOf) => oneOf,
-      useGrantedResource: async () => false,
       getResourceServerInfo: async (_ctx, indicator) => {
         if (indicator !== resource) throw new errors.InvalidTarget();
         return { scope: 'admin', audience, accessTokenFormat: 'jwt', accessTokenTTL: 300, jwt: { sign: { alg: 'RS256' } } };
