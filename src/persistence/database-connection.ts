@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { startEmbeddedDatabase } from './embedded-database';
 import { applyMigrations } from './migrator';
 
 /** The statement timeout of an upload's staging session (when DB_STATEMENT_TIMEOUT_MS is lower). */
@@ -60,6 +59,8 @@ export class DatabaseConnection {
         idleInTransactionMs: config.dbIdleInTransactionTimeoutMs,
       });
     } else {
+      // PGlite (~40 ms and ~10 MB to load) only when it runs: a service with DATABASE_URL never loads it.
+      const { startEmbeddedDatabase } = require('./embedded-database') as typeof import('./embedded-database');
       const embedded = await startEmbeddedDatabase({ dataDir: config.dataDir });
       logger.warn(`DATABASE_URL is not set: using the embedded PostgreSQL (PGlite) in ${config.dataDir}`);
       connection = new DatabaseConnection(embedded.connectionString, embedded.maxConnections, true, embedded.stop);
