@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { errors as joseErrors, jwtVerify } from 'jose';
 import { UnauthorizedError } from '../common/api-error';
 import type { Principal } from '../common/principal';
-import { IdentityProvider } from './identity-provider';
+import { IdentityProvider, joseLibrary } from './identity-provider';
 import { OidcUnavailableError } from './operators.errors';
 import { rolesFromClaims, stringClaim } from './roles-claim';
 
@@ -26,7 +25,7 @@ export class JwtBearer {
     const settings = this.idp.required();
     const keys = await this.idp.signingKeys();
     try {
-      const { payload } = await jwtVerify(token, keys, {
+      const { payload } = await joseLibrary().jwtVerify(token, keys, {
         issuer: settings.issuer,
         audience: settings.audience,
         algorithms: ACCEPTED_ALGORITHMS,
@@ -46,6 +45,7 @@ export class JwtBearer {
 }
 
 function keySetUnavailable(error: unknown): boolean {
+  const joseErrors = joseLibrary().errors;
   if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid) return true;
   if (error instanceof TypeError) return true;
   return error instanceof joseErrors.JOSEError && error.code === 'ERR_JOSE_GENERIC' && /JSON Web Key Set HTTP response/.test(error.message);

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
-import * as oidc from 'openid-client';
+import type * as oidc from 'openid-client';
 import type { Principal } from '../common/principal';
-import { IdentityProvider } from './identity-provider';
+import { IdentityProvider, openidClient } from './identity-provider';
 import type { LoginSecrets } from './login-transaction';
 import { LoginFailedError, OidcUnavailableError } from './operators.errors';
 import { rolesFromClaims, stringClaim } from './roles-claim';
@@ -27,14 +27,15 @@ export class SignIn {
   async authorizationUrl(secrets: LoginSecrets): Promise<string> {
     const settings = this.idp.required();
     const configuration = await this.idp.configuration();
-    return oidc
+    const client = openidClient();
+    return client
       .buildAuthorizationUrl(configuration, {
         response_type: 'code',
         redirect_uri: settings.redirectUri,
         scope: settings.scopes,
         state: secrets.state,
         nonce: secrets.nonce,
-        code_challenge: await oidc.calculatePKCECodeChallenge(secrets.codeVerifier),
+        code_challenge: await client.calculatePKCECodeChallenge(secrets.codeVerifier),
         code_challenge_method: 'S256',
       })
       .toString();
@@ -47,7 +48,7 @@ export class SignIn {
     const callbackUrl = new URL(`${settings.redirectUri}?${query}`);
     let tokens: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
     try {
-      tokens = await oidc.authorizationCodeGrant(configuration, callbackUrl, {
+      tokens = await openidClient().authorizationCodeGrant(configuration, callbackUrl, {
         pkceCodeVerifier: secrets.codeVerifier,
         expectedState: secrets.state,
         expectedNonce: secrets.nonce,
@@ -62,7 +63,7 @@ export class SignIn {
     let profile: Record<string, unknown> = claims;
     if (!hasClaim(claims, settings.rolesClaim)) {
       try {
-        profile = { ...(await oidc.fetchUserInfo(configuration, tokens.access_token, claims.sub)), ...claims };
+        profile = { ...(await openidClient().fetchUserInfo(configuration, tokens.access_token, claims.sub)), ...claims };
         roles = rolesFromClaims(profile, settings.rolesClaim);
       } catch (error) {
         throw this.refusal(error);
