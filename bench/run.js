@@ -207,6 +207,9 @@ async function startService(ctx, label) {
       INBOUND_API_KEYS: TOKEN,
       ADMIN_API_KEY: ADMIN_TOKEN,
       CAPA_WEBHOOK_SECRETS: WEBHOOK_SECRET,
+      // The reconciliation's run at boot lists Capa's notifications (one call, off the request path); off here, so
+      // "replays and reads send nothing to Capa" counts what requests send.
+      CAPA_RECONCILE_INTERVAL_MS: '0',
       LOG_LEVEL: 'info',
       MIGRATE_ON_BOOT: 'true',
       ...(config.serviceNodeOptions ? { NODE_OPTIONS: config.serviceNodeOptions } : {}),
