@@ -15,7 +15,7 @@ const { randomBytes } = require('node:crypto');
 const os = require('node:os');
 const path = require('node:path');
 const { mkdirSync, readFileSync, readdirSync, writeFileSync } = require('node:fs');
-const { Client } = require('pg');
+const { withClient } = require('./lib/pg');
 const { Child, LoadGenerator, cpuSeconds, freePort, sleep } = require('./lib/procs');
 const { shippedNodeFlags } = require('./lib/service-args');
 
@@ -178,15 +178,6 @@ function pushCpu(servicePid, sinkPid) {
   return { service: cpuSeconds(servicePid) ?? 0, sink: cpuSeconds(sinkPid) ?? 0, postgres };
 }
 
-async function withClient(url, fn) {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
 module.exports = { run };
 

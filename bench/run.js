@@ -29,7 +29,7 @@ const { execFileSync, fork } = require('node:child_process');
 const { mkdirSync, rmSync, rmdirSync, writeFileSync, existsSync } = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { Client } = require('pg');
+const { withClient } = require('./lib/pg');
 const { Child, LoadGenerator, ProcessSampler, freePort, rssKb, sleep } = require('./lib/procs');
 const { shippedNodeFlags } = require('./lib/service-args');
 const { externalIdOf, bodyOf, fingerprintOf, fieldsOf, seedSql } = require('./lib/payload');
@@ -134,24 +134,12 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   });
 }
 
-async function onServer(sql) {
-  const client = new Client({ connectionString: config.pgUrl });
-  await client.connect();
-  try {
-    return await client.query(sql);
-  } finally {
-    await client.end();
-  }
+function onServer(sql) {
+  return withClient(config.pgUrl, (client) => client.query(sql));
 }
 
-async function withDb(fn) {
-  const client = new Client({ connectionString: dbUrl });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
+function withDb(fn) {
+  return withClient(dbUrl, fn);
 }
 
 /** Drops scratch databases of earlier runs whose harness process is gone (killed with SIGKILL, say). */

@@ -11,8 +11,8 @@
 const os = require('node:os');
 const path = require('node:path');
 const { mkdirSync, writeFileSync } = require('node:fs');
-const { Client } = require('pg');
 const { Child, freePort } = require('./lib/procs');
+const { withClient } = require('./lib/pg');
 const { shippedNodeFlags } = require('./lib/service-args');
 const { seedSql } = require('./lib/payload');
 
@@ -21,16 +21,6 @@ const env = process.env;
 const int = (name, fallback) => (env[name] ? Number(env[name]) : fallback);
 const ADMIN_TOKEN = 'bench-timeline-admin-token';
 const log = (message) => process.stdout.write(`[bench timeline ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
-
-async function withClient(url, fn) {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
 /** One user's history of about `items` items, in the proportions of a long retry story (attempts 40%, the rest spread). */
 async function seedHistory(db, externalUserId, items) {
