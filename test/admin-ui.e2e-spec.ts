@@ -47,6 +47,21 @@ describe('the operator page at /admin/ui, in headless Chromium', () => {
     await browser?.close();
   });
 
+  /** Signs in with the admin key in a fresh browser context, finds the signup and opens its detail. */
+  async function openDetail(externalUserId: string) {
+    const context = await browser!.newContext();
+    const page = await context.newPage();
+    const byTestId = (id: string) => page.getByTestId(id);
+    await page.goto(`${service.url}/admin/ui`);
+    await byTestId('token-input').fill(ADMIN_TOKEN);
+    await byTestId('login-submit').click();
+    await byTestId('search-input').fill(externalUserId);
+    await byTestId('search-submit').click();
+    await page.locator(`[data-testid="signup-row"][data-external-user-id="${externalUserId}"]`).click();
+    await byTestId('detail').waitFor();
+    return { context, page, byTestId };
+  }
+
   it('serves the page and its assets without a token, under the strict CSP, and nothing else from the folder', async () => {
     const page = await service.call('GET', '/admin/ui', undefined, { authorization: '' });
     expect(page.status).toBe(200);
@@ -135,16 +150,7 @@ describe('the operator page at /admin/ui, in headless Chromium', () => {
     expect((await service.call('POST', '/v1/users', { externalUserId })).status).toBe(202);
     service.simulator.setFaults({});
 
-    const context = await browser!.newContext();
-    const page = await context.newPage();
-    const byTestId = (id: string) => page.getByTestId(id);
-    await page.goto(`${service.url}/admin/ui`);
-    await byTestId('token-input').fill(ADMIN_TOKEN);
-    await byTestId('login-submit').click();
-    await byTestId('search-input').fill(externalUserId);
-    await byTestId('search-submit').click();
-    await page.locator(`[data-testid="signup-row"][data-external-user-id="${externalUserId}"]`).click();
-    await byTestId('detail').waitFor();
+    const { context, page, byTestId } = await openDetail(externalUserId);
     expect(await byTestId('detail-status').textContent()).toBe('NEEDS_ATTENTION');
 
     await byTestId('resolve').click();
@@ -166,16 +172,7 @@ describe('the operator page at /admin/ui, in headless Chromium', () => {
     const created = await service.call('POST', '/v1/users', { externalUserId, method: 'EMAIL', identifier: 'ui.erase@example.com', alias: 'Ursula Erase' });
     expect(created.status).toBe(201);
 
-    const context = await browser!.newContext();
-    const page = await context.newPage();
-    const byTestId = (id: string) => page.getByTestId(id);
-    await page.goto(`${service.url}/admin/ui`);
-    await byTestId('token-input').fill(ADMIN_TOKEN);
-    await byTestId('login-submit').click();
-    await byTestId('search-input').fill(externalUserId);
-    await byTestId('search-submit').click();
-    await page.locator(`[data-testid="signup-row"][data-external-user-id="${externalUserId}"]`).click();
-    await byTestId('detail').waitFor();
+    const { context, page, byTestId } = await openDetail(externalUserId);
     expect(await byTestId('detail-erased-at').textContent()).toBe('—');
     expect(await byTestId('detail-fields').textContent()).toContain('Ursula Erase');
 
