@@ -1,3 +1,5 @@
+import type { SignupRecord } from './signup.types';
+
 /** The channel every change to a CREATED signup is announced on (its externalUserId), by a trigger at commit. */
 export const MAPPING_CHANGED = 'mapping_changed';
 
@@ -9,6 +11,11 @@ export interface CachedMapping {
   fingerprintSalt: string | null;
   /** The mapping as `GET /v1/users/{id}` and a replay answer it, as JSON text (serialised once). */
   json: string;
+}
+
+/** What the cache keeps of a CREATED row, with its mapping already serialised. */
+export function cachedMappingOf(row: SignupRecord, json: string): CachedMapping {
+  return { fingerprint: row.fingerprint, fingerprintSalt: row.fingerprintSalt ?? null, json };
 }
 
 /** A read in progress: what the cache looked like when it began, so that a change heard meanwhile wins. */

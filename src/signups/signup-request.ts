@@ -53,6 +53,11 @@ export function saltedFingerprint(fingerprint: string, salt: string | null | und
   return salt === null || salt === undefined ? fingerprint : hash('sha256', salt + fingerprint);
 }
 
+/** The request's fingerprint as `row` stores fingerprints: salted with the row's salt once its personal data was erased. */
+export function fingerprintAgainst(row: SignupRecord, request: SignupRequest): string {
+  return saltedFingerprint(request.fingerprint, row.fingerprintSalt);
+}
+
 /** The body sent to Capa for a stored signup, in Capa's field names; absent optional fields are left out. */
 export function capaRequestFor(row: SignupRecord): CapaCreateUserRequest {
   return {

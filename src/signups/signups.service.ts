@@ -10,9 +10,9 @@ import { AppMetrics } from '../metrics/app-metrics';
 import { DatabaseNotifications } from '../persistence/database-notifications';
 import { SignupRepository } from './signup.repository';
 import { AttemptActor, Lease } from './signup-rows';
-import { CachedMapping, MAPPING_CHANGED, MappingCache } from './mapping-cache';
+import { MAPPING_CHANGED, MappingCache, cachedMappingOf } from './mapping-cache';
 import { ExternalUserIdConflictError, PayloadErasedError, SignupAnswer, answerFor, replayAnswer } from './signup-answer';
-import { capaRequestFor, saltedFingerprint } from './signup-request';
+import { capaRequestFor, fingerprintAgainst, saltedFingerprint } from './signup-request';
 import { decideOnRepeat, isLeaseFree, transitionFor } from './signup-state';
 import { SignupRecord, SignupRequest, toMapping } from './signup.types';
 import { Drive, DrainResult, LEASE_MARGIN_MS } from './drive';
@@ -71,7 +71,7 @@ export class SignupsService {
     let row = await this.find(request.externalUserId);
     if (row?.status === 'CREATED') {
       const json = JSON.stringify(toMapping(row));
-      this.cache.remember(row.externalUserId, cacheEntryOf(row, json), read);
+      this.cache.remember(row.externalUserId, cachedMappingOf(row, json), read);
       if (row.fingerprint === fingerprintAgainst(row, request)) return replayAnswer(json);
     }
     for (let round = 0; round < MAX_ROUNDS; round++) {
@@ -120,7 +120,7 @@ export class SignupsService {
     const read = this.cache.beginRead();
     const row = await this.get(externalUserId);
     const json = JSON.stringify(toMapping(row));
-    if (row.status === 'CREATED') this.cache.remember(externalUserId, cacheEntryOf(row, json), read);
+    if (row.status === 'CREATED') this.cache.remember(externalUserId, cachedMappingOf(row, json), read);
     return json;
   }
 
@@ -296,13 +296,4 @@ export class SignupsService {
   private newLease(deadline: number): Lease {
     return { owner: `${INSTANCE_ID}:${randomUUID()}`, ms: Math.max(0, deadline - Date.now()) + LEASE_MARGIN_MS };
   }
-}
-
-/** The request's fingerprint as `row` stores fingerprints: salted with the row's salt once its personal data was erased. */
-function fingerprintAgainst(row: SignupRecord, request: SignupRequest): string {
-  return saltedFingerprint(request.fingerprint, row.fingerprintSalt);
-}
-
-function cacheEntryOf(row: SignupRecord, json: string): CachedMapping {
-  return { fingerprint: row.fingerprint, fingerprintSalt: row.fingerprintSalt ?? null, json };
 }
