@@ -24,24 +24,27 @@ export function decodePageCursor(cursor: string): bigint | null {
 /** PostgreSQL's bigint maximum: larger ids cannot exist and would fail as a query parameter. */
 const MAX_BIGINT = 9_223_372_036_854_775_807n;
 
-/** Validates a query's `cursor`: only a nextCursor this service issued (decodePageCursor) is accepted. */
-export function IsPageCursor(): PropertyDecorator {
-  return ValidateBy({
-    name: 'isPageCursor',
-    validator: {
-      validate: (value: unknown) => typeof value === 'string' && decodePageCursor(value) !== null,
-      defaultMessage: () => 'cursor must be a nextCursor returned by this endpoint',
-    },
-  });
-}
-
-/** A list query's optional `cursor` parameter: blank is absent, otherwise a nextCursor this service issued. */
-export function PageCursorParam(): PropertyDecorator {
+/**
+ * A query's optional `cursor` parameter: blank is absent, otherwise a nextCursor this endpoint issued, as `decode`
+ * (null for anything else) recognises it.
+ */
+export function CursorParam(decode: (cursor: string) => unknown): PropertyDecorator {
   return applyDecorators(
     ApiPropertyOptional({ description: "The previous page's nextCursor" }),
     Transform(blankAsAbsent),
     IsOptional(),
     IsString(),
-    IsPageCursor(),
+    ValidateBy({
+      name: 'isCursor',
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && decode(value) !== null,
+        defaultMessage: () => 'cursor must be a nextCursor returned by this endpoint',
+      },
+    }),
   );
+}
+
+/** A list query's optional `cursor` parameter, keyed by the last id shown (decodePageCursor). */
+export function PageCursorParam(): PropertyDecorator {
+  return CursorParam(decodePageCursor);
 }

@@ -1,8 +1,4 @@
-import { applyDecorators } from '@nestjs/common';
-import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsOptional, IsString, ValidateBy } from 'class-validator';
-import { blankAsAbsent } from '../../common/query-params';
+import { CursorParam } from '../../common/page-cursor';
 
 /**
  * Where each timeline item comes from, in the order that breaks a tie of `at` (a cause before its effect): an item's
@@ -64,17 +60,5 @@ export function boundFor(source: TimelineSource, cursor: TimelineKey | null): So
 
 /** The timeline's `cursor` query parameter: blank is absent, otherwise a nextCursor of this endpoint. */
 export function TimelineCursorParam(): PropertyDecorator {
-  return applyDecorators(
-    ApiPropertyOptional({ description: "The previous page's nextCursor" }),
-    Transform(blankAsAbsent),
-    IsOptional(),
-    IsString(),
-    ValidateBy({
-      name: 'isTimelineCursor',
-      validator: {
-        validate: (value: unknown) => typeof value === 'string' && decodeTimelineCursor(value) !== null,
-        defaultMessage: () => 'cursor must be a nextCursor returned by this endpoint',
-      },
-    }),
-  );
+  return CursorParam(decodeTimelineCursor);
 }
