@@ -17,7 +17,8 @@ export type ErasureResult =
 /**
  * Every stored text that may quote what a user submitted, by user: a SELECT of `key, value` (`$1` the signup's id or
  * its externalUserId, as `by` says) and the UPDATE that writes
- * the rewritten values back (`$1` keys, `$2` values, both arrays). Tables whose text holds no submitted value are left
+ * the rewritten values back (`$1` keys, `$2` values, both arrays), and how a value is rewritten (free texts as text, JSON
+ * and bodies that parse as JSON). Tables whose text holds no submitted value are left
  * out on purpose: audit_log (never an identifier or alias, and append-only), signup_status_changes, the reconciliation
  * bookkeeping (ids and hashes), admin_sessions (operators), event_endpoints, import_rate_buckets.
  */
@@ -26,17 +27,20 @@ const STORED_TEXTS = {
     by: 'signupId',
     select: `SELECT id::text AS key, error_message AS value FROM capa_attempts WHERE signup_id = $1 AND error_message IS NOT NULL`,
     update: `UPDATE capa_attempts a SET error_message = v.value FROM unnest($1::bigint[], $2::text[]) AS v(key, value) WHERE a.id = v.key`,
+    rewrite: redactText,
   },
   eventData: {
     by: 'externalUserId',
     select: `SELECT id::text AS key, data::text AS value FROM outbox_events WHERE external_user_id = $1`,
     update: `UPDATE outbox_events e SET data = v.value::jsonb FROM unnest($1::uuid[], $2::text[]) AS v(key, value) WHERE e.id = v.key`,
+    rewrite: redactBody,
   },
   deliveryErrors: {
     by: 'externalUserId',
     select: `SELECT d.id::text AS key, d.last_error AS value FROM event_deliveries d JOIN outbox_events e ON e.id = d.event_id
              WHERE e.external_user_id = $1 AND d.last_error IS NOT NULL`,
     update: `UPDATE event_deliveries d SET last_error = v.value FROM unnest($1::bigint[], $2::text[]) AS v(key, value) WHERE d.id = v.key`,
+    rewrite: redactText,
   },
   deliveryAttemptErrors: {
     by: 'externalUserId',
@@ -44,45 +48,38 @@ const STORED_TEXTS = {
              JOIN event_deliveries d ON d.id = a.delivery_id JOIN outbox_events e ON e.id = d.event_id
              WHERE e.external_user_id = $1 AND a.error IS NOT NULL`,
     update: `UPDATE event_delivery_attempts a SET error = v.value FROM unnest($1::bigint[], $2::text[]) AS v(key, value) WHERE a.id = v.key`,
+    rewrite: redactText,
   },
   inboxBodies: {
     by: 'externalUserId',
     select: `SELECT id::text AS key, body AS value FROM capa_webhook_inbox WHERE external_user_id = $1`,
     update: `UPDATE capa_webhook_inbox w SET body = v.value FROM unnest($1::bigint[], $2::text[]) AS v(key, value) WHERE w.id = v.key`,
+    rewrite: redactBody,
   },
   importRowErrorMessages: {
     by: 'externalUserId',
     select: `SELECT import_id || ':' || line AS key, message AS value FROM import_row_errors WHERE external_user_id = $1`,
     update: `UPDATE import_row_errors r SET message = v.value FROM unnest($1::text[], $2::text[]) AS v(key, value)
              WHERE r.import_id = split_part(v.key, ':', 1)::uuid AND r.line = split_part(v.key, ':', 2)::int`,
+    rewrite: redactText,
   },
   importRowErrorDetails: {
     by: 'externalUserId',
     select: `SELECT import_id || ':' || line AS key, details::text AS value FROM import_row_errors WHERE external_user_id = $1`,
     update: `UPDATE import_row_errors r SET details = v.value::jsonb FROM unnest($1::text[], $2::text[]) AS v(key, value)
              WHERE r.import_id = split_part(v.key, ':', 1)::uuid AND r.line = split_part(v.key, ':', 2)::int`,
+    rewrite: redactBody,
   },
   // One row for all users: only the submitted values themselves, should a run's error have quoted them.
   reconcileError: {
     by: 'nothing',
     select: `SELECT id::text AS key, last_error AS value FROM capa_reconcile_state WHERE last_error IS NOT NULL`,
     update: `UPDATE capa_reconcile_state s SET last_error = v.value FROM unnest($1::smallint[], $2::text[]) AS v(key, value) WHERE s.id = v.key`,
+    rewrite: redactValues,
   },
-} as const;
+} as const satisfies Record<string, { by: string; select: string; update: string; rewrite: (value: string, erased: ErasedValues) => string }>;
 
 type StoredText = keyof typeof STORED_TEXTS;
-
-/** How each stored text is rewritten: free texts as text, JSON (and bodies that parse) as JSON. */
-const REWRITE: Record<StoredText, (value: string, erased: ErasedValues) => string> = {
-  attemptErrors: redactText,
-  eventData: redactBody,
-  deliveryErrors: redactText,
-  deliveryAttemptErrors: redactText,
-  inboxBodies: redactBody,
-  importRowErrorMessages: redactText,
-  importRowErrorDetails: redactBody,
-  reconcileError: redactValues,
-};
 
 /** The erasure's one transaction: the signup locked, its personal data removed everywhere, its event appended. */
 @Injectable()
@@ -126,12 +123,12 @@ export class ErasureRepository {
 
   /** Rewrites one stored text of the user, writing back only the values that changed. */
   private async rewrite(tx: Transaction, name: StoredText, row: SignupRecord, erased: ErasedValues): Promise<void> {
-    const { by, select, update } = STORED_TEXTS[name];
+    const { by, select, update, rewrite } = STORED_TEXTS[name];
     const stored = await tx.query<{ key: string; value: string }>(select, by === 'signupId' ? [row.id] : by === 'externalUserId' ? [row.externalUserId] : []);
     const keys: string[] = [];
     const values: string[] = [];
     for (const { key, value } of stored.rows) {
-      const rewritten = REWRITE[name](value, erased);
+      const rewritten = rewrite(value, erased);
       if (rewritten === value) continue;
       keys.push(key);
       values.push(rewritten);
