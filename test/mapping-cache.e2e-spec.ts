@@ -46,6 +46,32 @@ describe('cached mappings: database round trips of reads and replays', () => {
     expect(service.simulator.stats().requests).toBe(capaCalls);
   });
 
+  it('shows its cache on /metrics: the entries it holds, and reads answered from memory (hit) or the database (miss)', async () => {
+    const scrape = async () => {
+      const text = (await service.call('GET', '/metrics')).body as string;
+      const value = (series: string) => {
+        const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+        if (line === undefined) throw new Error(`no ${series} on /metrics`);
+        return Number(line.slice(series.length + 1));
+      };
+      return {
+        entries: value('mapping_cache_entries'),
+        hits: value('mapping_cache_lookups_total{result="hit"}'),
+        misses: value('mapping_cache_lookups_total{result="miss"}'),
+      };
+    };
+    const tag = uniqueId('cache-metrics');
+    const ids = [`${tag}-a`, `${tag}-b`, `${tag}-c`];
+    for (const externalUserId of ids) expect((await service.call('POST', '/v1/users', { externalUserId })).status).toBe(201);
+    const before = await scrape();
+    // Each id: one read from the database (a miss that fills the cache), then four from memory.
+    for (let i = 0; i < 5; i++) for (const externalUserId of ids) expect((await service.call('GET', `/v1/users/${externalUserId}`)).status).toBe(200);
+    const after = await scrape();
+    expect(after.misses - before.misses).toBe(ids.length);
+    expect(after.hits - before.hits).toBe(ids.length * 4);
+    expect(after.entries - before.entries).toBe(ids.length);
+  });
+
   it('a conflicting payload for a cached mapping is still 409, and a mapping that is not CREATED is read each time', async () => {
     const externalUserId = uniqueId('cached-conflict');
     expect((await service.call('POST', '/v1/users', { externalUserId })).status).toBe(201);

@@ -1,15 +1,21 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Counter } from 'prom-client';
 import { AppMetrics } from '../metrics/app-metrics';
 import { scrapeGauge, scrapeGaugeByLabel, sharedReading } from '../metrics/scrape-gauge';
 import { SignupRepository } from './signup.repository';
+import { SignupsService } from './signups.service';
 import { SIGNUP_STATUSES } from './signup.types';
 
-/** The signups' gauges, read at scrape time into the service's registry: by status, the oldest PENDING, the backlog. */
+/**
+ * The signups' gauges, read at scrape time into the service's registry: by status, the oldest PENDING, the backlog,
+ * and this replica's mapping cache (its size is most of what memory grows by under reads: MAPPING_CACHE_MAX_ENTRIES).
+ */
 @Injectable()
 export class SignupMetrics implements OnModuleInit {
   constructor(
     private readonly metrics: AppMetrics,
     private readonly repository: SignupRepository,
+    private readonly signups: SignupsService,
   ) {}
 
   onModuleInit(): void {
@@ -32,5 +38,20 @@ export class SignupMetrics implements OnModuleInit {
       sharedReading(() => repository.oldestPendingAgeSeconds()),
     );
     scrapeGauge(registry, 'signup_worker_backlog', 'PENDING signups due for a background attempt now (read at scrape time)', () => repository.countDue());
+    const { cache } = this.signups;
+    scrapeGauge(registry, 'mapping_cache_entries', 'CREATED mappings held in memory by this replica (at most MAPPING_CACHE_MAX_ENTRIES)', async () => cache.size);
+    // Counted by the cache itself (two integer increments on the read path), copied into the counter at scrape time.
+    new Counter({
+      name: 'mapping_cache_lookups_total',
+      help: 'Reads and replays by whether this replica answered them from memory (hit) or asked the database (miss)',
+      labelNames: ['result'],
+      registers: [registry],
+      collect() {
+        const { hits, misses } = cache.counts;
+        this.reset();
+        this.inc({ result: 'hit' }, hits);
+        this.inc({ result: 'miss' }, misses);
+      },
+    });
   }
 }
