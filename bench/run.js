@@ -9,7 +9,7 @@
 // Environment (all optional):
 //   BENCH_DURATION_S=10  BENCH_WARMUP_S=3  BENCH_CONNECTIONS=50      per scenario and server
 //   BENCH_SEED_ROWS=10000                                            CREATED mappings seeded for replay / GET
-//   BENCH_COLD_ROWS_PER_SERVER (default max(50000, 6000 * (warm-up + duration)))  ids for the cold GET scenario
+//   BENCH_COLD_ROWS_PER_SERVER (default max(50000, 12000 * (warm-up + duration)))  ids for the cold GET scenario
 //   BENCH_MILLION=1  BENCH_MILLION_ROWS=1000000                      lookup latency with 1M stored mappings
 //   BENCH_LOOKUP_CONNECTIONS=10  BENCH_LOOKUP_WARMUP=2000  BENCH_LOOKUP_REQUESTS=8000
 //   BENCH_CAPA_LATENCY_MS=50                                         the slow-Capa signup scenario
@@ -30,7 +30,7 @@ const { mkdirSync, rmSync, rmdirSync, writeFileSync, existsSync } = require('nod
 const os = require('node:os');
 const path = require('node:path');
 const { withClient } = require('./lib/pg');
-const { Child, LoadGenerator, ProcessSampler, freePort, rssKb, sleep } = require('./lib/procs');
+const { Child, LoadGenerator, ProcessSampler, freePort, memoryKb, rssKb, sleep } = require('./lib/procs');
 const { shippedNodeFlags } = require('./lib/service-args');
 const { externalIdOf, bodyOf, fingerprintOf, fieldsOf, seedSql } = require('./lib/payload');
 const { render, writeMarkdown } = require('./lib/report');
@@ -57,7 +57,7 @@ const config = {
   warmupS,
   connections: num('BENCH_CONNECTIONS', 50),
   seedRows: num('BENCH_SEED_ROWS', 10_000),
-  coldRowsPerServer: num('BENCH_COLD_ROWS_PER_SERVER', Math.max(50_000, 6000 * (durationS + warmupS))),
+  coldRowsPerServer: num('BENCH_COLD_ROWS_PER_SERVER', Math.max(50_000, 12_000 * (durationS + warmupS))),
   million: env.BENCH_MILLION !== '0',
   millionRows: num('BENCH_MILLION_ROWS', 1_000_000),
   lookupConnections: num('BENCH_LOOKUP_CONNECTIONS', 10),
@@ -342,6 +342,38 @@ function strideFor(count) {
   return step;
 }
 
+/**
+ * The service's memory as it reports it on /metrics at the end of a scenario (V8's heap by space, committed and used;
+ * memory outside the heap; the mapping cache's entries), to say what the resident megabytes are.
+ */
+async function serviceMemory(ctx) {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${ctx.servicePort}/metrics`)).text();
+    const resident = memoryKb(ctx.service.pid);
+    const series = (name) => {
+      const found = {};
+      for (const match of text.matchAll(new RegExp(`^${name}(?:\\{space="([a-z_]+)"\\})? ([0-9.e+-]+)$`, 'gm'))) found[match[1] ?? ''] = Number(match[2]);
+      return found;
+    };
+    const mb = (bytes) => (bytes === undefined ? null : Math.round((bytes / 1048576) * 10) / 10);
+    const committed = series('nodejs_heap_space_size_total_bytes');
+    const sum = (values) => Object.values(values).reduce((a, b) => a + b, 0);
+    return {
+      rssMb: mb(resident?.rss * 1024),
+      anonMb: mb(resident?.anon * 1024),
+      fileMb: mb(resident?.file * 1024),
+      heapCommittedMb: mb(sum(committed)),
+      heapUsedMb: mb(sum(series('nodejs_heap_space_size_used_bytes'))),
+      newSpaceMb: mb(committed.new),
+      oldSpaceMb: mb(committed.old),
+      externalMb: mb(series('nodejs_external_memory_bytes')['']),
+      cacheEntries: series('mapping_cache_entries')[''] ?? null,
+    };
+  } catch {
+    return null;
+  }
+}
+
 async function measure(ctx, server, spec) {
   const pid = server === 'service' ? ctx.service.pid : ctx.baseline.pid;
   const port = server === 'service' ? ctx.servicePort : ctx.baselinePort;
@@ -351,6 +383,7 @@ async function measure(ctx, server, spec) {
   const dbBefore = await dbCounts(server);
   try {
     result = await state.load.run({ url: `http://127.0.0.1:${port}`, token: TOKEN, ...spec }, () => sampler.markCpu());
+    if (server === 'service') result.memory = await serviceMemory(ctx);
   } finally {
     sampled = sampler.stop()[pid];
   }

@@ -144,9 +144,16 @@ class LoadGenerator {
 }
 
 function rssKb(pid) {
+  return memoryKb(pid)?.rss ?? null;
+}
+
+/** A process's resident memory from /proc: all of it, its anonymous part (heap, stacks) and its file-backed part (code). */
+function memoryKb(pid) {
   try {
-    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) : null;
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const field = (name) => Number(new RegExp(`^${name}:\\s+(\\d+)\\s+kB`, 'm').exec(status)?.[1] ?? NaN);
+    const rss = field('VmRSS');
+    return Number.isNaN(rss) ? null : { rss, anon: field('RssAnon'), file: field('RssFile') };
   } catch {
     return null;
   }
@@ -175,8 +182,8 @@ class ProcessSampler {
 
   sample() {
     for (const pid of this.pids) {
-      const kb = rssKb(pid);
-      if (kb !== null && kb > this.peakKb[pid]) this.peakKb[pid] = kb;
+      const kb = memoryKb(pid);
+      if (kb !== null && kb.rss > this.peakKb[pid]) this.peakKb[pid] = kb.rss;
     }
   }
 
@@ -204,4 +211,4 @@ class ProcessSampler {
   }
 }
 
-module.exports = { freePort, probe, sleep, Child, LoadGenerator, ProcessSampler, rssKb, cpuSeconds };
+module.exports = { freePort, probe, sleep, Child, LoadGenerator, ProcessSampler, rssKb, memoryKb, cpuSeconds };

@@ -51,6 +51,21 @@ function scenarioTable(results) {
   return table(headers, rows, ['l']);
 }
 
+function memoryTable(results) {
+  const headers = [
+    'scenario', 'peak RSS MB', 'RSS MB', 'anon MB', 'file MB', 'V8 heap MB', 'young MB', 'old MB', 'heap used MB', 'anon outside heap MB', 'external MB', 'cached mappings',
+  ];
+  const rows = results.scenarios.map((s) => {
+    const m = s.service?.memory ?? {};
+    const outside = m.anonMb != null && m.heapCommittedMb != null ? m.anonMb - m.heapCommittedMb : null;
+    return [
+      s.title, fmt(s.service?.peakRssMb), fmt(m.rssMb), fmt(m.anonMb), fmt(m.fileMb), fmt(m.heapCommittedMb), fmt(m.newSpaceMb), fmt(m.oldSpaceMb),
+      fmt(m.heapUsedMb), fmt(outside), fmt(m.externalMb), fmt(m.cacheEntries, 0),
+    ];
+  });
+  return table(headers, rows, ['l']);
+}
+
 function lookupTable(results) {
   const headers = ['stored mappings', 'svc p50 ms', 'svc p99 ms', 'svc req/s', 'base p50 ms', 'base p99 ms', 'base req/s', 'errors + non-2xx'];
   const rows = results.lookups.map((l) => [
@@ -89,6 +104,14 @@ function render(results) {
     `Ready in (spawn to first 200 from /health/ready): ${results.readyInMs.map((ms) => `${Math.round(ms)} ms`).join(', ')}; ` +
       `service RSS when idle after start: ${results.serviceIdleRssMb.map((mb) => `${mb} MB`).join(', ')}; ` +
       `baseline ready in ${results.baselineReadyInMs} ms.`,
+    '',
+    "The service's memory: its peak during each scenario, then at the scenario's end the resident memory split into " +
+      "anonymous (V8's heap, malloc, stacks) and file-backed (the node binary's and libraries' code), V8's heap as " +
+      '/metrics reports it (committed, of which the young generation and the old space; used), the anonymous memory ' +
+      "outside V8's heap (malloc: buffers, compiled code's zones, thread arenas), memory V8 knows of outside its heap " +
+      '(external), and the mappings the cache holds:',
+    '',
+    memoryTable(results),
     '',
     'Lookup latency (GET of CREATED ids never requested before):',
     '',
