@@ -46,6 +46,34 @@ describe('cached mappings: database round trips of reads and replays', () => {
     expect(service.simulator.stats().requests).toBe(capaCalls);
   });
 
+  it('a new signup takes three round trips: its insert, its attempt and the settle, which records that the call was made', async () => {
+    const pool = service.app.get(PrismaService).pool;
+    const ids = Array.from({ length: 5 }, () => uniqueId('new-trips'));
+    // The signup flow's statements (its read by id, insert, call-started mark, attempt and settle); the workers' own
+    // statements on the same pool (an import or event poll) are not the request's.
+    const flow = /^(SELECT .* FROM signups WHERE external_user_id = \$1|INSERT INTO signups|UPDATE signups SET call_started_at|INSERT INTO capa_attempts|WITH settled AS)/;
+    const statements: string[] = [];
+    const query = pool.query;
+    jest.spyOn(pool, 'query').mockImplementation(function (this: unknown, ...args: unknown[]) {
+      const config = args[0] as string | { text: string };
+      const text = (typeof config === 'string' ? config : config.text).replace(/\s+/g, ' ').trim();
+      if (flow.test(text)) statements.push(text.slice(0, 40));
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof pool.query);
+    try {
+      for (const externalUserId of ids) expect((await service.call('POST', '/v1/users', { externalUserId })).status).toBe(201);
+    } finally {
+      jest.restoreAllMocks();
+    }
+    expect(statements).toHaveLength(ids.length * 3);
+    const { rows } = await pool.query<{ external_user_id: string; call_started_at: Date | null }>(
+      'SELECT external_user_id, call_started_at FROM signups WHERE external_user_id = ANY($1)',
+      [ids],
+    );
+    expect(rows).toHaveLength(ids.length);
+    for (const row of rows) expect(row.call_started_at).toBeInstanceOf(Date);
+  });
+
   it('shows its cache on /metrics: the entries it holds, and reads answered from memory (hit) or the database (miss)', async () => {
     const scrape = async () => {
       const text = (await service.call('GET', '/metrics')).body as string;

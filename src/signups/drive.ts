@@ -12,6 +12,11 @@ export interface Drive {
   abort: AbortController;
   /** Between the decision to call Capa and the gateway's answer: while true, the lease must not be let go. */
   calling: boolean;
+  /**
+   * The row was inserted by this drive's request a moment ago: it belongs to no import (no cancel can withdraw it) and
+   * nobody else can hold its lease yet, so the drive calls Capa without first marking the call started.
+   */
+  inserted: boolean;
 }
 
 /** What the drain came to. */

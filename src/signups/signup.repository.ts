@@ -13,6 +13,11 @@ import { tracing } from '../tracing/tracing';
 const leaseEnd = (param: string) => `now() + ${param} * interval '1 millisecond'`;
 /** A lease nobody holds any more, by the database's clock. */
 const LEASE_FREE = `(lease_until IS NULL OR lease_until <= now())`;
+/**
+ * Every settle follows a call to Capa: the row keeps the fact, also when its drive did not mark it before the call
+ * (a row the request inserted itself, which no import cancel can withdraw: SignupsService.callCapaAndSettle).
+ */
+const CALL_STARTED = `call_started_at = coalesce(call_started_at, now())`;
 
 /**
  * The signup flow's own statements: every new signup runs insertPending, recordAttempt and applyTransition, and every
@@ -50,7 +55,7 @@ const HOT_STATEMENTS = {
     WITH settled AS (
       UPDATE signups SET status = 'CREATED', capa_user_id = $2, error_code = NULL, error_message = NULL,
                          next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL,
-                         attempt_count = attempt_count + $3, updated_at = $4
+                         attempt_count = attempt_count + $3, updated_at = $4, ${CALL_STARTED}
       WHERE id = $1 AND status IN ('PENDING', 'NEEDS_ATTENTION', 'FAILED')
       RETURNING ${SIGNUP_COLUMNS.sql}
     ), event AS (${outboxInsertForSettled('$5')})
@@ -60,7 +65,8 @@ const HOT_STATEMENTS = {
     WITH settled AS (
       UPDATE signups SET status = $2::"SignupStatus", error_code = $3, error_message = $4,
                          next_attempt_at = CASE WHEN $5::bigint IS NULL THEN NULL ELSE now() + $5::bigint * interval '1 millisecond' END,
-                         lease_owner = NULL, lease_until = NULL, attempt_count = attempt_count + $6, updated_at = $7
+                         lease_owner = NULL, lease_until = NULL, attempt_count = attempt_count + $6, updated_at = $7,
+                         ${CALL_STARTED}
       WHERE id = $1 AND status = 'PENDING' AND lease_owner = $8
       RETURNING ${SIGNUP_COLUMNS.sql}
     ), event AS (${outboxInsertForSettled('$9')})
@@ -70,7 +76,7 @@ const HOT_STATEMENTS = {
     WITH settled AS (
       UPDATE signups SET status = 'NEEDS_ATTENTION', error_code = 'USER_ID_ALREADY_ATTACHED', error_message = $2,
                          next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL,
-                         attempt_count = attempt_count + $3, updated_at = $4
+                         attempt_count = attempt_count + $3, updated_at = $4, ${CALL_STARTED}
       WHERE id = $1 AND status IN ('PENDING', 'FAILED')
       RETURNING ${SIGNUP_COLUMNS.sql}
     ), event AS (${outboxInsertForSettled('$5')})

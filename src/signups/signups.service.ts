@@ -41,10 +41,7 @@ export class SignupsService {
   private closing = false;
   /** Set at the cut-off: a drive not yet calling Capa does not start. */
   private cutOff = false;
-  /**
-   * CREATED mappings answered from memory (reads and replays), kept fresh by the `mapping_changed` notifications every
-   * change to a CREATED signup sends at commit; bypassed while the notification session is not live.
-   */
+  /** CREATED mappings answered from memory, kept fresh by `mapping_changed` at commit; bypassed while not listening. */
   readonly cache: MappingCache;
 
   constructor(
@@ -67,18 +64,19 @@ export class SignupsService {
       throw new ExternalUserIdConflictError(request.externalUserId);
     }
     const deadline = Date.now() + this.config.requestDeadlineMs;
-    const read = this.cache.beginRead();
-    let row = await this.find(request.externalUserId);
-    if (row?.status === 'CREATED') {
-      const json = JSON.stringify(toMapping(row));
-      this.cache.remember(row.externalUserId, cachedMappingOf(row, json), read);
-      if (row.fingerprint === fingerprintAgainst(row, request)) return replayAnswer(json);
-    }
+    let row: SignupRecord | null = null;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       if (row === null) {
+        // Most often a new signup: the insert comes first (not a read, then an insert); ON CONFLICT it does nothing.
         const inserted = await this.repository.insertPending(request, this.newLease(deadline));
-        if (inserted !== null) return this.driveAndAnswer(inserted, deadline, 'request', requestId);
+        if (inserted !== null) return this.driveAndAnswer(inserted, deadline, 'request', requestId, true);
+        const read = this.cache.beginRead();
         row = await this.find(request.externalUserId);
+        if (row?.status === 'CREATED') {
+          const json = JSON.stringify(toMapping(row));
+          this.cache.remember(row.externalUserId, cachedMappingOf(row, json), read);
+          if (row.fingerprint === fingerprintAgainst(row, request)) return replayAnswer(json);
+        }
         continue;
       }
       const now = row.observedAt ?? new Date();
@@ -153,10 +151,10 @@ export class SignupsService {
    * Calls Capa for a row whose lease this drive holds (`row.leaseOwner`, unique to it), records every attempt, and
    * applies the outcome. Answers the row as it stands afterwards (also when another owner settled it meanwhile).
    */
-  drive(row: SignupRecord, deadline: number, actor: AttemptActor, requestId?: string): Promise<SignupRecord> {
+  drive(row: SignupRecord, deadline: number, actor: AttemptActor, requestId?: string, inserted = false): Promise<SignupRecord> {
     const owner = row.leaseOwner;
     if (owner === null) throw new Error(`Signup ${row.externalUserId} is driven without a lease`);
-    const entry: Drive = { done: undefined as unknown as Promise<SignupRecord>, abort: new AbortController(), calling: false };
+    const entry: Drive = { done: undefined as unknown as Promise<SignupRecord>, abort: new AbortController(), calling: false, inserted };
     if (this.cutOff) entry.abort.abort();
     const drive = this.callCapaAndSettle(row, owner, deadline, actor, requestId, entry).finally(() => {
       if (this.inFlight.get(row.externalUserId) === drive) this.inFlight.delete(row.externalUserId);
@@ -217,14 +215,15 @@ export class SignupsService {
     }
   }
 
-  private async driveAndAnswer(row: SignupRecord, deadline: number, actor: AttemptActor, requestId?: string): Promise<SignupAnswer> {
-    const settled = await this.drive(row, deadline, actor, requestId);
+  private async driveAndAnswer(row: SignupRecord, deadline: number, actor: AttemptActor, requestId?: string, inserted = false): Promise<SignupAnswer> {
+    const settled = await this.drive(row, deadline, actor, requestId, inserted);
     return this.answer(settled, settled.status === 'CREATED', new Date());
   }
 
   private async callCapaAndSettle(row: SignupRecord, owner: string, deadline: number, actor: AttemptActor, requestId: string | undefined, drive: Drive): Promise<SignupRecord> {
     // The fact an import cancel reads, committed before the call; false when this drive's lease is gone: no call then.
-    if (!(await this.repository.markCallStarted(row.id, owner))) return this.get(row.externalUserId);
+    // A row the request just inserted skips it (Drive.inserted); its settle records that the call was made.
+    if (!drive.inserted && !(await this.repository.markCallStarted(row.id, owner))) return this.get(row.externalUserId);
     const { signal } = drive.abort;
     if (signal.aborted) {
       // Cut off before calling: nothing is in flight, so the lease goes at once.
