@@ -15,6 +15,7 @@
 const { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, existsSync } = require('node:fs');
 const path = require('node:path');
 const { withClient } = require('./lib/pg');
+const { serviceHeap, totalMb } = require('./lib/service-metrics');
 const { Child, freePort, memoryKb, sleep } = require('./lib/procs');
 const { shippedNodeFlags } = require('./lib/service-args');
 const { externalIdOf, seedSql } = require('./lib/payload');
@@ -61,26 +62,6 @@ function residentByKind(pid) {
   return Object.fromEntries(Object.entries(kinds).map(([kind, kb]) => [kind, mb(kb)]));
 }
 
-/** V8's heap as the service reports it on /metrics: committed and used, by space, in MB. */
-async function heapFromMetrics(port) {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const spaces = (kind) => {
-    const found = {};
-    for (const match of text.matchAll(new RegExp(`^nodejs_heap_space_size_${kind}_bytes\\{space="([a-z_]+)"\\} (\\S+)$`, 'gm'))) {
-      const value = Number(match[2]);
-      if (value > 0) found[match[1]] = Math.round((value / 1048576) * 10) / 10;
-    }
-    return found;
-  };
-  const one = (name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
-  return {
-    committed: spaces('total'),
-    used: spaces('used'),
-    externalMb: Math.round((one('nodejs_external_memory_bytes') / 1048576) * 10) / 10,
-    cached: one('mapping_cache_entries'),
-  };
-}
-
 /** A heap snapshot's objects summed by kind, in MB (strings, compiled code, arrays, ...). */
 function snapshotByKind(file) {
   const snapshot = JSON.parse(readFileSync(file, 'utf8'));
@@ -97,7 +78,7 @@ function snapshotByKind(file) {
     total += snapshot.nodes[i + sizeAt];
   }
   const toMb = (bytes) => Math.round((bytes / 1048576) * 10) / 10;
-  return { totalMb: toMb(total), ...Object.fromEntries(Object.entries(kinds).sort((a, b) => b[1] - a[1]).map(([kind, bytes]) => [kind, toMb(bytes)])) };
+  return { allMb: toMb(total), ...Object.fromEntries(Object.entries(kinds).sort((a, b) => b[1] - a[1]).map(([kind, bytes]) => [kind, toMb(bytes)])) };
 }
 
 async function takeSnapshot(service, label) {
@@ -159,10 +140,10 @@ async function pass(simulatorUrl, snapshots) {
   const stages = [];
   const stage = async (name) => {
     const resident = memoryKb(service.pid);
-    const row = { name, rssMb: mb(resident.rss), anonMb: mb(resident.anon), fileMb: mb(resident.file), byKind: residentByKind(service.pid), heap: await heapFromMetrics(port) };
+    const row = { name, rssMb: mb(resident.rss), anonMb: mb(resident.anon), fileMb: mb(resident.file), byKind: residentByKind(service.pid), heap: await serviceHeap(port) };
     if (snapshots) {
       const file = await takeSnapshot(service, name.replace(/\W+/g, '-'));
-      row.live = (await heapFromMetrics(port)).used;
+      row.live = (await serviceHeap(port)).used;
       row.snapshot = snapshotByKind(file);
       if (process.env.BENCH_KEEP_SNAPSHOTS !== '1') rmSync(file);
     }
@@ -184,7 +165,6 @@ async function pass(simulatorUrl, snapshots) {
 function report(resident, snapshots) {
   // Mappings of under half a megabyte in every stage ([vdso], [stack], ...) are left out.
   const kinds = [...new Set(resident.flatMap((s) => Object.keys(s.byKind)))].filter((kind) => resident.some((s) => (s.byKind[kind] ?? 0) >= 0.5));
-  const sum = (values) => Math.round(Object.values(values ?? {}).reduce((a, b) => a + b, 0) * 10) / 10;
   const lines = [
     '',
     'Resident memory (MB), pass 1:',
@@ -195,18 +175,18 @@ function report(resident, snapshots) {
     '',
     table(
       ['stage', 'committed', 'young', 'old', 'code', 'trusted', 'large objects', 'used', 'external', 'cached'],
-      resident.map((s) => [s.name, fmt(sum(s.heap.committed)), fmt(s.heap.committed.new ?? 0), fmt(s.heap.committed.old ?? 0), fmt(s.heap.committed.code ?? 0), fmt(s.heap.committed.trusted ?? 0), fmt(s.heap.committed.large_object ?? 0), fmt(sum(s.heap.used)), fmt(s.heap.externalMb), fmt(s.heap.cached, 0)]),
+      resident.map((s) => [s.name, fmt(totalMb(s.heap.committed)), fmt(s.heap.committed.new ?? 0), fmt(s.heap.committed.old ?? 0), fmt(s.heap.committed.code ?? 0), fmt(s.heap.committed.trusted ?? 0), fmt(s.heap.committed.large_object ?? 0), fmt(totalMb(s.heap.used)), fmt(s.heap.externalMb), fmt(s.heap.cached, 0)]),
       ['l'],
     ),
     '',
     'Live heap after a full GC (MB), pass 2, and the heap snapshot by kind of object:',
     '',
   ];
-  const snapshotKinds = [...new Set(snapshots.flatMap((s) => Object.keys(s.snapshot).filter((k) => k !== 'totalMb')))];
+  const snapshotKinds = [...new Set(snapshots.flatMap((s) => Object.keys(s.snapshot).filter((k) => k !== 'allMb')))];
   lines.push(
     table(
       ['stage', 'live heap', 'snapshot total', ...snapshotKinds],
-      snapshots.map((s) => [s.name, fmt(sum(s.live)), fmt(s.snapshot.totalMb), ...snapshotKinds.map((k) => fmt(s.snapshot[k] ?? 0))]),
+      snapshots.map((s) => [s.name, fmt(totalMb(s.live)), fmt(s.snapshot.allMb), ...snapshotKinds.map((k) => fmt(s.snapshot[k] ?? 0))]),
       ['l'],
     ),
   );

@@ -30,6 +30,7 @@ const { mkdirSync, rmSync, rmdirSync, writeFileSync, existsSync } = require('nod
 const os = require('node:os');
 const path = require('node:path');
 const { withClient } = require('./lib/pg');
+const { serviceHeap, totalMb } = require('./lib/service-metrics');
 const { Child, LoadGenerator, ProcessSampler, freePort, memoryKb, rssKb, sleep } = require('./lib/procs');
 const { shippedNodeFlags } = require('./lib/service-args');
 const { externalIdOf, bodyOf, fingerprintOf, fieldsOf, seedSql } = require('./lib/payload');
@@ -348,26 +349,19 @@ function strideFor(count) {
  */
 async function serviceMemory(ctx) {
   try {
-    const text = await (await fetch(`http://127.0.0.1:${ctx.servicePort}/metrics`)).text();
+    const heap = await serviceHeap(ctx.servicePort);
     const resident = memoryKb(ctx.service.pid);
-    const series = (name) => {
-      const found = {};
-      for (const match of text.matchAll(new RegExp(`^${name}(?:\\{space="([a-z_]+)"\\})? ([0-9.e+-]+)$`, 'gm'))) found[match[1] ?? ''] = Number(match[2]);
-      return found;
-    };
-    const mb = (bytes) => (bytes === undefined ? null : Math.round((bytes / 1048576) * 10) / 10);
-    const committed = series('nodejs_heap_space_size_total_bytes');
-    const sum = (values) => Object.values(values).reduce((a, b) => a + b, 0);
+    const mb = (kb) => (kb == null ? null : Math.round((kb / 1024) * 10) / 10);
     return {
-      rssMb: mb(resident?.rss * 1024),
-      anonMb: mb(resident?.anon * 1024),
-      fileMb: mb(resident?.file * 1024),
-      heapCommittedMb: mb(sum(committed)),
-      heapUsedMb: mb(sum(series('nodejs_heap_space_size_used_bytes'))),
-      newSpaceMb: mb(committed.new),
-      oldSpaceMb: mb(committed.old),
-      externalMb: mb(series('nodejs_external_memory_bytes')['']),
-      cacheEntries: series('mapping_cache_entries')[''] ?? null,
+      rssMb: mb(resident?.rss),
+      anonMb: mb(resident?.anon),
+      fileMb: mb(resident?.file),
+      heapCommittedMb: totalMb(heap.committed),
+      heapUsedMb: totalMb(heap.used),
+      newSpaceMb: heap.committed.new ?? null,
+      oldSpaceMb: heap.committed.old ?? null,
+      externalMb: heap.externalMb,
+      cacheEntries: Number.isNaN(heap.cached) ? null : heap.cached,
     };
   } catch {
     return null;
