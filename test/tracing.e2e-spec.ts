@@ -237,6 +237,16 @@ describe('tracing: OpenTelemetry over OTLP (compiled service as a child process)
 
   it('idle: background polls export nothing', async () => {
     const service = await start({ ...traced, OTEL_EXPORTER_OTLP_ENDPOINT: collector.url });
+    // Work the tests before left may finish here first (the import row's signup.created, pushed by this process when
+    // the last one stopped before pushing it): wait until nothing was exported for a second. Polls that exported
+    // spans would never let it get quiet (they run every 100 ms here).
+    let seen = collector.spans().length;
+    let quietSince = Date.now();
+    const quiet = () => {
+      if (collector.spans().length !== seen) [seen, quietSince] = [collector.spans().length, Date.now()];
+      return Date.now() - quietSince >= 1000;
+    };
+    expect(await eventually(quiet, 15_000)).toBe(true);
     const before = collector.spans().length;
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(collector.spans().slice(before).filter((span) => span.service === 'capa-onboarding')).toEqual([]);
